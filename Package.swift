@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Tessera: whole-slide images → HDF5 tile stores → a CPU CNN trained over MPI → slide predictions.
+//
+// Layers, bottom up:
+//   C libraries (system-library targets, found by pkg-config; shims only for what Swift cannot import)
+//   → one thin Swift wrapper per library, the only code that imports C
+//   → pure-Swift library modules
+//   → thin executables that parse, validate and wire up.
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tessera-synth", targets: ["tessera-synth"]),
+        .executable(name: "tessera-bench", targets: ["tessera-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian's -dev packages)
+        .systemLibrary(name: "COpenSlide", pkgConfig: "openslide",
+                       providers: [.apt(["libopenslide-dev"])]),
+        // `hdf5-openmpi`, not `hdf5`: the latter is an alternatives link that flips to the serial
+        // build when libhdf5-dev is installed; the shim refuses a serial HDF5 at compile time.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        // `openblas`, not `blas`: the openblas_* runtime functions exist only there.
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4",
+                       providers: [.apt(["libtiff-dev"])]),
+
+        // MARK: Wrappers (the only modules that import C)
+        .target(name: "OpenSlide", dependencies: ["COpenSlide", "TesseraCore"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "MPI"]),
+        .target(name: "MPI", dependencies: ["CMPI"]),
+        .target(name: "BLAS", dependencies: ["COpenBLAS"]),
+        .target(name: "JPEG", dependencies: ["CTurboJPEG", "TesseraCore"]),
+        .target(name: "TIFF", dependencies: ["CTIFF", "TesseraCore"]),
+
+        // MARK: Pure Swift
+        .target(name: "TesseraCore"),
+        .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
+
+        // MARK: Executables
+        .executableTarget(name: "tessera-synth", dependencies: [
+            "SyntheticSlides", "TIFF", "OpenSlide", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-bench", dependencies: [
+            "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
+
+        // MARK: Tests
+        .testTarget(name: "WrapperTests", dependencies: ["OpenSlide", "HDF5", "BLAS", "JPEG", "TIFF", "TesseraCore"]),
+        .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraCore"]),
+        .testTarget(name: "SyntheticSlidesTests", dependencies: [
+            "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore",
+        ]),
+    ]
+)

@@ -1,0 +1,2 @@
+// OpenBLAS (pthread build): cblas plus the openblas_* runtime controls.
+#include <cblas.h>

@@ -1,0 +1,84 @@
+import CHDF5
+import MPI
+
+/// An HDF5 file, opened for serial access or for parallel access through MPI-IO.
+///
+/// Closing can fail (it flushes), so it is an explicit `close() throws`; a file that is released
+/// without `close()` is still closed, but any flush error is lost, so that is reported as a bug.
+///
+/// With `.parallel`, every call that changes the file's structure (create/open/close, dataset
+/// creation, extent changes, attribute writes) is collective: every rank must make it, in the same
+/// order, with the same arguments. Data transfers may be collective or independent.
+public final class HDF5File: HDF5Location, @unchecked Sendable {
+    public enum Access {
+        case serial
+        case parallel(MPIWorld)
+    }
+    public enum Mode { case readOnly, readWrite }
+
+    public let path: String
+    public let isParallel: Bool
+    let id: hid_t
+    private var closed = false
+
+    public var locationID: hid_t { id }
+    public var filePath: String { path }
+    public var parallel: Bool { isParallel }
+    public let registry = HDF5Registry()
+
+    private init(path: String, id: hid_t, parallel: Bool) {
+        self.path = path
+        self.id = id
+        self.isParallel = parallel
+    }
+
+    private static func accessList(_ access: Access, path: String) throws -> hid_t {
+        HDF5Errors.silenceAutoPrinting()
+        let fapl = try HDF5Errors.check(id: H5Pcreate(ch5_file_access()), "H5Pcreate(file access)", path)
+        if case let .parallel(world) = access {
+            try HDF5Errors.check(H5Pset_fapl_mpio(fapl, world.communicator, ch5_mpi_info_null()), "H5Pset_fapl_mpio", path)
+        }
+        return fapl
+    }
+
+    /// Creates a file, replacing any existing one at `path` (callers write to a temporary name).
+    public static func create(path: String, access: Access = .serial) throws -> HDF5File {
+        let fapl = try accessList(access, path: path)
+        defer { H5Pclose(fapl) }
+        let id = try HDF5Errors.check(id: H5Fcreate(path, ch5_acc_trunc(), ch5_default(), fapl), "H5Fcreate", path)
+        if case .parallel = access { return HDF5File(path: path, id: id, parallel: true) }
+        return HDF5File(path: path, id: id, parallel: false)
+    }
+
+    public static func open(path: String, mode: Mode = .readOnly, access: Access = .serial) throws -> HDF5File {
+        let fapl = try accessList(access, path: path)
+        defer { H5Pclose(fapl) }
+        // H5Fis_accessible gives a clearer message for "not an HDF5 file" than H5Fopen's stack.
+        let accessible = H5Fis_hdf5(path)
+        if accessible <= 0 {
+            let stack = HDF5Errors.currentStack()
+            throw HDF5Error(call: "H5Fopen", path: path, stack: accessible == 0 ? ["not an HDF5 file"] : (stack.isEmpty ? ["cannot read the file"] : stack),
+                            hint: "check the path; a file cut short by a killed job is not a valid store — re-run the job that writes it")
+        }
+        let flags = mode == .readOnly ? ch5_acc_rdonly() : ch5_acc_rdwr()
+        let id = try HDF5Errors.check(id: H5Fopen(path, flags, fapl), "H5Fopen", path)
+        if case .parallel = access { return HDF5File(path: path, id: id, parallel: true) }
+        return HDF5File(path: path, id: id, parallel: false)
+    }
+
+    /// Flushes and closes. Collective for parallel files.
+    public func close() throws {
+        guard !closed else { return }
+        closed = true
+        registry.closeAll()
+        try HDF5Errors.check(H5Fclose(id), "H5Fclose", path)
+    }
+
+    deinit {
+        if !closed {
+            registry.closeAll()
+            H5Fclose(id)
+            assertionFailure("HDF5File \(path) released without close(): flush errors would be lost")
+        }
+    }
+}
