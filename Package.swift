@@ -61,10 +61,14 @@ let package = Package(
         .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
 
         // MARK: Tests
-        .testTarget(name: "WrapperTests", dependencies: ["OpenSlide", "HDF5", "BLAS", "JPEG", "TIFF", "TesseraCore"]),
-        .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraCore"]),
+        // Shared by the test targets: where the real slides and the built executables are.
+        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore"], path: "Tests/TesseraTestSupport"),
+        .testTarget(name: "WrapperTests", dependencies: [
+            "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
+        ]),
+        .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [
-            "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore",
+            "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
     ]
 )

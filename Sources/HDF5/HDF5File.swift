@@ -3,8 +3,9 @@ import MPI
 
 /// An HDF5 file, opened for serial access or for parallel access through MPI-IO.
 ///
-/// Closing can fail (it flushes), so it is an explicit `close() throws`; a file that is released
-/// without `close()` is still closed, but any flush error is lost, so that is reported as a bug.
+/// Closing a written file can fail (it flushes), so it is an explicit `close() throws`; a writable
+/// file released without `close()` is still closed, but a flush error would be lost, so that is
+/// reported as a bug. A read-only file has nothing to lose and may simply be released.
 ///
 /// With `.parallel`, every call that changes the file's structure (create/open/close, dataset
 /// creation, extent changes, attribute writes) is collective: every rank must make it, in the same
@@ -20,14 +21,16 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
     public let isParallel: Bool
     let id: hid_t
     private var closed = false
+    private let writable: Bool
 
     public var locationID: hid_t { id }
     public var filePath: String { path }
     public var parallel: Bool { isParallel }
     public let registry = HDF5Registry()
 
-    private init(path: String, id: hid_t, parallel: Bool) {
+    private init(path: String, id: hid_t, parallel: Bool, writable: Bool) {
         self.path = path
+        self.writable = writable
         self.id = id
         self.isParallel = parallel
     }
@@ -46,8 +49,12 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
         let fapl = try accessList(access, path: path)
         defer { H5Pclose(fapl) }
         let id = try HDF5Errors.check(id: H5Fcreate(path, ch5_acc_trunc(), ch5_default(), fapl), "H5Fcreate", path)
-        if case .parallel = access { return HDF5File(path: path, id: id, parallel: true) }
-        return HDF5File(path: path, id: id, parallel: false)
+        return HDF5File(path: path, id: id, parallel: isParallel(access), writable: true)
+    }
+
+    private static func isParallel(_ access: Access) -> Bool {
+        if case .parallel = access { return true }
+        return false
     }
 
     public static func open(path: String, mode: Mode = .readOnly, access: Access = .serial) throws -> HDF5File {
@@ -62,8 +69,7 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
         }
         let flags = mode == .readOnly ? ch5_acc_rdonly() : ch5_acc_rdwr()
         let id = try HDF5Errors.check(id: H5Fopen(path, flags, fapl), "H5Fopen", path)
-        if case .parallel = access { return HDF5File(path: path, id: id, parallel: true) }
-        return HDF5File(path: path, id: id, parallel: false)
+        return HDF5File(path: path, id: id, parallel: isParallel(access), writable: mode == .readWrite)
     }
 
     /// Flushes and closes. Collective for parallel files.
@@ -78,7 +84,7 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
         if !closed {
             registry.closeAll()
             H5Fclose(id)
-            assertionFailure("HDF5File \(path) released without close(): flush errors would be lost")
+            assert(!writable, "HDF5File \(path) released without close(): flush errors would be lost")
         }
     }
 }
