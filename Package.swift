@@ -48,6 +48,7 @@ let package = Package(
         // MARK: Pure Swift
         .target(name: "TesseraCore"),
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
+        .target(name: "Tiling", dependencies: ["TesseraCore"]),
 
         // MARK: Executables
         .executableTarget(name: "tessera-synth", dependencies: [
@@ -66,6 +67,7 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: [
             "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
         ]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [
             "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",

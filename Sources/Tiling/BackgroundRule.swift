@@ -1,0 +1,37 @@
+import TesseraCore
+
+/// Which pixels are glass and which tiles are kept.
+///
+/// A pixel is background when its luminance (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) is at least
+/// `threshold` (220 by default, DeepPATH's rule). A tile with more than `maxBackground` of its
+/// pixels background is dropped.
+public struct BackgroundRule: Sendable, Equatable {
+    public let threshold: Double
+    public let maxBackground: Double
+
+    public init(threshold: Double = 220, maxBackground: Double = 0.5) {
+        precondition((0...255).contains(threshold) && (0...1).contains(maxBackground))
+        self.threshold = threshold
+        self.maxBackground = maxBackground
+    }
+
+    /// Fraction of background pixels.
+    public func backgroundFraction(_ image: RGBImage) -> Double {
+        // Integer luminance ×1000 so the rule is exact and the same on every machine.
+        let limit = Int((threshold * 1000).rounded(.up))
+        var count = 0
+        image.pixels.withUnsafeBufferPointer { p in
+            var i = 0
+            while i < p.count {
+                let y = 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2])
+                if y >= limit { count += 1 }
+                i += 3
+            }
+        }
+        return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
+    }
+
+    public func keeps(backgroundFraction f: Double) -> Bool { f <= maxBackground }
+
+    public var description: String { "luminance>=\(threshold) is background; drop tiles with >\(maxBackground) background" }
+}

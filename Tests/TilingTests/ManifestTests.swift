@@ -1,0 +1,158 @@
+import Foundation
+import TesseraCore
+import TesseraTestSupport
+import Tiling
+import XCTest
+
+final class CSVTests: XCTestCase {
+    func testQuotingRoundTrip() throws {
+        let rows = [["a", "b,c", "say \"hi\""], ["multi\nline", "", " padded "]]
+        let doc = CSV.document(header: ["x", "y", "z"], rows: rows)
+        XCTAssertEqual(doc, "x,y,z\na,\"b,c\",\"say \"\"hi\"\"\"\n\"multi\nline\",,\" padded \"\n")
+        let parsed = try CSV.parse(doc)
+        XCTAssertEqual(parsed.map(\.fields), [["x", "y", "z"]] + rows)
+        XCTAssertEqual(parsed.map(\.line), [1, 2, 3], "a record is numbered by the line it starts on")
+    }
+
+    func testCRLFBOMBlankLinesAndErrors() throws {
+        let parsed = try CSV.parse("\u{FEFF}a,b\r\n\r\n1,2")
+        XCTAssertEqual(parsed.map(\.fields), [["a", "b"], ["1", "2"]])
+        XCTAssertEqual(parsed.map(\.line), [1, 3])
+        XCTAssertThrowsError(try CSV.parse("a,\"b\nc")) { XCTAssertEqual(($0 as? CSV.ParseError)?.line, 1) }
+        XCTAssertThrowsError(try CSV.parse("a,b\"c\"")) { XCTAssertEqual(($0 as? CSV.ParseError)?.line, 1) }
+    }
+}
+
+final class ManifestTests: XCTestCase {
+    func write(_ text: String) throws -> URL {
+        let dir = try TestEnvironment.temporaryDirectory(self, "manifest")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("slides"), withIntermediateDirectories: true)
+        for name in ["TCGA-SY-0001-01A-01-TS1", "TCGA-SY-0001-11A-01-TS1", "TCGA-SY-0002-01A-01-TS1", "other"] {
+            try Data("x".utf8).write(to: dir.appendingPathComponent("slides/\(name).svs"))
+        }
+        let url = dir.appendingPathComponent("manifest.csv")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func testDefaultsAndResolution() throws {
+        let url = try write("""
+            slide_path,slide_id,patient_id,label
+            slides/TCGA-SY-0001-01A-01-TS1.svs,,,LUAD
+            slides/TCGA-SY-0001-11A-01-TS1.svs,,,normal
+            slides/other.svs,OTHER-1,P7,
+            """)
+        let m = try SlideManifest.load(url)
+        XCTAssertEqual(m.entries.map(\.slideID), ["TCGA-SY-0001-01A-01-TS1", "TCGA-SY-0001-11A-01-TS1", "OTHER-1"])
+        XCTAssertEqual(m.entries.map(\.patientID), ["TCGA-SY-0001", "TCGA-SY-0001", "P7"])
+        XCTAssertEqual(m.entries.map(\.label), ["LUAD", "normal", nil])
+        XCTAssertEqual(m.entries.map(\.line), [2, 3, 4])
+        XCTAssertEqual(m.entries[0].slidePath, url.deletingLastPathComponent().appendingPathComponent("slides/TCGA-SY-0001-01A-01-TS1.svs").path)
+        XCTAssertEqual(m.classes, ["LUAD", "normal"])
+        // Given classes keep their order.
+        XCTAssertEqual(try SlideManifest.load(url, classes: ["normal", "LUSC", "LUAD"]).classes, ["normal", "LUSC", "LUAD"])
+    }
+
+    func testEveryProblemIsListedWithItsLine() throws {
+        let url = try write("""
+            slide_path,slide_id,patient_id,label
+            slides/TCGA-SY-0001-01A-01-TS1.svs,,,LUAD
+            slides/TCGA-SY-0001-01A-01-TS1.svs,,,LUAD
+            slides/missing.svs,,P1,LUAD
+            slides/other.svs,,,LUSC
+            slides/TCGA-SY-0002-01A-01-TS1.svs,,,adeno
+            slides/TCGA-SY-0002-01A-01-TS1.svs,../evil,P2,LUAD
+            slides/other.svs,x,P3
+            """)
+        XCTAssertThrowsError(try SlideManifest.load(url, classes: ["LUAD", "LUSC", "normal"])) { error in
+            let e = try! XCTUnwrap(error as? ManifestError)
+            XCTAssertEqual(e.problems.count, 6, e.description)
+            let text = e.description
+            XCTAssertTrue(text.contains("line 3: duplicate slide_id TCGA-SY-0001-01A-01-TS1 (first on line 2)"), text)
+            XCTAssertTrue(text.contains("line 4: slide file") && text.contains("missing.svs does not exist"), text)
+            XCTAssertTrue(text.contains("line 5: no patient_id for slide other"), text)
+            XCTAssertTrue(text.contains("line 6: label 'adeno' is not one of the classes LUAD, LUSC, normal"), text)
+            XCTAssertTrue(text.contains("line 7: slide_id '../evil' contains a path separator"), text)
+            XCTAssertTrue(text.contains("line 8: 3 fields, the header has 4"), text)
+            XCTAssertTrue(text.contains(url.path), text)
+        }
+    }
+
+    func testMissingColumnAndEmptyFile() throws {
+        XCTAssertThrowsError(try SlideManifest.load(try write("path,label\nslides/other.svs,LUAD\n"))) { error in
+            XCTAssertTrue("\(error)".contains("no slide_path column"), "\(error)")
+        }
+        XCTAssertThrowsError(try SlideManifest.load(try write(""))) { error in
+            XCTAssertTrue("\(error)".contains("empty"), "\(error)")
+        }
+    }
+}
+
+final class PatientSplitTests: XCTestCase {
+    /// A cohort like the synthetic one: a third of patients with a tumour and a normal slide.
+    static func cohort(_ n: Int) -> [ManifestEntry] {
+        var entries: [ManifestEntry] = []
+        for p in 1...n {
+            let patient = String(format: "TCGA-SY-%04d", p)
+            let tumour = p % 2 == 0 ? "LUAD" : "LUSC"
+            if p % 3 != 0 {
+                entries.append(ManifestEntry(slidePath: "/s/\(patient)-01A", slideID: "\(patient)-01A-01-TS1", patientID: patient, label: p % 5 == 0 ? "normal" : tumour, line: 0))
+            }
+            if p % 3 == 0 {
+                entries.append(ManifestEntry(slidePath: "/s/\(patient)-01A", slideID: "\(patient)-01A-01-TS1", patientID: patient, label: tumour, line: 0))
+                entries.append(ManifestEntry(slidePath: "/s/\(patient)-11A", slideID: "\(patient)-11A-01-TS1", patientID: patient, label: "normal", line: 0))
+            }
+        }
+        return entries
+    }
+
+    func testPatientsNeverStraddleSplitsAndFractionsHold() {
+        let entries = PatientSplitTests.cohort(200)
+        let split = PatientSplit(entries: entries, seed: 7)
+        XCTAssertEqual(split.splitOfPatient.count, 200)
+        var counts: [Split: Int] = [:]
+        for s in split.splitOfPatient.values { counts[s, default: 0] += 1 }
+        XCTAssertEqual(Double(counts[.train]!) / 200, 0.70, accuracy: 0.02)
+        XCTAssertEqual(Double(counts[.validation]!) / 200, 0.15, accuracy: 0.02)
+        XCTAssertEqual(Double(counts[.test]!) / 200, 0.15, accuracy: 0.02)
+        // By construction a patient maps to one split; check the slides follow it.
+        for e in entries { XCTAssertNotNil(split.split(of: e.patientID)) }
+        // Stratified: each class is in every split.
+        for label in ["LUAD", "LUSC", "normal"] {
+            let splits = Set(entries.filter { $0.label == label }.map { split.split(of: $0.patientID)! })
+            XCTAssertEqual(splits, Set(Split.allCases), label)
+        }
+    }
+
+    func testDeterministicAndSeedDependent() {
+        let entries = PatientSplitTests.cohort(60)
+        XCTAssertEqual(PatientSplit(entries: entries, seed: 1), PatientSplit(entries: entries, seed: 1))
+        XCTAssertEqual(PatientSplit(entries: entries.reversed(), seed: 1).splitOfPatient, PatientSplit(entries: entries, seed: 1).splitOfPatient)
+        XCTAssertNotEqual(PatientSplit(entries: entries, seed: 1).splitOfPatient, PatientSplit(entries: entries, seed: 2).splitOfPatient)
+        let csv = PatientSplit(entries: entries, seed: 1).csv
+        XCTAssertTrue(csv.hasPrefix("patient_id,split\nTCGA-SY-0001,"), csv)
+        XCTAssertEqual(csv.split(separator: "\n").count, 61)
+    }
+
+    func testStableHashIsFixed() {
+        // FNV-1a reference values: must never change, or existing splits would move.
+        XCTAssertEqual(stableHash(""), 0xCBF2_9CE4_8422_2325)
+        XCTAssertEqual(stableHash("a"), 0xAF63_DC4C_8601_EC8C)
+    }
+}
+
+final class ShardPlanTests: XCTestCase {
+    func testCoversEverySlideOnceAndBalancesBySize() {
+        let sizes: [Int64] = [100, 90, 10, 10, 10, 10, 10, 10, 10, 10, 80, 5]
+        let ids = sizes.indices.map { "s\($0)" }
+        let shards = ShardPlan.assign(sizes: sizes, ids: ids, shards: 3)
+        XCTAssertEqual(shards.flatMap { $0 }.sorted(), Array(sizes.indices))
+        let loads = shards.map { $0.reduce(Int64(0)) { $0 + sizes[$1] } }
+        XCTAssertLessThanOrEqual(loads.max()! - loads.min()!, 10, "\(loads)")
+        XCTAssertEqual(ShardPlan.assign(sizes: sizes, ids: ids, shards: 3), shards)
+        XCTAssertEqual(ShardPlan.assign(sizes: sizes, ids: ids, shards: 1), [Array(sizes.indices)])
+        // More shards than slides: some are empty, none is lost.
+        let many = ShardPlan.assign(sizes: [5, 5], ids: ["a", "b"], shards: 4)
+        XCTAssertEqual(many.flatMap { $0 }.sorted(), [0, 1])
+    }
+}
