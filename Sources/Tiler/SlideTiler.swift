@@ -1,0 +1,176 @@
+import Foundation
+import JPEG
+import OpenSlide
+import TesseraCore
+import TileStore
+import Tiling
+
+/// One kept tile, encoded, with where it came from.
+public struct TileOutput: Sendable {
+    public let x: Int
+    public let y: Int
+    public let background: Float
+    /// JPEG bytes, or raw RGB bytes (tileSize² × 3) with the raw encoding.
+    public let bytes: [UInt8]
+}
+
+/// Per-slide tiling result.
+public struct SlideTilingSummary: Sendable, Equatable {
+    public var considered = 0
+    public var kept = 0
+    /// Grid positions the tissue mask let us skip without reading.
+    public var skippedByMask = 0
+    public var seconds = 0.0
+}
+
+/// Cuts one slide into tiles: reads each grid position (one OpenSlide handle and one JPEG encoder
+/// per worker thread), resamples by area to the target resolution, drops tiles that are mostly
+/// background, and encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, so
+/// the output is the same whatever the thread timing and memory stays bounded.
+public struct SlideTiler: Sendable {
+    public let target: TilingTarget
+    public let tileSize: Int
+    public let overlap: Int
+    public let assumeMPP: Double?
+    public let rule: BackgroundRule
+    public let encoding: TileEncoding
+    public let quality: Int
+    public let workers: Int
+    public let useTissueMask: Bool
+    /// Tiles per batch handed to the workers (and then to the sink).
+    public var batchSize = 64
+
+    public init(target: TilingTarget, tileSize: Int = 512, overlap: Int = 0, assumeMPP: Double? = nil,
+                rule: BackgroundRule = BackgroundRule(), encoding: TileEncoding = .jpeg, quality: Int = 90,
+                workers: Int = 2, useTissueMask: Bool = true) {
+        self.target = target
+        self.tileSize = tileSize
+        self.overlap = overlap
+        self.assumeMPP = assumeMPP
+        self.rule = rule
+        self.encoding = encoding
+        self.quality = quality
+        self.workers = max(1, workers)
+        self.useTissueMask = useTissueMask
+    }
+
+    public static func geometry(of slide: Slide) -> SlideGeometry {
+        SlideGeometry(levelSizes: (0..<slide.levelCount).map { slide.dimensions(level: $0) },
+                      levelDownsamples: (0..<slide.levelCount).map { slide.downsample(level: $0) },
+                      mpp: slide.mpp.map { ($0.x + $0.y) / 2 }, objectivePower: slide.objectivePower)
+    }
+
+    public func plan(for slide: Slide) throws -> TilingPlan {
+        try TilingPlan(geometry: SlideTiler.geometry(of: slide), target: target, tileSize: tileSize,
+                       overlap: overlap, assumeMPP: assumeMPP)
+    }
+
+    /// The pyramid level used for the tissue mask: the coarsest one on which a tile still covers at
+    /// least 4×4 pixels, at a downsample of 8 or more (a finer mask would cost as much as reading
+    /// the tiles), and small enough to hold (≤ 16 Mpixel). nil when there is none.
+    public static func maskLevel(geometry g: SlideGeometry, plan: TilingPlan) -> Int? {
+        let tileSpan = Double(plan.tileSize) * plan.downsample
+        var choice: Int?
+        for (i, d) in g.levelDownsamples.enumerated() where d >= 8 && tileSpan / d >= 4 {
+            let (w, h) = g.levelSizes[i]
+            if w * h <= 16_000_000 { choice = i }
+        }
+        return choice
+    }
+
+    public func tissueMask(for slide: Slide, plan: TilingPlan) throws -> TissueMask? {
+        guard useTissueMask, let level = SlideTiler.maskLevel(geometry: SlideTiler.geometry(of: slide), plan: plan) else { return nil }
+        let (w, h) = slide.dimensions(level: level)
+        let image = try slide.readRegion(x: 0, y: 0, level: level, width: w, height: h)
+        return TissueMask(image: image, downsample: slide.downsample(level: level), rule: rule)
+    }
+
+    /// Tiles the slide at `path`. Throws OpenSlide, plan and JPEG errors; on error nothing of the
+    /// slide should be kept by the caller. `progress` is told the number of grid positions done.
+    public func run(path: String, sink: ([TileOutput]) throws -> Void,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> (plan: TilingPlan, summary: SlideTilingSummary) {
+        let start = Date()
+        let first = try Slide(path: path)
+        let plan = try plan(for: first)
+        let mask = try tissueMask(for: first, plan: plan)
+        var handles = [first]
+        for _ in 1..<workers { handles.append(try Slide(path: path)) }
+        let encoders = try (0..<workers).map { _ in try JPEGEncoder(quality: quality) }
+        let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
+        let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
+
+        var summary = SlideTilingSummary()
+        summary.considered = plan.count
+        var index = 0
+        while index < plan.count {
+            let batch = Array(index..<min(index + batchSize, plan.count))
+            index += batch.count
+            // Positions the mask rules out are never read.
+            let todo = batch.filter { i in
+                guard let mask else { return true }
+                let o = plan.origin(i)
+                return mask.mayContainTissue(x: o.x, y: o.y, width: span0, height: span0)
+            }
+            summary.skippedByMask += batch.count - todo.count
+            let results = try evaluate(todo, plan: plan, handles: handles, encoders: encoders, resampler: resampler)
+            let kept = results.compactMap { $0 }
+            summary.kept += kept.count
+            if !kept.isEmpty { try sink(kept) }
+            progress?(index, plan.count)
+        }
+        summary.seconds = Date().timeIntervalSince(start)
+        return (plan, summary)
+    }
+
+    /// Reads, tests and encodes the given positions on the worker threads; results in input order.
+    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [Slide], encoders: [JPEGEncoder],
+                          resampler: AreaResampler?) throws -> [TileOutput?] {
+        // Each worker uses only its own handle and encoder; the lock guards the rest.
+        final class Shared: @unchecked Sendable {
+            let handles: [Slide]
+            let encoders: [JPEGEncoder]
+            var results: [TileOutput?]
+            var error: Error?
+            var next = 0
+            let lock = NSLock()
+            init(_ n: Int, _ handles: [Slide], _ encoders: [JPEGEncoder]) {
+                results = [TileOutput?](repeating: nil, count: n)
+                self.handles = handles
+                self.encoders = encoders
+            }
+        }
+        let shared = Shared(positions.count, handles, encoders)
+        let read = plan.readSize
+        DispatchQueue.concurrentPerform(iterations: min(workers, max(positions.count, 1))) { worker in
+            let slide = shared.handles[worker]
+            let encoder = shared.encoders[worker]
+            while true {
+                shared.lock.lock()
+                let k = shared.next
+                shared.next += 1
+                let stop = shared.error != nil
+                shared.lock.unlock()
+                if stop || k >= positions.count { return }
+                do {
+                    let o = plan.origin(positions[k])
+                    let region = try slide.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
+                    let tile = resampler?.resample(region) ?? region
+                    let background = rule.backgroundFraction(tile)
+                    guard rule.keeps(backgroundFraction: background) else { continue }
+                    let bytes = encoding == .jpeg ? try encoder.encode(tile) : tile.pixels
+                    let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
+                    shared.lock.lock()
+                    shared.results[k] = output
+                    shared.lock.unlock()
+                } catch {
+                    shared.lock.lock()
+                    if shared.error == nil { shared.error = error }
+                    shared.lock.unlock()
+                    return
+                }
+            }
+        }
+        if let error = shared.error { throw error }
+        return shared.results
+    }
+}

@@ -1,0 +1,8 @@
+/// A slide that could not be tiled: recorded in `failures/task-I-of-N.csv` and skipped.
+public struct TilingFailure: Sendable, Equatable {
+    public let slideID: String
+    public let slidePath: String
+    /// open | metadata | read | encode | write
+    public let stage: String
+    public let message: String
+}

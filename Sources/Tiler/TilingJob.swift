@@ -1,0 +1,340 @@
+import Foundation
+import OpenSlide
+import TesseraCore
+import TileStore
+import Tiling
+
+/// One tiling task (one Slurm array task): its share of the manifest's slides, tiled into the
+/// shared store, resumably.
+///
+/// Each slide is first written as a small fragment file in the task's work folder
+/// (`STORE/.work/task-I-of-N/`), completed under a temporary name and renamed; the status file then
+/// records it as done. When every slide is done, train and validation fragments are merged into
+/// `train/part-I-of-N.h5` and `validation/part-I-of-N.h5`, and test fragments are moved to
+/// `test/<slide_id>.h5`. A task killed at any moment and re-run skips the slides whose fragments
+/// were completed and redoes the rest; the merged files come out the same.
+public final class TilingJob {
+    public struct Options: Sendable {
+        public var manifest: URL
+        public var store: URL
+        public var classes: [String]?
+        public var target: TilingTarget
+        public var assumeMPP: Double?
+        public var tileSize = 512
+        public var overlap = 0
+        public var rule = BackgroundRule()
+        public var encoding: TileEncoding = .jpeg
+        public var quality = 90
+        public var splitFractions = [0.7, 0.15, 0.15]
+        public var splitSeed: UInt64 = 1
+        public var shard = 0
+        public var shards = 1
+        public var threads = 2
+        public var tissueMask = true
+        public var force = false
+        /// Record missing slide files as failed slides instead of refusing the manifest.
+        public var skipMissing = false
+
+        public init(manifest: URL, store: URL, target: TilingTarget) {
+            self.manifest = manifest
+            self.store = store
+            self.target = target
+        }
+    }
+
+    /// How a task ended.
+    public enum Outcome: Equatable, Sendable {
+        case allDone(slides: Int, tiles: Int)
+        case doneWithFailures(slides: Int, tiles: Int, failed: Int)
+    }
+
+    public let options: Options
+    private let taskName: String
+
+    public init(options: Options) {
+        precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
+        self.options = options
+        taskName = "task-\(String(format: "%04d", options.shard))-of-\(String(format: "%04d", options.shards))"
+    }
+
+    private var store: URL { options.store }
+    private var workFolder: URL { store.appendingPathComponent(".work/\(taskName)") }
+    private var statusURL: URL { store.appendingPathComponent("status/\(taskName).json") }
+    private var failuresURL: URL { store.appendingPathComponent("failures/\(taskName).csv") }
+
+    public func run() throws -> Outcome {
+        let fm = FileManager.default
+        let manifest = try SlideManifest.load(options.manifest, classes: options.classes, requireReadable: !options.skipMissing)
+        let split = PatientSplit(entries: manifest.entries, fractions: options.splitFractions, seed: options.splitSeed)
+        let sizes = manifest.entries.map { e -> Int64 in
+            ((try? fm.attributesOfItem(atPath: e.slidePath)[.size]) as? NSNumber)?.int64Value ?? 0
+        }
+        let shardPlan = ShardPlan.assign(sizes: sizes, ids: manifest.entries.map(\.slideID), shards: options.shards)
+        let mine = shardPlan[options.shard].map { manifest.entries[$0] }
+        let parameters = try makeParameters(manifest: manifest)
+
+        for folder in ["train", "validation", "test", "failures", "status", ".work/\(taskName)"] {
+            try fm.createDirectory(at: store.appendingPathComponent(folder), withIntermediateDirectories: true)
+        }
+        // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
+        try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent("splits.csv"))
+
+        var status = try loadStatus(parameters: parameters)
+        if status.complete {
+            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            return outcome(status)
+        }
+        removeStaleTemporaries()
+        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(describe(options.target)), tile \(options.tileSize) px, \(options.rule.description)")
+
+        let tiler = SlideTiler(target: options.target, tileSize: options.tileSize, overlap: options.overlap,
+                               assumeMPP: options.assumeMPP, rule: options.rule,
+                               encoding: options.encoding, quality: options.quality,
+                               workers: options.threads, useTissueMask: options.tissueMask)
+        let progress = Progress("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let already = mine.filter { status.slides[$0.slideID] != nil }.count
+        if already > 0 { Log.info("resuming: \(already) slides already done") }
+        var tilesSoFar = status.slides.values.reduce(0) { $0 + $1.tilesKept }
+        var secondsSoFar = 0.0
+        for entry in mine {
+            if status.slides[entry.slideID] != nil { progress.advance(note: "skipped \(entry.slideID) (done before)"); continue }
+            let slideSplit = split.split(of: entry.patientID)!
+            let started = Date()
+            do {
+                let kept = try tileSlide(entry, split: slideSplit, manifest: manifest, tiler: tiler)
+                status.slides[entry.slideID] = SlideStatus(state: .done, split: slideSplit, tilesKept: kept.kept,
+                                                           tilesConsidered: kept.considered)
+                tilesSoFar += kept.kept
+                secondsSoFar += Date().timeIntervalSince(started)
+                try saveStatus(status)
+                progress.advance(note: "\(entry.slideID): \(kept.kept)/\(kept.considered) tiles kept; \(tilesSoFar) tiles, \(String(format: "%.1f", Double(tilesSoFar) / max(secondsSoFar, 1e-3))) tiles/s")
+            } catch let failure as SlideFailure {
+                Log.warning("\(entry.slideID) (\(entry.slidePath)) skipped at stage \(failure.stage): \(failure.message)")
+                status.slides[entry.slideID] = SlideStatus(state: .failed, split: slideSplit, tilesKept: 0, tilesConsidered: 0,
+                                                           stage: failure.stage, message: failure.message)
+                try saveStatus(status)
+                progress.advance(note: "\(entry.slideID) FAILED")
+            }
+        }
+
+        try mergeFragments(mine: mine, status: status, manifest: manifest)
+        status.complete = true
+        try saveStatus(status)
+        try? fm.removeItem(at: workFolder)
+        return outcome(status)
+    }
+
+    // MARK: One slide
+
+    struct SlideFailure: Error {
+        let stage: String
+        let message: String
+    }
+
+    private func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
+
+    private func attributes(split: Split, classes: [String]) -> TileStoreAttributes {
+        var mpp: Double?, magnification: Double?, level: Int?
+        switch options.target {
+        case let .mpp(v): mpp = v
+        case let .magnification(v): magnification = v
+        case let .level(v): level = v
+        }
+        return TileStoreAttributes(
+            split: split.rawValue, classes: classes, tileSize: options.tileSize, encoding: options.encoding,
+            jpegQuality: options.encoding == .jpeg ? options.quality : 0, targetMPP: mpp, targetMagnification: magnification,
+            level: level, backgroundThreshold: options.rule.threshold, maxBackground: options.rule.maxBackground,
+            splitSeed: options.splitSeed, splitFractions: options.splitFractions, tesseraVersion: TesseraVersion.current,
+            created: ISO8601DateFormatter().string(from: Date()), task: options.shard, taskCount: options.shards)
+    }
+
+    /// Tiles one slide into its fragment file. Any failure discards the fragment and is thrown as a
+    /// `SlideFailure` with the stage it happened in.
+    private func tileSlide(_ entry: ManifestEntry, split: Split, manifest: SlideManifest,
+                           tiler: SlideTiler) throws -> (kept: Int, considered: Int) {
+        let slide: Slide
+        do { slide = try Slide(path: entry.slidePath) } catch {
+            throw SlideFailure(stage: "open", message: "\(error)")
+        }
+        let plan: TilingPlan
+        do { plan = try tiler.plan(for: slide) } catch {
+            throw SlideFailure(stage: "metadata", message: "\(error)")
+        }
+        let labelIndex = Int32(entry.label.flatMap { manifest.classes.firstIndex(of: $0) } ?? -1)
+        let writer: TileStoreWriter
+        do {
+            writer = try TileStoreWriter(url: fragmentURL(entry.slideID), attributes: attributes(split: split, classes: manifest.classes))
+        } catch {
+            throw SlideFailure(stage: "write", message: "\(error)")
+        }
+        let (w0, h0) = slide.dimensions(level: 0)
+        var record = SlideRecord(slideID: entry.slideID, patientID: entry.patientID, label: entry.label, mpp: plan.mpp,
+                                 level: plan.level, downsample: plan.downsample, width: w0, height: h0)
+        let slideIndex = writer.beginSlide(record)
+        let tileProgress = plan.count > 2000 ? Progress("  \(entry.slideID) tiles", total: plan.count, unit: "tiles", interval: 30) : nil
+        var lastDone = 0
+        do {
+            let (_, summary) = try tiler.run(path: entry.slidePath, sink: { tiles in
+                for t in tiles {
+                    let r = TileRecord(label: labelIndex, x: Int64(t.x), y: Int64(t.y), background: t.background)
+                    if options.encoding == .jpeg {
+                        try writer.addTile(encoded: t.bytes, record: r)
+                    } else {
+                        try writer.addTile(raw: RGBImage(width: options.tileSize, height: options.tileSize, pixels: t.bytes), record: r)
+                    }
+                }
+            }, progress: { done, _ in
+                tileProgress?.advance(by: done - lastDone)
+                lastDone = done
+            })
+            record.tilesKept = summary.kept
+            record.tilesConsidered = summary.considered
+            writer.updateSlide(slideIndex, record)
+            try writer.finish()
+            return (summary.kept, summary.considered)
+        } catch {
+            writer.discard()
+            let stage = error is OpenSlideError ? "read" : (error is TileStoreError ? "write" : "encode")
+            throw SlideFailure(stage: stage, message: "\(error)")
+        }
+    }
+
+    // MARK: Merge
+
+    private func partURL(_ split: Split) -> URL {
+        store.appendingPathComponent("\(split.rawValue)/part-\(String(format: "%04d", options.shard))-of-\(String(format: "%04d", options.shards)).h5")
+    }
+
+    private func mergeFragments(mine: [ManifestEntry], status: TaskStatus, manifest: SlideManifest) throws {
+        let fm = FileManager.default
+        for split in [Split.train, .validation] {
+            let slides = mine.filter { status.slides[$0.slideID]?.state == .done && status.slides[$0.slideID]?.split == split }
+            let part = partURL(split)
+            guard !slides.isEmpty else { try? fm.removeItem(at: part); continue }
+            let writer = try TileStoreWriter(url: part, attributes: attributes(split: split, classes: manifest.classes))
+            do {
+                for entry in slides {
+                    let reader = try TileStoreReader(url: fragmentURL(entry.slideID))
+                    try writer.append(contentsOf: reader)
+                    try reader.close()
+                }
+                try writer.finish()
+            } catch {
+                writer.discard()
+                throw error
+            }
+            Log.info("wrote \(part.path): \(slides.count) slides, \(slides.reduce(0) { $0 + status.slides[$1.slideID]!.tilesKept }) tiles")
+        }
+        for entry in mine where status.slides[entry.slideID]?.state == .done && status.slides[entry.slideID]?.split == .test {
+            let fragment = fragmentURL(entry.slideID)
+            let final = store.appendingPathComponent("test/\(entry.slideID).h5")
+            if fm.fileExists(atPath: fragment.path) {
+                try AtomicFile.commit(fragment, to: final)
+            } else if !fm.fileExists(atPath: final.path) {
+                throw TesseraError.io(path: fragment.path, message: "the fragment of a finished test slide is missing",
+                                      hint: "re-run this task with --force")
+            }
+        }
+        try writeFailures(mine: mine, status: status)
+    }
+
+    private func writeFailures(mine: [ManifestEntry], status: TaskStatus) throws {
+        let rows = mine.compactMap { e -> [String]? in
+            guard let s = status.slides[e.slideID], s.state == .failed else { return nil }
+            return [e.slideID, e.slidePath, s.stage ?? "", s.message ?? ""]
+        }
+        if rows.isEmpty {
+            try? FileManager.default.removeItem(at: failuresURL)
+        } else {
+            try AtomicFile.write(Data(CSV.document(header: ["slide_id", "slide_path", "stage", "message"], rows: rows).utf8), to: failuresURL)
+        }
+    }
+
+    // MARK: Status
+
+    private func makeParameters(manifest: SlideManifest) throws -> TilingParameters {
+        let data = try Data(contentsOf: options.manifest)
+        var mpp: Double?, magnification: Double?, level: Int?
+        switch options.target {
+        case let .mpp(v): mpp = v
+        case let .magnification(v): magnification = v
+        case let .level(v): level = v
+        }
+        return TilingParameters(
+            manifestDigest: String(stableHash(String(decoding: data, as: UTF8.self)), radix: 16),
+            classes: manifest.classes, targetMPP: mpp, targetMagnification: magnification, level: level,
+            assumeMPP: options.assumeMPP, tileSize: options.tileSize, overlap: options.overlap,
+            backgroundThreshold: options.rule.threshold, maxBackground: options.rule.maxBackground,
+            encoding: options.encoding.rawValue, quality: options.quality, splitFractions: options.splitFractions,
+            splitSeed: options.splitSeed, shards: options.shards, tissueMask: options.tissueMask)
+    }
+
+    private func loadStatus(parameters: TilingParameters) throws -> TaskStatus {
+        let fm = FileManager.default
+        if options.force {
+            try? fm.removeItem(at: statusURL)
+            try? fm.removeItem(at: workFolder)
+            try? fm.removeItem(at: failuresURL)
+            for split in [Split.train, .validation] { try? fm.removeItem(at: partURL(split)) }
+            try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
+            return TaskStatus(parameters: parameters)
+        }
+        guard let data = try? Data(contentsOf: statusURL) else { return TaskStatus(parameters: parameters) }
+        let status: TaskStatus
+        do { status = try JSONDecoder().decode(TaskStatus.self, from: data) } catch {
+            throw TesseraError.invalidInput(path: statusURL.path, message: "unreadable status file (\(error))",
+                                            hint: "re-run with --force to redo this task")
+        }
+        guard status.parameters == parameters else {
+            throw TesseraError.invalidInput(
+                path: statusURL.path,
+                message: "this store was tiled with other parameters:\n  " + parameters.differences(from: status.parameters).joined(separator: "\n  "),
+                hint: "use another --store, or --force to redo this task with the new parameters (all tasks must use the same ones)")
+        }
+        // A slide marked done whose fragment vanished (e.g. a copied store) is redone.
+        var checked = status
+        if !status.complete {
+            for (id, s) in status.slides where s.state == .done {
+                let movedTest = s.split == .test && fm.fileExists(atPath: store.appendingPathComponent("test/\(id).h5").path)
+                if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest { checked.slides[id] = nil }
+            }
+        }
+        return checked
+    }
+
+    private func saveStatus(_ status: TaskStatus) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(status), to: statusURL)
+    }
+
+    /// Temporary files of a killed run (`.name.tmp-PID`) in this task's folders.
+    private func removeStaleTemporaries() {
+        let fm = FileManager.default
+        for folder in [workFolder, store.appendingPathComponent("train"), store.appendingPathComponent("validation"),
+                       store.appendingPathComponent("test"), store.appendingPathComponent("status")] {
+            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+                // Only our task's names: fragments in our work folder, our part files, our status.
+                if folder == workFolder || name.contains(taskName) || name.contains("part-\(String(format: "%04d", options.shard))-of-") {
+                    try? fm.removeItem(at: folder.appendingPathComponent(name))
+                }
+            }
+        }
+    }
+
+    private func outcome(_ status: TaskStatus) -> Outcome {
+        let done = status.slides.values.filter { $0.state == .done }
+        let tiles = done.reduce(0) { $0 + $1.tilesKept }
+        let failed = status.slides.values.count - done.count
+        return failed == 0 ? .allDone(slides: done.count, tiles: tiles)
+            : .doneWithFailures(slides: done.count, tiles: tiles, failed: failed)
+    }
+
+    private func describe(_ target: TilingTarget) -> String {
+        switch target {
+        case let .mpp(v): return "\(v) µm/px"
+        case let .magnification(v): return "\(v)×"
+        case let .level(v): return "level \(v)"
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import Tiler
+import TileStore
+import Tiling
+
+/// Exit statuses, documented in the README: Slurm scripts treat 3 as success-with-warnings.
+enum TileExit {
+    static let allDone: Int32 = 0
+    static let fatal: Int32 = 1
+    static let doneWithFailedSlides: Int32 = 3
+}
+
+@main
+struct TileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera-tile",
+        abstract: "Cut whole-slide images into tissue tiles, in HDF5 tile stores split by patient.",
+        discussion: """
+            Each run is one task: it tiles its share of the manifest's slides (balanced by file size) \
+            into STORE. Run it as a Slurm array job (the shard defaults to the array task) or by hand.
+
+            Every task computes the same patient split from the manifest and --seed: all slides of \
+            a patient land in one split (train / validation / test), whatever their labels.
+
+            Examples:
+              tessera-tile --manifest cohort/manifest.csv --store store --magnification 20
+              tessera-tile --manifest m.csv --store store --mpp 0.5 --classes LUAD,LUSC,normal
+              tessera-tile --manifest m.csv --store store --shard 2 --shards 8
+              sbatch --array=0-7 --wrap 'tessera-tile --manifest m.csv --store store'
+
+            Output: STORE/train/part-I-of-N.h5, STORE/validation/part-I-of-N.h5, \
+            STORE/test/<slide_id>.h5, STORE/splits.csv, STORE/failures/task-I-of-N.csv (slides \
+            that could not be tiled), STORE/status/ (resume state). Check a store with tessera-audit.
+
+            Exit status: 0 all slides tiled; 3 done, but some slides failed (listed in failures/; \
+            with --strict this is 1); 1 fatal error; 64 bad options.
+            A killed task re-run with the same options resumes where it stopped.
+            """)
+
+    @Option(help: "Slide manifest CSV: slide_path,slide_id,patient_id,label (paths relative to the manifest).")
+    var manifest: String
+
+    @Option(help: "The tile store folder (created if missing), shared by all tasks.")
+    var store: String
+
+    @Option(help: "Class names in label-index order, comma-separated (default: the manifest's labels, sorted). Labels outside the list are an error.")
+    var classes: String?
+
+    @Option(help: "Tile at this objective power (e.g. 20). Default when neither --mpp nor --level is given: 20.")
+    var magnification: Double?
+
+    @Option(help: "Tile at this resolution in µm per pixel (e.g. 0.5).")
+    var mpp: Double?
+
+    @Option(help: "Tile this pyramid level as it is, without resampling.")
+    var level: Int?
+
+    @Option(help: "µm per pixel to assume for slides that record neither MPP nor objective power (otherwise they are skipped).")
+    var assumeMPP: Double?
+
+    @Option(help: "Tile side in pixels.")
+    var tileSize = 512
+
+    @Option(help: "Overlap between neighbouring tiles in pixels.")
+    var overlap = 0
+
+    @Option(help: "Luminance (0–255, ITU-R 601) at or above which a pixel is background.")
+    var backgroundThreshold = 220.0
+
+    @Option(help: "Drop tiles with more than this fraction of background pixels.")
+    var maxBackground = 0.5
+
+    @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3).")
+    var encoding = "jpeg"
+
+    @Option(help: "JPEG quality (1–100).")
+    var quality = 90
+
+    @Option(help: "Train,validation,test fractions of patients.")
+    var split = "0.7,0.15,0.15"
+
+    @Option(help: "Seed of the patient split.")
+    var seed: UInt64 = 1
+
+    @Option(help: "This task's shard, 0-based (default: $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, else 0).")
+    var shard: Int?
+
+    @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
+    var shards: Int?
+
+    @Option(help: "Worker threads in this task (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
+    var threads: Int?
+
+    @Flag(help: "Read every grid position, without the low-resolution tissue mask.")
+    var noTissueMask = false
+
+    @Flag(help: "Record missing slide files as failed slides and go on (default: refuse the manifest).")
+    var skipMissing = false
+
+    @Flag(help: "Exit 1 if any slide failed.")
+    var strict = false
+
+    @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
+    var force = false
+
+    var target: TilingTarget {
+        if let level { return .level(level) }
+        if let mpp { return .mpp(mpp) }
+        return .magnification(magnification ?? 20)
+    }
+
+    var fractions: [Double] { split.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+
+    static func environmentInt(_ name: String) -> Int? {
+        ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
+    }
+
+    var resolvedShards: Int { shards ?? Self.environmentInt("SLURM_ARRAY_TASK_COUNT") ?? 1 }
+    var resolvedShard: Int {
+        if let shard { return shard }
+        if let id = Self.environmentInt("SLURM_ARRAY_TASK_ID") { return id - (Self.environmentInt("SLURM_ARRAY_TASK_MIN") ?? 0) }
+        return 0
+    }
+    var resolvedThreads: Int {
+        threads ?? Self.environmentInt("SLURM_CPUS_PER_TASK") ?? ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    func validate() throws {
+        if [magnification != nil, mpp != nil, level != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --magnification, --mpp and --level")
+        }
+        if let magnification, !(magnification > 0) { throw ValidationError("--magnification must be > 0, e.g. 20") }
+        if let mpp, !(mpp > 0) { throw ValidationError("--mpp must be > 0 µm per pixel, e.g. 0.5") }
+        if let level, level < 0 { throw ValidationError("--level must be ≥ 0") }
+        if let assumeMPP, !(assumeMPP > 0) { throw ValidationError("--assume-mpp must be > 0 µm per pixel, e.g. 0.25") }
+        guard (16...4096).contains(tileSize) else { throw ValidationError("--tile-size must be 16…4096 pixels") }
+        guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
+        guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
+        guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
+        guard TileEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be jpeg or raw") }
+        guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
+        let f = fractions
+        guard f.count == 3, f.allSatisfy({ $0 >= 0 }), abs(f.reduce(0, +) - 1) < 1e-6 else {
+            throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15")
+        }
+        guard resolvedShards >= 1 else { throw ValidationError("--shards must be ≥ 1") }
+        guard resolvedShard >= 0 && resolvedShard < resolvedShards else {
+            throw ValidationError("--shard \(resolvedShard) is outside 0…\(resolvedShards - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
+        }
+        guard resolvedThreads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        guard FileManager.default.isReadableFile(atPath: manifest) else {
+            throw ValidationError("--manifest \(manifest) does not exist or is not readable")
+        }
+        if let classes, classes.split(separator: ",").isEmpty { throw ValidationError("--classes needs at least one name") }
+    }
+
+    func run() throws {
+        Log.program = "tessera-tile[\(resolvedShard)/\(resolvedShards)]"
+        var options = TilingJob.Options(manifest: URL(fileURLWithPath: manifest), store: URL(fileURLWithPath: store), target: target)
+        options.classes = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        options.assumeMPP = assumeMPP
+        options.tileSize = tileSize
+        options.overlap = overlap
+        options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
+        options.encoding = TileEncoding(rawValue: encoding)!
+        options.quality = quality
+        options.splitFractions = fractions
+        options.splitSeed = seed
+        options.shard = resolvedShard
+        options.shards = resolvedShards
+        options.threads = resolvedThreads
+        options.tissueMask = !noTissueMask
+        options.force = force
+        options.skipMissing = skipMissing
+        do {
+            switch try TilingJob(options: options).run() {
+            case let .allDone(slides, tiles):
+                Log.info("done: \(slides) slides, \(tiles) tiles")
+            case let .doneWithFailures(slides, tiles, failed):
+                Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see \(store)/failures/): \(slides) slides, \(tiles) tiles")
+                throw ExitCode(strict ? TileExit.fatal : TileExit.doneWithFailedSlides)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Log.error("\(error)")
+            throw ExitCode(TileExit.fatal)
+        }
+    }
+}
