@@ -14,7 +14,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tessera-synth", targets: ["tessera-synth"]),
+        .executable(name: "tessera-tile", targets: ["tessera-tile"]),
         .executable(name: "tessera-bench", targets: ["tessera-bench"]),
+        .executable(name: "tessera-audit", targets: ["tessera-audit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,6 +51,10 @@ let package = Package(
         .target(name: "TesseraCore"),
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
         .target(name: "Tiling", dependencies: ["TesseraCore"]),
+        .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
+        .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "TesseraCore"]),
+        // The tiling stage wired to the wrappers: slides in, tile stores out.
+        .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TesseraCore"]),
 
         // MARK: Executables
         .executableTarget(name: "tessera-synth", dependencies: [
@@ -59,7 +65,15 @@ let package = Package(
             "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "tessera-tile", dependencies: [
+            "Tiler", "Tiling", "TileStore", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
+        .executableTarget(name: "tessera-audit", dependencies: [
+            "TileStore", "JPEG", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Tests
         // Shared by the test targets: where the real slides and the built executables are.
@@ -68,7 +82,16 @@ let package = Package(
             "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
         ]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
+        .testTarget(name: "TileStoreTests", dependencies: [
+            "TileStore", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
+        ]),
+        .testTarget(name: "TilerTests", dependencies: [
+            "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TesseraCore", "TesseraTestSupport",
+            "tessera-tile", "tessera-synth", "tessera-audit",
+        ]),
         .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
+        .testTarget(name: "SlurmTests", dependencies: ["TesseraTestSupport", "tessera-mpi-check"]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [
             "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),

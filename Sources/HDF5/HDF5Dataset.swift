@@ -86,14 +86,20 @@ public final class HDF5Dataset<T: HDF5Scalar> {
     public func read(offset: [Int], count: [Int], collective: Bool = false) throws -> [T] {
         let (fileSpace, memSpace) = try selection(offset: offset, count: count)
         defer { H5Sclose(fileSpace); H5Sclose(memSpace) }
-        var out = [T](repeating: T.zero, count: count.reduce(1, *))
         let dxpl = try transferList(collective: collective)
         defer { H5Pclose(dxpl) }
-        _ = try out.withUnsafeMutableBytes { raw in
-            try HDF5Errors.check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, dxpl, raw.baseAddress),
-                                 "H5Dread(\(name))", filePath)
+        return try Self.filled(count: count.reduce(1, *)) { raw in
+            try HDF5Errors.check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, dxpl, raw), "H5Dread(\(name))", filePath)
         }
-        return out
+    }
+
+    /// An array of `count` elements filled by `read` straight into its storage: no zero-fill first
+    /// (a generic `[T](repeating:count:)` is not specialised across modules and cost more than the read).
+    static func filled(count: Int, _ read: (UnsafeMutableRawPointer) throws -> Void) throws -> [T] {
+        try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { try read(UnsafeMutableRawPointer(buffer.baseAddress!)) }
+            initialized = count
+        }
     }
 
     public func readAll(collective: Bool = false) throws -> [T] {
@@ -106,11 +112,10 @@ public final class HDF5Dataset<T: HDF5Scalar> {
     public func readRows(_ rows: [Int], collective: Bool = false) throws -> [T] {
         let s = shape
         let rowSize = s.dropFirst().reduce(1, *)
-        var out = [T](repeating: T.zero, count: rows.count * rowSize)
         // HDF5 returns a union selection in file order, not in the order asked for: read sorted
         // unique rows, then scatter into the requested order.
         let unique = Array(Set(rows)).sorted()
-        guard !unique.isEmpty else { return out }
+        guard !unique.isEmpty else { return [] }
         precondition(unique.first! >= 0 && unique.last! < s[0], "\(what): row out of range 0..<\(s[0])")
         let fileSpace = try HDF5Errors.check(id: H5Dget_space(id), "H5Dget_space(\(name))", filePath)
         defer { H5Sclose(fileSpace) }
@@ -128,22 +133,24 @@ public final class HDF5Dataset<T: HDF5Scalar> {
                                  "H5Sselect_hyperslab(\(name))", filePath)
             i = j + 1
         }
-        var sorted = [T](repeating: T.zero, count: unique.count * rowSize)
-        let memSpace = try HDF5Errors.check(id: H5Screate_simple(1, [hsize_t(sorted.count)], nil), "H5Screate_simple", filePath)
+        let memSpace = try HDF5Errors.check(id: H5Screate_simple(1, [hsize_t(unique.count * rowSize)], nil), "H5Screate_simple", filePath)
         defer { H5Sclose(memSpace) }
         let dxpl = try transferList(collective: collective)
         defer { H5Pclose(dxpl) }
-        _ = try sorted.withUnsafeMutableBytes { raw in
-            try HDF5Errors.check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, dxpl, raw.baseAddress),
-                                 "H5Dread(\(name))", filePath)
+        let sorted = try Self.filled(count: unique.count * rowSize) { raw in
+            try HDF5Errors.check(H5Dread(id, T.hdf5Type, memSpace, fileSpace, dxpl, raw), "H5Dread(\(name))", filePath)
         }
+        if unique == rows { return sorted }
         var position: [Int: Int] = [:]
         for (k, r) in unique.enumerated() { position[r] = k }
-        for (k, r) in rows.enumerated() {
-            let p = position[r]!
-            for e in 0..<rowSize { out[k * rowSize + e] = sorted[p * rowSize + e] }
+        return try Self.filled(count: rows.count * rowSize) { raw in
+            let dst = raw.assumingMemoryBound(to: T.self)
+            sorted.withUnsafeBufferPointer { src in
+                for (k, r) in rows.enumerated() {
+                    (dst + k * rowSize).initialize(from: src.baseAddress! + position[r]! * rowSize, count: rowSize)
+                }
+            }
         }
-        return out
     }
 
     private func transferList(collective: Bool) throws -> hid_t {

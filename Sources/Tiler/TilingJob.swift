@@ -54,13 +54,20 @@ public final class TilingJob {
     public init(options: Options) {
         precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
         self.options = options
-        taskName = "task-\(String(format: "%04d", options.shard))-of-\(String(format: "%04d", options.shards))"
+        // The failures file's stem names the task everywhere: status, work folder, logs.
+        taskName = String(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards).dropLast(4))
     }
 
     private var store: URL { options.store }
     private var workFolder: URL { store.appendingPathComponent(".work/\(taskName)") }
-    private var statusURL: URL { store.appendingPathComponent("status/\(taskName).json") }
-    private var failuresURL: URL { store.appendingPathComponent("failures/\(taskName).csv") }
+    private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).json") }
+    private var failuresURL: URL {
+        store.appendingPathComponent(TileStoreLayout.failuresFolder)
+            .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards))
+    }
+    private func testURL(_ slideID: String) -> URL {
+        store.appendingPathComponent(TileStoreLayout.testSplit).appendingPathComponent(TileStoreLayout.testFileName(slideID: slideID))
+    }
 
     public func run() throws -> Outcome {
         let fm = FileManager.default
@@ -73,11 +80,11 @@ public final class TilingJob {
         let mine = shardPlan[options.shard].map { manifest.entries[$0] }
         let parameters = try makeParameters(manifest: manifest)
 
-        for folder in ["train", "validation", "test", "failures", "status", ".work/\(taskName)"] {
+        for folder in TileStoreLayout.splits + [TileStoreLayout.failuresFolder, TileStoreLayout.statusFolder, ".work/\(taskName)"] {
             try fm.createDirectory(at: store.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
-        try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent("splits.csv"))
+        try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent(TileStoreLayout.splitsFile))
 
         var status = try loadStatus(parameters: parameters)
         if status.complete {
@@ -202,7 +209,8 @@ public final class TilingJob {
     // MARK: Merge
 
     private func partURL(_ split: Split) -> URL {
-        store.appendingPathComponent("\(split.rawValue)/part-\(String(format: "%04d", options.shard))-of-\(String(format: "%04d", options.shards)).h5")
+        store.appendingPathComponent(split.rawValue)
+            .appendingPathComponent(TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards))
     }
 
     private func mergeFragments(mine: [ManifestEntry], status: TaskStatus, manifest: SlideManifest) throws {
@@ -227,7 +235,7 @@ public final class TilingJob {
         }
         for entry in mine where status.slides[entry.slideID]?.state == .done && status.slides[entry.slideID]?.split == .test {
             let fragment = fragmentURL(entry.slideID)
-            let final = store.appendingPathComponent("test/\(entry.slideID).h5")
+            let final = testURL(entry.slideID)
             if fm.fileExists(atPath: fragment.path) {
                 try AtomicFile.commit(fragment, to: final)
             } else if !fm.fileExists(atPath: final.path) {
@@ -246,7 +254,7 @@ public final class TilingJob {
         if rows.isEmpty {
             try? FileManager.default.removeItem(at: failuresURL)
         } else {
-            try AtomicFile.write(Data(CSV.document(header: ["slide_id", "slide_path", "stage", "message"], rows: rows).utf8), to: failuresURL)
+            try AtomicFile.write(Data(CSV.document(header: TileStoreLayout.failuresHeader, rows: rows).utf8), to: failuresURL)
         }
     }
 
@@ -295,7 +303,7 @@ public final class TilingJob {
         var checked = status
         if !status.complete {
             for (id, s) in status.slides where s.state == .done {
-                let movedTest = s.split == .test && fm.fileExists(atPath: store.appendingPathComponent("test/\(id).h5").path)
+                let movedTest = s.split == .test && fm.fileExists(atPath: testURL(id).path)
                 if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest { checked.slides[id] = nil }
             }
         }
@@ -315,7 +323,8 @@ public final class TilingJob {
                        store.appendingPathComponent("test"), store.appendingPathComponent("status")] {
             for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
                 // Only our task's names: fragments in our work folder, our part files, our status.
-                if folder == workFolder || name.contains(taskName) || name.contains("part-\(String(format: "%04d", options.shard))-of-") {
+                if folder == workFolder || name.contains(taskName)
+                    || name.contains(TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards)) {
                     try? fm.removeItem(at: folder.appendingPathComponent(name))
                 }
             }

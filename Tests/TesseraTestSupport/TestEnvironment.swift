@@ -85,8 +85,11 @@ public func runCommand(_ executable: URL, _ arguments: [String], environment: [S
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     if process.isRunning {
+        // SIGTERM, then SIGKILL; never block on a child that will not die.
         process.terminate()
-        process.waitUntilExit()
+        let killAt = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < killAt { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "\(executable.lastPathComponent) timed out after \(timeout)s"])
     }
     process.waitUntilExit()

@@ -1,0 +1,35 @@
+import Foundation
+import TesseraCore
+
+/// Random parameters of one lattice cell of a procedural layer: one 64-bit hash of
+/// (layer seed, cell column, cell row), sliced into uniform numbers.
+struct CellHash {
+    let bits: UInt64
+
+    @inline(__always)
+    init(_ seed: UInt64, _ ix: Int, _ iy: Int) {
+        bits = mixHash(seed, UInt64(bitPattern: Int64(ix)), UInt64(bitPattern: Int64(iy)))
+    }
+
+    /// Jitter in [0, 1) from 12 bits: slot 0 or 1.
+    @inline(__always)
+    func jitter(_ slot: UInt64) -> Double { Double((bits >> (slot * 12)) & 0xFFF) * (1.0 / 4096) }
+
+    /// A uniform in [0, 1) from 8 bits: slots 0...4 (bits 24...63).
+    @inline(__always)
+    func unit(_ slot: UInt64) -> Double { Double((bits >> (24 + slot * 8)) & 0xFF) * (1.0 / 256) }
+}
+
+/// Sixteen evenly spaced orientations (cos, sin) over a half turn, for elongated nuclei.
+let orientationTable: [(Double, Double)] = (0..<16).map { i in
+    let angle = Double(i) * Double.pi / 16
+    return (cos(angle), sin(angle))
+}
+
+
+/// ⌊v⌋ as an Int without a libm call (Swift's `rounded(.down)` calls `floor` on baseline x86-64).
+@inline(__always)
+func floorInt(_ v: Double) -> Int {
+    let i = Int(v)
+    return v < Double(i) ? i - 1 : i
+}

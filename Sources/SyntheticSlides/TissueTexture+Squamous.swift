@@ -1,0 +1,38 @@
+import Foundation
+
+extension TissueTexture {
+    /// LUSC: sheets of large, vesicular nuclei in pink cytoplasm, broken by keratin pearls
+    /// (concentric eosinophilic whorls) and bands of stroma.
+    @inline(__always)
+    func squamous(x: Double, y: Double, _ f: LocalFields) -> (h: Double, e: Double) {
+        let gx = x + f.warpX, gy = y + f.warpY
+        let fx = gx / pearlCell, fy = gy / pearlCell
+        let ix = floorInt(fx), iy = floorInt(fy)
+        let nx = fx - Double(ix) < 0.5 ? ix - 1 : ix + 1
+        let ny = fy - Double(iy) < 0.5 ? iy - 1 : iy + 1
+        let pearlSeed = layer(20)
+        for k in 0..<4 {
+            let jx = k & 1 == 0 ? ix : nx
+            let jy = k < 2 ? iy : ny
+            let h = CellHash(pearlSeed, jx, jy)
+            guard h.unit(0) < 0.45 else { continue }
+            let radius = 22 + 33 * h.unit(1)
+            let dx = gx - (Double(jx) + h.jitter(0)) * pearlCell
+            let dy = gy - (Double(jy) + h.jitter(1)) * pearlCell
+            let d2 = dx * dx + dy * dy
+            guard d2 < radius * radius else { continue }
+            let d = d2.squareRoot()
+            if d > radius - 4 {
+                // A rim of flattened keratinocytes.
+                return (0.35, 0.6)
+            }
+            let lamella = 0.5 + 0.5 * cos(d * 0.95 + 6.28 * h.unit(2))
+            return (0.03 + 0.03 * f.grain, 0.8 + 0.2 * lamella)
+        }
+        if f.architecture > 0.62 {
+            return stroma(x: x, y: y, f)
+        }
+        let cytoplasm = (h: 0.14, e: 0.46 + 0.1 * f.grain)
+        return nucleus(sheetNuclei.sample(x: x, y: y, presence: 0.9), over: cytoplasm, darkness: 0.85, rim: 0.3)
+    }
+}

@@ -1,0 +1,34 @@
+/// One row of a store file's slide table (see `TileStoreSchema`).
+public struct SlideRecord: Equatable, Sendable, Codable {
+    public var slideID: String
+    public var patientID: String
+    /// Class name; nil when unlabelled.
+    public var label: String?
+    /// µm per tile pixel as written; nil when the slide does not say.
+    public var mpp: Double?
+    /// Pyramid level read.
+    public var level: Int
+    /// Level-0 pixels per tile pixel.
+    public var downsample: Double
+    /// Level-0 size in pixels.
+    public var width: Int
+    public var height: Int
+    /// Tiles of this slide in the file. `TileStoreWriter` counts them itself.
+    public var tilesKept: Int
+    /// Candidate tiles before the background filter.
+    public var tilesConsidered: Int
+
+    public init(slideID: String, patientID: String, label: String?, mpp: Double?, level: Int, downsample: Double,
+                width: Int, height: Int, tilesKept: Int = 0, tilesConsidered: Int = 0) {
+        self.slideID = slideID
+        self.patientID = patientID
+        self.label = label
+        self.mpp = mpp
+        self.level = level
+        self.downsample = downsample
+        self.width = width
+        self.height = height
+        self.tilesKept = tilesKept
+        self.tilesConsidered = tilesConsidered
+    }
+}

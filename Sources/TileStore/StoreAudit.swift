@@ -1,0 +1,506 @@
+import Foundation
+import JPEG
+import TesseraCore
+
+/// How thoroughly and how fast `StoreAudit` works.
+public struct StoreAuditOptions: Sendable {
+    /// Decode every JPEG tile fully (or read every raw tile). Off: everything else is still checked.
+    public var checkPixels: Bool
+    /// Threads decoding tiles, one `JPEGDecoder` each.
+    public var workers: Int
+    /// Tiles read per batch (one merged read) before they are decoded in parallel.
+    public var batchTiles: Int
+    /// Seconds between progress lines on standard error.
+    public var progressInterval: Double
+    /// Examples listed in a problem that many tiles or patients share.
+    public var examplesPerProblem: Int
+
+    public init(checkPixels: Bool = true, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+                batchTiles: Int = 512, progressInterval: Double = 10, examplesPerProblem: Int = 5) {
+        precondition(workers >= 1 && batchTiles >= 1 && examplesPerProblem >= 1, "audit options must be positive")
+        self.checkPixels = checkPixels
+        self.workers = workers
+        self.batchTiles = batchTiles
+        self.progressInterval = progressInterval
+        self.examplesPerProblem = examplesPerProblem
+    }
+}
+
+/// Summarises a store folder and verifies it (see `TileStoreSchema` for the layout):
+///
+/// - every .h5 file of train/, validation/ and test/ opens as a tile store of this schema version;
+/// - all files agree on the tiling parameters (classes, tile size, encoding, target, filter, split);
+/// - each file is in the folder of its `split`; each test file holds one slide and is named after it;
+/// - slide tables: labels are classes, `tiles_kept` is the number of tiles of the slide, ≤ considered;
+/// - tile columns: labels in range and equal to their slide's, slide indices in range and in
+///   order (a slide's tiles contiguous), top-left corners inside the slide, background fractions in 0…max_background, JPEG byte ranges inside
+///   the byte dataset;
+/// - every tile decodes fully to tile_size² pixels (raw: every tile's pixels read);
+/// - no slide appears twice, no patient is in two splits, and splits.csv (when present) agrees;
+/// - the tiler's failures (failures/*.csv) are listed, not counted as problems.
+public enum StoreAudit {
+    /// Audits `store`. Problems found are in the report; only a failure to start the JPEG decoder throws.
+    public static func run(store: URL, options: StoreAuditOptions = StoreAuditOptions()) throws -> StoreAuditReport {
+        try StoreAuditRun(store: store, options: options).run()
+    }
+}
+
+/// One audit: the state shared by its passes.
+private final class StoreAuditRun {
+    let store: URL
+    let options: StoreAuditOptions
+    var report: StoreAuditReport
+
+    /// What the first pass learnt of a readable file.
+    struct SurveyedFile {
+        let url: URL
+        let relative: String
+        let folder: String
+        let attributes: TileStoreAttributes
+        let slides: [SlideRecord]
+        let tileCount: Int
+        /// Tiles per slide, as counted in the tile columns (the slide table's until then).
+        var tilesPerSlide: [Int]
+        var tilesPerLabel: [Int32: Int] = [:]
+    }
+    var surveyed: [SurveyedFile] = []
+
+    init(store: URL, options: StoreAuditOptions) {
+        self.store = store
+        self.options = options
+        report = StoreAuditReport(store: store.path)
+    }
+
+    func problem(_ kind: AuditProblem.Kind, _ file: String?, _ message: String) {
+        report.problems.append(AuditProblem(kind, file: file, message))
+    }
+
+    func relative(_ url: URL) -> String {
+        "\(url.deletingLastPathComponent().lastPathComponent)/\(url.lastPathComponent)"
+    }
+
+    func run() throws -> StoreAuditReport {
+        let urls = TileStoreLayout.storeFiles(in: store)
+        if urls.isEmpty {
+            problem(.noFiles, nil, "no .h5 files in \(TileStoreLayout.splits.map { "\($0)/" }.joined(separator: ", "))")
+        }
+        for url in urls { survey(url) }
+        if let reference = surveyed.first {
+            let a = reference.attributes
+            report.classes = a.classes
+            report.tileSize = a.tileSize
+            report.encoding = a.encoding
+            report.targetMPP = a.targetMPP
+            report.targetMagnification = a.targetMagnification
+            report.level = a.level
+            for other in surveyed.dropFirst() {
+                let differences = other.attributes.tilingDifferences(from: a)
+                if !differences.isEmpty {
+                    problem(.mismatchedParameters, other.relative,
+                            "tiling parameters differ from \(reference.relative)'s: \(differences.joined(separator: "; "))")
+                }
+            }
+        }
+        checkPlacement()
+        let patients = checkSlidesAcrossFiles()
+        checkSplitsFile(patients)
+        readFailures()
+        try checkTiles()
+        summarise()
+        return report
+    }
+
+    // MARK: Files
+
+    /// Pass 1: opens each file for its attributes and slide table.
+    func survey(_ url: URL) {
+        let relative = relative(url)
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        do {
+            let reader = try TileStoreReader(url: url)
+            defer { try? reader.close() }
+            report.files.append(FileSummary(path: relative, split: folder, readable: true, slides: reader.slides.count,
+                                            tiles: reader.tileCount, bytes: bytes))
+            surveyed.append(SurveyedFile(url: url, relative: relative, folder: folder, attributes: reader.attributes,
+                                         slides: reader.slides, tileCount: reader.tileCount,
+                                         tilesPerSlide: reader.slides.map(\.tilesKept)))
+        } catch {
+            report.files.append(FileSummary(path: relative, split: folder, readable: false, slides: 0, tiles: 0, bytes: bytes))
+            problem(.unreadableFile, relative, message(of: error))
+        }
+    }
+
+    func message(of error: any Error) -> String {
+        (error as? TileStoreError)?.message ?? "\(error)"
+    }
+
+    func checkPlacement() {
+        for file in surveyed {
+            if file.attributes.split != file.folder {
+                problem(.misplacedFile, file.relative,
+                        "its split attribute is \"\(file.attributes.split)\" but it is in \(file.folder)/")
+            }
+            guard file.folder == TileStoreLayout.testSplit else { continue }
+            if file.slides.count != 1 {
+                problem(.misplacedFile, file.relative, "a test file holds exactly one slide; this one holds \(file.slides.count)")
+            } else if file.url.lastPathComponent != "\(file.slides[0].slideID).\(TileStoreLayout.fileExtension)" {
+                problem(.misplacedFile, file.relative,
+                        "holds slide \(file.slides[0].slideID), so it should be named \(file.slides[0].slideID).\(TileStoreLayout.fileExtension)")
+            }
+        }
+    }
+
+    /// Duplicate slides and patients in two splits; returns each patient's split → files.
+    func checkSlidesAcrossFiles() -> [String: [String: [String]]] {
+        var slideFiles: [String: [String]] = [:]
+        var patients: [String: [String: [String]]] = [:]
+        var slideOrder: [String] = []
+        for file in surveyed {
+            for slide in file.slides {
+                if slideFiles[slide.slideID] == nil { slideOrder.append(slide.slideID) }
+                slideFiles[slide.slideID, default: []].append(file.relative)
+                if !(patients[slide.patientID]?[file.folder]?.contains(file.relative) ?? false) {
+                    patients[slide.patientID, default: [:]][file.folder, default: []].append(file.relative)
+                }
+            }
+        }
+        for id in slideOrder where slideFiles[id]!.count > 1 {
+            let files = slideFiles[id]!
+            problem(.duplicateSlide, files.last!, "slide \(id) appears \(files.count) times: in \(files.joined(separator: ", "))")
+        }
+        for patient in patients.keys.sorted() where patients[patient]!.count > 1 {
+            let bySplit = patients[patient]!
+            let splits = TileStoreLayout.splits.filter { bySplit[$0] != nil } + bySplit.keys.filter { !TileStoreLayout.splits.contains($0) }.sorted()
+            let placed = splits.map { "\($0) (\(bySplit[$0]!.joined(separator: ", ")))" }
+            problem(.patientInTwoSplits, bySplit[splits.last!]!.first!,
+                    "patient \(patient) is in \(splits.count) splits: \(placed.joined(separator: " and "))")
+        }
+        return patients
+    }
+
+    func checkSplitsFile(_ patients: [String: [String: [String]]]) {
+        let name = TileStoreLayout.splitsFile
+        let url = store.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let rows: [(line: Int, fields: [String])]
+        do {
+            rows = try CSV.parse(try String(contentsOf: url, encoding: .utf8))
+        } catch {
+            problem(.splitsFile, name, "cannot be read as UTF-8 CSV: \(error)")
+            return
+        }
+        guard rows.first?.fields == TileStoreLayout.splitsHeader else {
+            problem(.splitsFile, name, "its header is \"\(rows.first?.fields.joined(separator: ",") ?? "")\", expected \"\(CSV.line(TileStoreLayout.splitsHeader))\"")
+            return
+        }
+        var listed: [String: String] = [:]
+        var malformed: [String] = []
+        for (line, row) in rows.dropFirst() {
+            guard row.count == 2, TileStoreLayout.splits.contains(row[1]) else {
+                malformed.append("line \(line): \"\(CSV.line(row))\"")
+                continue
+            }
+            if let earlier = listed[row[0]], earlier != row[1] {
+                problem(.patientInTwoSplits, name, "patient \(row[0]) is listed in both \(earlier) and \(row[1])")
+            }
+            listed[row[0]] = row[1]
+        }
+        report(.splitsFile, name, "lines that are not \"patient_id,split\" with a split of \(TileStoreLayout.splits.joined(separator: "/"))", malformed)
+        var missing: [String] = []
+        for patient in patients.keys.sorted() {
+            for (split, files) in patients[patient]!.sorted(by: { $0.key < $1.key }) {
+                guard let expected = listed[patient] else {
+                    missing.append("\(patient) (\(split))")
+                    continue
+                }
+                if expected != split {
+                    problem(.patientInTwoSplits, files[0],
+                            "patient \(patient) is in \(split) here but in \(expected) in \(name)")
+                }
+            }
+        }
+        report(.splitsFile, name, "patients of the store missing from it", Array(Set(missing)).sorted())
+    }
+
+    /// One problem for many similar findings: "what (N): a, b, c, and M more".
+    func report(_ kind: AuditProblem.Kind, _ file: String?, _ what: String, _ examples: [String]) {
+        guard !examples.isEmpty else { return }
+        let shown = examples.prefix(options.examplesPerProblem).joined(separator: ", ")
+        let more = examples.count > options.examplesPerProblem ? ", and \(examples.count - options.examplesPerProblem) more" : ""
+        problem(kind, file, "\(what) (\(examples.count)): \(shown)\(more)")
+    }
+
+    func readFailures() {
+        let folder = store.appendingPathComponent(TileStoreLayout.failuresFolder)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }.sorted()
+        for name in names {
+            let relative = "\(TileStoreLayout.failuresFolder)/\(name)"
+            let rows: [(line: Int, fields: [String])]
+            do {
+                rows = try CSV.parse(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
+            } catch {
+                problem(.failuresFile, relative, "cannot be read as UTF-8 CSV: \(error)")
+                continue
+            }
+            guard rows.first?.fields == TileStoreLayout.failuresHeader else {
+                problem(.failuresFile, relative, "its header is \"\(rows.first?.fields.joined(separator: ",") ?? "")\", expected \"\(CSV.line(TileStoreLayout.failuresHeader))\"")
+                continue
+            }
+            var malformed: [String] = []
+            for (line, row) in rows.dropFirst() {
+                guard row.count == 4 else {
+                    malformed.append("line \(line)")
+                    continue
+                }
+                report.failures.append(TilerFailure(file: relative, slideID: row[0], slidePath: row[1], stage: row[2], message: row[3]))
+            }
+            report(.failuresFile, relative, "lines without 4 fields", malformed)
+        }
+    }
+
+    // MARK: Tiles
+
+    /// Findings about many tiles of one file, grouped by what is wrong.
+    struct TileFindings {
+        private(set) var order: [String] = []
+        private(set) var examples: [String: [String]] = [:]
+        mutating func add(_ what: String, _ example: String) {
+            if examples[what] == nil { order.append(what) }
+            examples[what, default: []].append(example)
+        }
+    }
+
+    /// Pass 2: tile columns and pixels of each readable file.
+    func checkTiles() throws {
+        let total = surveyed.reduce(0) { $0 + $1.tileCount }
+        let progress = options.checkPixels && total > 0
+            ? TesseraCore.Progress("checking tile pixels", total: total, unit: "tiles", interval: options.progressInterval) : nil
+        let decoders = try DecoderPool(count: options.workers)
+        for k in surveyed.indices {
+            let file = surveyed[k]
+            do {
+                let reader = try TileStoreReader(url: file.url)
+                defer { try? reader.close() }
+                let (valid, findings) = try checkColumns(reader, &surveyed[k])
+                for what in findings.order {
+                    report(.tileRecords, file.relative, what, findings.examples[what]!)
+                }
+                checkSlideTable(surveyed[k])
+                if options.checkPixels {
+                    try checkPixels(reader, valid, file.relative, decoders, progress)
+                }
+            } catch {
+                problem(.unreadableFile, file.relative, message(of: error))
+            }
+        }
+    }
+
+    /// Checks every tile's record; returns which tiles have bytes to decode.
+    func checkColumns(_ reader: TileStoreReader, _ file: inout SurveyedFile) throws -> ([Bool], TileFindings) {
+        let columns = try reader.tileColumns()
+        let a = reader.attributes
+        let slides = reader.slides
+        let classCount = Int32(a.classes.count)
+        // A slide's label as an index; nil when the slide's label is not a class (reported apart).
+        let slideLabels: [Int32?] = slides.map { slide in
+            guard let label = slide.label else { return TileStoreSchema.unlabelled }
+            return a.classes.firstIndex(of: label).map { Int32($0) }
+        }
+        var findings = TileFindings()
+        var valid = [Bool](repeating: true, count: columns.count)
+        var perSlide = [Int](repeating: 0, count: slides.count)
+        var perLabel: [Int32: Int] = [:]
+        for i in 0..<columns.count {
+            let label = columns.labels[i]
+            if label < TileStoreSchema.unlabelled || label >= classCount {
+                findings.add("tiles with a label outside -1..<\(classCount)", "tile \(i) (label \(label))")
+            } else {
+                perLabel[label, default: 0] += 1
+            }
+            if a.encoding == .jpeg {
+                let offset = reader.tileOffsets[i], length = reader.tileLengths[i]
+                if offset < 0 || length <= 0 || offset + length > Int64(reader.jpegByteCount) {
+                    findings.add("tiles whose bytes lie outside /\(TileStoreSchema.Tiles.jpeg) (\(reader.jpegByteCount) bytes)",
+                                 "tile \(i) (\(offset)..<\(offset + length))")
+                    valid[i] = false
+                }
+            }
+            let s = Int(columns.slides[i])
+            guard s >= 0 && s < slides.count else {
+                findings.add("tiles with a slide index outside 0..<\(slides.count)", "tile \(i) (slide \(s))")
+                continue
+            }
+            perSlide[s] += 1
+            if i > 0 && columns.slides[i - 1] > columns.slides[i] {
+                findings.add("tiles out of slide order (a slide's tiles must be contiguous)",
+                             "tile \(i) (slide \(s) after slide \(columns.slides[i - 1]))")
+            }
+            let slide = slides[s]
+            if let expected = slideLabels[s], label != expected, label >= TileStoreSchema.unlabelled, label < classCount {
+                findings.add("tiles labelled otherwise than their slide",
+                             "tile \(i) (label \(label), slide \(slide.slideID) is \(slide.label ?? "unlabelled"))")
+            }
+            let x = columns.x[i], y = columns.y[i]
+            if x < 0 || y < 0 || x >= Int64(slide.width) || y >= Int64(slide.height) {
+                findings.add("tiles whose top-left corner is outside their slide",
+                             "tile \(i) at (\(x), \(y)) on \(slide.slideID) of \(slide.width)×\(slide.height)")
+            }
+            let background = columns.background[i]
+            if !(background >= 0 && background <= 1 && Double(background) <= a.maxBackground + 1e-6) {
+                findings.add("tiles whose background fraction is outside 0…\(a.maxBackground) (max_background)",
+                             "tile \(i) (\(background))")
+            }
+        }
+        file.tilesPerSlide = perSlide
+        file.tilesPerLabel = perLabel
+        return (valid, findings)
+    }
+
+    func checkSlideTable(_ file: SurveyedFile) {
+        var examples: [String: [String]] = [:]
+        var order: [String] = []
+        func add(_ what: String, _ example: String) {
+            if examples[what] == nil { order.append(what) }
+            examples[what, default: []].append(example)
+        }
+        for (s, slide) in file.slides.enumerated() {
+            if let label = slide.label, !file.attributes.classes.contains(label) {
+                add("slides whose label is not one of the classes \(file.attributes.classes)", "\(slide.slideID) (\(label))")
+            }
+            if slide.tilesKept != file.tilesPerSlide[s] {
+                add("slides whose tiles_kept is not their number of tiles",
+                    "\(slide.slideID) (tiles_kept \(slide.tilesKept), tiles \(file.tilesPerSlide[s]))")
+            }
+            if slide.tilesKept > slide.tilesConsidered {
+                add("slides that kept more tiles than they considered",
+                    "\(slide.slideID) (\(slide.tilesKept) > \(slide.tilesConsidered))")
+            }
+            if slide.width <= 0 || slide.height <= 0 || !(slide.downsample > 0) {
+                add("slides with an impossible size or downsample",
+                    "\(slide.slideID) (\(slide.width)×\(slide.height), downsample \(slide.downsample))")
+            }
+        }
+        for what in order { report(.slideTable, file.relative, what, examples[what]!) }
+    }
+
+    /// Decodes every JPEG tile with valid bytes on all workers (or reads every raw tile).
+    func checkPixels(_ reader: TileStoreReader, _ valid: [Bool], _ relative: String, _ decoders: DecoderPool,
+                     _ progress: TesseraCore.Progress?) throws {
+        var failed: [String] = []
+        let size = reader.attributes.tileSize
+        switch reader.attributes.encoding {
+        case .jpeg:
+            let indices = valid.indices.filter { valid[$0] }
+            progress?.advance(by: valid.count - indices.count)
+            var start = 0
+            while start < indices.count {
+                let batch = Array(indices[start..<min(start + options.batchTiles, indices.count)])
+                let bytes = try reader.encodedTiles(batch)
+                let results = DecodeResults(count: batch.count)
+                let workers = min(decoders.decoders.count, batch.count)
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let decoder = decoders.decoders[w]
+                    for k in stride(from: w, to: batch.count, by: workers) {
+                        results.set(k, Self.decodeFailure(bytes[k], tileSize: size, decoder: decoder))
+                    }
+                }
+                for (k, failure) in results.all.enumerated() {
+                    if let failure { failed.append("tile \(batch[k]) (\(failure))") }
+                }
+                report.tilesChecked += batch.count
+                progress?.advance(by: batch.count)
+                start += batch.count
+            }
+        case .raw:
+            let perBlock = max(1, TileStoreWriter.batchBytes / (size * size * 3))
+            var start = 0
+            while start < reader.tileCount {
+                let n = min(perBlock, reader.tileCount - start)
+                _ = try reader.rawPixels(from: start, count: n)
+                report.tilesChecked += n
+                progress?.advance(by: n)
+                start += n
+            }
+        }
+        report(.undecodableTile, relative, "tiles that do not decode to \(size)×\(size) pixels", failed)
+    }
+
+    /// Why a tile's bytes are not a `tileSize`² JPEG, or nil when they are.
+    static func decodeFailure(_ bytes: [UInt8], tileSize: Int, decoder: JPEGDecoder) -> String? {
+        do {
+            let image = try decoder.decode(bytes)
+            if image.width != tileSize || image.height != tileSize {
+                return "decodes to \(image.width)×\(image.height)"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    // MARK: Summary
+
+    func summarise() {
+        var total = SplitSummary(split: "total")
+        var allPatients: Set<String> = []
+        var allCounts: [Int] = []
+        for name in TileStoreLayout.splits where report.files.contains(where: { $0.split == name }) {
+            var summary = SplitSummary(split: name)
+            summary.files = report.files.filter { $0.split == name }.count
+            var patients: Set<String> = []
+            var counts: [Int] = []
+            for class_ in report.classes { summary.tilesPerClass[class_] = 0 }
+            for file in surveyed where file.folder == name {
+                summary.slides += file.slides.count
+                summary.tiles += file.tileCount
+                patients.formUnion(file.slides.map(\.patientID))
+                counts += file.tilesPerSlide
+                for (label, n) in file.tilesPerLabel {
+                    if label == TileStoreSchema.unlabelled {
+                        summary.unlabelledTiles += n
+                    } else if Int(label) < file.attributes.classes.count {
+                        summary.tilesPerClass[file.attributes.classes[Int(label)], default: 0] += n
+                    }
+                }
+            }
+            summary.patients = patients.count
+            summary.slidesWithoutTiles = counts.filter { $0 == 0 }.count
+            summary.tilesPerSlide = Distribution(counts)
+            report.splits.append(summary)
+
+            total.files += summary.files
+            total.slides += summary.slides
+            total.tiles += summary.tiles
+            total.unlabelledTiles += summary.unlabelledTiles
+            total.slidesWithoutTiles += summary.slidesWithoutTiles
+            for (class_, n) in summary.tilesPerClass { total.tilesPerClass[class_, default: 0] += n }
+            allPatients.formUnion(patients)
+            allCounts += counts
+        }
+        total.patients = allPatients.count
+        total.tilesPerSlide = Distribution(allCounts)
+        report.splits.append(total)
+    }
+}
+
+/// One JPEG decoder per worker thread; each thread uses only its own.
+private final class DecoderPool: @unchecked Sendable {
+    let decoders: [JPEGDecoder]
+    init(count: Int) throws { decoders = try (0..<count).map { _ in try JPEGDecoder() } }
+}
+
+/// Per-tile decode results written by several threads, each to its own slots.
+private final class DecodeResults: @unchecked Sendable {
+    private var slots: [String?]
+    private let lock = NSLock()
+    init(count: Int) { slots = [String?](repeating: nil, count: count) }
+    func set(_ index: Int, _ value: String?) {
+        guard let value else { return }
+        lock.lock()
+        slots[index] = value
+        lock.unlock()
+    }
+    var all: [String?] { slots }
+}

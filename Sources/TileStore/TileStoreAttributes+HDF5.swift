@@ -1,0 +1,75 @@
+import HDF5
+
+extension TileStoreAttributes {
+    typealias Name = TileStoreSchema.Attribute
+
+    /// Writes every root attribute, `format` and `schema_version` included.
+    func write(to file: HDF5Location) throws {
+        let unknown = Double(TileStoreSchema.unknown)
+        let values: [(String, HDF5AttributeValue)] = [
+            (Name.schemaVersion, .int(Int64(TileStoreSchema.version))),
+            (Name.format, .string(TileStoreSchema.format)),
+            (Name.split, .string(split)),
+            (Name.classes, .strings(classes)),
+            (Name.tileSize, .int(Int64(tileSize))),
+            (Name.encoding, .string(encoding.rawValue)),
+            (Name.jpegQuality, .int(Int64(jpegQuality))),
+            (Name.targetMPP, .double(targetMPP ?? unknown)),
+            (Name.targetMagnification, .double(targetMagnification ?? unknown)),
+            (Name.level, .int(Int64(level ?? TileStoreSchema.unknown))),
+            (Name.backgroundThreshold, .double(backgroundThreshold)),
+            (Name.maxBackground, .double(maxBackground)),
+            (Name.splitSeed, .int(Int64(bitPattern: splitSeed))),
+            (Name.splitFractions, .doubles(splitFractions)),
+            (Name.tesseraVersion, .string(tesseraVersion)),
+            (Name.created, .string(created)),
+            (Name.task, .int(Int64(task))),
+            (Name.taskCount, .int(Int64(taskCount))),
+        ]
+        for (name, value) in values { try file.setAttribute(name, value) }
+    }
+
+    /// Reads and checks the attributes of a file whose format and schema version were checked.
+    init(readingFrom file: HDF5Location, path: String) throws {
+        func attribute<T>(_ name: String, _ read: (String) throws -> T) throws -> T {
+            guard file.hasAttribute(name) else {
+                throw TileStoreError.invalidAttribute(path: path, name: name, message: "missing")
+            }
+            do {
+                return try read(name)
+            } catch let error as HDF5Error {
+                throw TileStoreError.invalidAttribute(path: path, name: name, message: error.stack.first ?? error.call)
+            }
+        }
+        func int(_ name: String) throws -> Int { Int(try attribute(name, file.intAttribute)) }
+        func double(_ name: String) throws -> Double { try attribute(name, file.doubleAttribute) }
+        func optional(_ value: Double) -> Double? { value < 0 ? nil : value }
+
+        let encodingName = try attribute(Name.encoding, file.stringAttribute)
+        guard let encoding = TileEncoding(rawValue: encodingName) else {
+            throw TileStoreError.invalidAttribute(path: path, name: Name.encoding,
+                                                  message: "\"\(encodingName)\" is neither jpeg nor raw")
+        }
+        let tileSize = try int(Name.tileSize)
+        guard tileSize > 0 else {
+            throw TileStoreError.invalidAttribute(path: path, name: Name.tileSize, message: "\(tileSize) is not a tile size")
+        }
+        let level = try int(Name.level)
+        self.init(split: try attribute(Name.split, file.stringAttribute),
+                  classes: try attribute(Name.classes, file.stringsAttribute),
+                  tileSize: tileSize,
+                  encoding: encoding,
+                  jpegQuality: try int(Name.jpegQuality),
+                  targetMPP: optional(try double(Name.targetMPP)),
+                  targetMagnification: optional(try double(Name.targetMagnification)),
+                  level: level < 0 ? nil : level,
+                  backgroundThreshold: try double(Name.backgroundThreshold),
+                  maxBackground: try double(Name.maxBackground),
+                  splitSeed: UInt64(bitPattern: try attribute(Name.splitSeed, file.intAttribute)),
+                  splitFractions: try attribute(Name.splitFractions, file.doublesAttribute),
+                  tesseraVersion: try attribute(Name.tesseraVersion, file.stringAttribute),
+                  created: try attribute(Name.created, file.stringAttribute),
+                  task: try int(Name.task),
+                  taskCount: try int(Name.taskCount))
+    }
+}

@@ -1,0 +1,136 @@
+/// The tile store: the folder that `tessera-tile` writes and the trainer, the predictor and
+/// `tessera-audit` read. Schema version 1.
+///
+/// ## The folder
+/// ```
+/// STORE/
+///   splits.csv                      patient_id,split (train | validation | test), one line per patient
+///   train/part-0003-of-0008.h5      one file per (split, array task) for train and validation
+///   validation/part-0003-of-0008.h5
+///   test/<slide_id>.h5              one file per slide for the test split
+///   failures/task-0003-of-0008.csv  slide_id,slide_path,stage,message: slides the tiler gave up on
+///   status/...                      the tiler's resume state
+/// ```
+/// Files appear complete or not at all: each is written under a hidden temporary name
+/// (`.NAME.tmp-PID`) and renamed into place when finished.
+///
+/// ## Each .h5 file
+/// Root attributes (the file describes itself; every file of one store carries the same tiling
+/// parameters):
+///
+/// | attribute              | type      | meaning                                                        |
+/// |------------------------|-----------|----------------------------------------------------------------|
+/// | `schema_version`       | int       | 1                                                              |
+/// | `format`               | string    | `tessera-tile-store`                                           |
+/// | `split`                | string    | `train`, `validation` or `test`                                |
+/// | `classes`              | strings   | class names in order; tile and slide labels index this list   |
+/// | `tile_size`            | int       | tile side in pixels (tiles are square)                         |
+/// | `encoding`             | string    | `jpeg` or `raw`                                                |
+/// | `jpeg_quality`         | int       | JPEG quality 1–100; 0 for raw                                  |
+/// | `target_mpp`           | double    | µm per tile pixel asked for; −1 when tiled by `--level`        |
+/// | `target_magnification` | double    | objective power asked for (e.g. 20); −1 when not given         |
+/// | `level`                | int       | pyramid level read when tiled by `--level`; −1 otherwise       |
+/// | `background_threshold` | double    | luminance (0–255) above which a pixel counts as background     |
+/// | `max_background`       | double    | tiles with a larger background fraction were dropped           |
+/// | `split_seed`           | int       | seed of the patient split (a UInt64 stored by bit pattern)     |
+/// | `split_fractions`      | doubles   | [train, validation, test] fractions of patients                |
+/// | `tessera_version`      | string    | version of the tiler that wrote the file                       |
+/// | `created`              | string    | ISO 8601 UTC time the file was started                         |
+/// | `task`                 | int       | array task that wrote the file (0-based)                       |
+/// | `task_count`           | int       | number of array tasks                                          |
+///
+/// Tiles, N of them, in slide order (the tiles of one slide are contiguous):
+///
+/// | dataset             | type            | shape              | meaning                                            |
+/// |---------------------|-----------------|--------------------|----------------------------------------------------|
+/// | `/tiles/jpeg`       | uint8           | [total bytes]      | jpeg only: every tile's JPEG bytes, concatenated; chunks of 256 KiB |
+/// | `/tiles/offset`     | int64           | [N]                | jpeg only: where tile i's bytes start in `/tiles/jpeg` |
+/// | `/tiles/length`     | int64           | [N]                | jpeg only: how many bytes tile i has               |
+/// | `/tiles/raw`        | uint8           | [N, tile, tile, 3] | raw only: RGB pixels, rows top to bottom; chunk = one tile |
+/// | `/tiles/label`      | int32           | [N]                | index into `classes`; −1 = unlabelled              |
+/// | `/tiles/slide`      | int32           | [N]                | row of the tile's slide in the slide table         |
+/// | `/tiles/x`, `/tiles/y` | int64        | [N]                | level-0 coordinates of the tile's top-left corner  |
+/// | `/tiles/background` | float32         | [N]                | fraction of background pixels in the tile          |
+///
+/// The slide table, one row per slide in the file (slides that kept no tile included):
+///
+/// | dataset                    | type    | meaning                                                  |
+/// |----------------------------|---------|----------------------------------------------------------|
+/// | `/slides/slide_id`         | string  | fixed-length UTF-8; unique across the store             |
+/// | `/slides/patient_id`       | string  | fixed-length UTF-8; a patient belongs to one split only |
+/// | `/slides/label`            | string  | class name, "" when unlabelled                           |
+/// | `/slides/mpp`              | float64 | µm per tile pixel as written; −1 when unknown            |
+/// | `/slides/level`            | int32   | pyramid level read                                       |
+/// | `/slides/downsample`       | float64 | level-0 pixels per tile pixel                            |
+/// | `/slides/width`, `/slides/height` | int64 | level-0 size of the slide in pixels              |
+/// | `/slides/tiles_kept`       | int64   | tiles of this slide in the file                          |
+/// | `/slides/tiles_considered` | int64   | candidate tiles before the background filter            |
+///
+/// Strings are fixed-length, NUL-padded UTF-8 (what parallel HDF5 can write; h5py reads them as
+/// bytes). Unknown values are −1 rather than absent, so every file has every field.
+public enum TileStoreSchema {
+    /// The schema version this code writes and reads.
+    public static let version = 1
+    /// The value of the `format` attribute.
+    public static let format = "tessera-tile-store"
+
+    /// Root attribute names.
+    public enum Attribute {
+        public static let schemaVersion = "schema_version"
+        public static let format = "format"
+        public static let split = "split"
+        public static let classes = "classes"
+        public static let tileSize = "tile_size"
+        public static let encoding = "encoding"
+        public static let jpegQuality = "jpeg_quality"
+        public static let targetMPP = "target_mpp"
+        public static let targetMagnification = "target_magnification"
+        public static let level = "level"
+        public static let backgroundThreshold = "background_threshold"
+        public static let maxBackground = "max_background"
+        public static let splitSeed = "split_seed"
+        public static let splitFractions = "split_fractions"
+        public static let tesseraVersion = "tessera_version"
+        public static let created = "created"
+        public static let task = "task"
+        public static let taskCount = "task_count"
+    }
+
+    /// Dataset paths of the tile columns.
+    public enum Tiles {
+        public static let group = "tiles"
+        public static let jpeg = "tiles/jpeg"
+        public static let offset = "tiles/offset"
+        public static let length = "tiles/length"
+        public static let raw = "tiles/raw"
+        public static let label = "tiles/label"
+        public static let slide = "tiles/slide"
+        public static let x = "tiles/x"
+        public static let y = "tiles/y"
+        public static let background = "tiles/background"
+    }
+
+    /// Dataset paths of the slide table.
+    public enum Slides {
+        public static let group = "slides"
+        public static let slideID = "slides/slide_id"
+        public static let patientID = "slides/patient_id"
+        public static let label = "slides/label"
+        public static let mpp = "slides/mpp"
+        public static let level = "slides/level"
+        public static let downsample = "slides/downsample"
+        public static let width = "slides/width"
+        public static let height = "slides/height"
+        public static let tilesKept = "slides/tiles_kept"
+        public static let tilesConsidered = "slides/tiles_considered"
+    }
+
+    /// Chunk of `/tiles/jpeg`, in bytes.
+    public static let jpegChunkBytes = 256 * 1024
+    /// Chunk of the per-tile columns, in tiles.
+    public static let columnChunk = 1024
+    /// The value that stands for "unknown" or "not given" in numeric fields.
+    public static let unknown = -1
+    /// The label of an unlabelled tile.
+    public static let unlabelled: Int32 = -1
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TileStore
+
+/// tessera-audit: summarises a tile store and verifies it. The checks live in `StoreAudit`.
+@main
+struct TesseraAudit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera-audit",
+        abstract: "Summarise a tile store and verify every file and every tile.",
+        discussion: """
+            Prints tile counts per split and class, slide and patient counts, and tiles per slide; \
+            checks that every .h5 file is a tile store of this schema version, that all files agree on \
+            the tiling parameters, that every tile decodes and its record is consistent, that no slide \
+            appears twice and no patient is in two splits (also against splits.csv), and that each \
+            test file holds the one slide it is named after. Slides the tiler gave up on \
+            (failures/*.csv) are listed.
+
+            Examples:
+              tessera-audit /scratch/$USER/store
+              tessera-audit store --json store-audit.json
+              tessera-audit store --no-pixels        # everything but decoding the tiles
+              tessera-audit store --strict           # tiler failures fail the audit too
+
+            Exit status: 0 when every check passed, 1 when any failed (each problem is printed \
+            with its file), 2 for usage errors.
+            """)
+
+    @Argument(help: ArgumentHelp("The store folder written by tessera-tile (with train/, validation/, test/).",
+                                 valueName: "store"))
+    var store: String
+
+    @Option(help: ArgumentHelp("Also write the summary as JSON to this file.", valueName: "file"))
+    var json: String?
+
+    @Flag(name: .customLong("no-pixels"), help: "Do not decode the tiles (every other check still runs).")
+    var noPixels = false
+
+    @Option(help: ArgumentHelp("Threads decoding tiles (default: every core).", valueName: "n"))
+    var workers: Int?
+
+    @Flag(help: "Also fail when the tiler recorded failed slides.")
+    var strict = false
+
+    func validate() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: store, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("\(store) is not a folder: pass the store folder that tessera-tile wrote")
+        }
+        guard !TileStoreLayout.storeFiles(in: URL(fileURLWithPath: store)).isEmpty else {
+            throw ValidationError("\(store) has no .h5 files in train/, validation/ or test/: is it a tile store, and has tessera-tile finished?")
+        }
+        if let json {
+            let parent = URL(fileURLWithPath: json).deletingLastPathComponent().path
+            var parentIsFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &parentIsFolder), parentIsFolder.boolValue else {
+                throw ValidationError("--json \(json): the folder \(parent) does not exist; create it or pick another path")
+            }
+        }
+        if let workers, workers < 1 {
+            throw ValidationError("--workers must be at least 1, got \(workers)")
+        }
+    }
+
+    func run() throws {
+        Log.program = "tessera-audit"
+        var options = StoreAuditOptions(checkPixels: !noPixels)
+        if let workers { options.workers = workers }
+        let report = try StoreAudit.run(store: URL(fileURLWithPath: store), options: options)
+        print(report.text, terminator: "")
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(report), to: URL(fileURLWithPath: json))
+        }
+        if strict && !report.failures.isEmpty {
+            print("FAILED (--strict): the tiler recorded \(report.failures.count) failed slide\(report.failures.count == 1 ? "" : "s")")
+            throw ExitCode(1)
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    /// ArgumentParser's own `main`, with usage errors exiting 2 (not EX_USAGE, 64) as every Tessera
+    /// tool does.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { print(message) }
+                Foundation.exit(0)
+            }
+            if !message.isEmpty { writeStandardError(message) }
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+
+/// A group of related figures, run by `tessera-bench` in the order of `BenchmarkGroup.allCases`
+/// (or alone with `--only`). To add a group: a case here, its summary, and a type that conforms to
+/// `Benchmark` in a file of its own.
+enum BenchmarkGroup: String, CaseIterable, ExpressibleByArgument {
+    case sgemm
+    case jpeg
+    case synth
+    case openslide
+
+    var summary: String {
+        switch self {
+        case .sgemm: return "OpenBLAS core; sgemm GFLOP/s (1024³, 3×3-conv im2col), 1 and 2 threads"
+        case .jpeg: return "TurboJPEG encode and decode of 512² tiles at q90, 1 thread"
+        case .synth: return "tessera-synth writing the gigapixel slide: Mpixel/s, peak RSS"
+        case .openslide: return "read_region of 512² tiles, 1 and 2 threads, TCGA and gigapixel"
+        }
+    }
+
+    var benchmark: any Benchmark {
+        switch self {
+        case .sgemm: return SgemmBenchmark()
+        case .jpeg: return JPEGBenchmark()
+        case .synth: return SynthBenchmark()
+        case .openslide: return OpenSlideBenchmark()
+        }
+    }
+
+    static var helpList: String {
+        allCases.map { "  \($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \($0.summary)" }
+            .joined(separator: "\n")
+    }
+}
+
+/// One group's measurements. It prints its figures through `Figure.emit()` as they are measured, logs
+/// how it measured them, and throws if it cannot measure (a missing input it needs, a wrong result).
+/// An input that is merely absent (the slides folder) is reported with `BenchContext.skip` instead.
+protocol Benchmark {
+    func run(in context: BenchContext) throws
+}

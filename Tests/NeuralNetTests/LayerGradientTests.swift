@@ -1,0 +1,171 @@
+import NeuralNet
+import TesseraCore
+import XCTest
+
+/// Every layer: forward against its naive Double reference, backward (input and parameter gradients)
+/// against central finite differences of that reference.
+final class LayerGradientTests: XCTestCase {
+    /// Float forward vs Double reference, relative to the output's magnitude: float32 rounding over
+    /// sums of up to a few hundred terms.
+    let forwardTolerance = 1e-5
+    /// Float32 backward vs Double finite differences (relative, floored at 1e-3 of the largest).
+    let gradientTolerance = 2e-3
+
+    func assertCheck(_ layer: Layer, input: ImageShape, batch: Int = 2, training: Bool = true, seed: UInt64 = 1,
+                     file: StaticString = #filePath, line: UInt = #line) {
+        let r = GradientCheck.check(layer, input: input, batch: batch, training: training, seed: seed)
+        print("\(type(of: layer)) \(layer.name) \(input) training=\(training): forward error \(r.forward), dInput rel. error \(r.input), parameter rel. error \(r.parameters) \(r.worstParameter)")
+        XCTAssertLessThan(r.forward, forwardTolerance, "\(layer.name): forward vs reference", file: file, line: line)
+        XCTAssertLessThan(r.input, gradientTolerance, "\(layer.name): dInput vs finite differences", file: file, line: line)
+        XCTAssertLessThan(r.parameters, gradientTolerance, "\(layer.name): parameter gradients vs finite differences (\(r.worstParameter))", file: file, line: line)
+    }
+
+    func testConv2D3x3Padded() {
+        assertCheck(Conv2D(name: "conv", inChannels: 3, outChannels: 4, kernel: 3, padding: 1, bias: true), input: ImageShape(channels: 3, height: 6, width: 5))
+    }
+
+    /// Size-preserving convolutions take the block-copy im2col: shifts of ±1 and ±2, planes smaller
+    /// than the kernel.
+    func testConv2DSizePreservingShapes() {
+        for (k, p, h, w) in [(3, 1, 1, 1), (3, 1, 1, 2), (3, 1, 2, 3), (5, 2, 6, 5), (5, 2, 2, 1)] {
+            assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: k, padding: p, bias: true),
+                        input: ImageShape(channels: 2, height: h, width: w))
+        }
+    }
+
+    func testConv2D3x3Stride2WithoutBias() {
+        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1, bias: false),
+                    input: ImageShape(channels: 2, height: 7, width: 8))
+    }
+
+    func testConv2DPointwiseReadsInputDirectly() {
+        assertCheck(Conv2D(name: "conv", inChannels: 5, outChannels: 3, kernel: 1, bias: true), input: ImageShape(channels: 5, height: 4, width: 3))
+    }
+
+    func testConv2DPointwiseStride2Projection() {
+        assertCheck(Conv2D(name: "conv", inChannels: 3, outChannels: 4, kernel: 1, stride: 2, bias: false), input: ImageShape(channels: 3, height: 5, width: 6))
+    }
+
+    func testConv2DLargeKernelStrideAndPadding() {
+        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 2, kernel: 5, stride: 3, padding: 2, bias: true),
+                    input: ImageShape(channels: 2, height: 9, width: 7))
+    }
+
+    func testConv2DUnpaddedEvenKernel() {
+        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 2, bias: true), input: ImageShape(channels: 2, height: 5, width: 4))
+    }
+
+    func testBatchNormTrainingMode() {
+        assertCheck(BatchNorm2D(name: "bn", channels: 3), input: ImageShape(channels: 3, height: 4, width: 5), batch: 3)
+    }
+
+    func testBatchNormTrainingModeFusedReLU() {
+        assertCheck(BatchNorm2D(name: "bn", channels: 3, fusedReLU: true), input: ImageShape(channels: 3, height: 5, width: 4), batch: 2)
+    }
+
+    func testBatchNormTrainingModeLongPlanes() {
+        // Planes longer than one SIMD block, so the vector loops and their tails both run.
+        assertCheck(BatchNorm2D(name: "bn", channels: 2, fusedReLU: true), input: ImageShape(channels: 2, height: 7, width: 9), batch: 2)
+    }
+
+    func testBatchNormEvaluationMode() {
+        assertCheck(BatchNorm2D(name: "bn", channels: 3, fusedReLU: true), input: ImageShape(channels: 3, height: 4, width: 4), training: false)
+    }
+
+    func testReLU() {
+        assertCheck(ReLU(name: "relu"), input: ImageShape(channels: 3, height: 5, width: 7))
+    }
+
+    func testMaxPool2x2EvenAndOdd() {
+        assertCheck(MaxPool2D(name: "pool", kernel: 2), input: ImageShape(channels: 2, height: 6, width: 8))
+        assertCheck(MaxPool2D(name: "pool", kernel: 2), input: ImageShape(channels: 2, height: 7, width: 5))
+    }
+
+    func testMaxPoolOverlappingWindows() {
+        assertCheck(MaxPool2D(name: "pool", kernel: 3, stride: 2), input: ImageShape(channels: 2, height: 7, width: 8))
+    }
+
+    func testGlobalAveragePool() {
+        assertCheck(GlobalAveragePool(name: "gap"), input: ImageShape(channels: 4, height: 5, width: 3))
+    }
+
+    func testLinear() {
+        assertCheck(Linear(name: "fc", inFeatures: 12, outFeatures: 5), input: ImageShape(channels: 3, height: 2, width: 2), batch: 3)
+    }
+
+    func testDropoutTrainingAndEvaluation() {
+        assertCheck(Dropout(name: "drop", probability: 0.3, seed: 9), input: ImageShape(channels: 4, height: 3, width: 3))
+        assertCheck(Dropout(name: "drop", probability: 0.3, seed: 9), input: ImageShape(channels: 4, height: 3, width: 3), training: false)
+    }
+
+    func testBasicBlockIdentityShortcut() {
+        assertCheck(BasicBlock(name: "block", inChannels: 3, outChannels: 3, stride: 1), input: ImageShape(channels: 3, height: 5, width: 5))
+    }
+
+    func testBasicBlockProjectionShortcut() {
+        assertCheck(BasicBlock(name: "block", inChannels: 2, outChannels: 4, stride: 2), input: ImageShape(channels: 2, height: 6, width: 7))
+    }
+
+    func testBasicBlockWithoutBatchNorm() {
+        assertCheck(BasicBlock(name: "block", inChannels: 2, outChannels: 3, stride: 2, batchNorm: false), input: ImageShape(channels: 2, height: 6, width: 6))
+    }
+
+    /// Dropout keeps about 1 − p of the values, scales them by 1/(1 − p), and its masks depend only
+    /// on (seed, call): two layers with one seed agree, a second call differs.
+    func testDropoutMaskStatisticsAndReproducibility() {
+        let shape = TensorShape(batch: 4, channels: 8, height: 16, width: 16)
+        var ones = [Float](repeating: 1, count: shape.count)
+        let expected = ones
+        let a = Dropout(name: "a", probability: 0.25, seed: 3), b = Dropout(name: "b", probability: 0.25, seed: 3)
+        ones.withUnsafeMutableBufferPointer { p in
+            let t = Tensor(data: p.baseAddress!, shape: shape)
+            let first = a.forward(t, training: true).toArray()
+            XCTAssertEqual(first, b.forward(t, training: true).toArray())
+            XCTAssertNotEqual(first, a.forward(t, training: true).toArray())
+            let kept = first.filter { $0 != 0 }
+            XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+            XCTAssertEqual(Double(kept.count) / Double(shape.count), 0.75, accuracy: 0.02)
+            XCTAssertEqual(a.forward(t, training: false).toArray(), expected)
+        }
+    }
+
+    /// The running statistics follow PyTorch: momentum 0.1 toward the batch mean and the unbiased
+    /// batch variance.
+    func testBatchNormRunningStatistics() {
+        let bn = BatchNorm2D(name: "bn", channels: 1, momentum: 0.1)
+        let store = ParameterStore(layers: [bn])
+        var rng = SeededGenerator(seed: 1)
+        bn.initializeParameters(using: &rng)
+        var x: [Float] = [1, 2, 3, 4, 5, 6, 7, 10]  // batch 2 × 1 × 2 × 2
+        let mean = 38.0 / 8, variance = x.map { (Double($0) - mean) * (Double($0) - mean) }.reduce(0, +) / 7
+        x.withUnsafeMutableBufferPointer { p in
+            _ = bn.forward(Tensor(data: p.baseAddress!, shape: TensorShape(batch: 2, channels: 1, height: 2, width: 2)), training: true)
+        }
+        XCTAssertEqual(Double(store.state[0]), 0.1 * mean, accuracy: 1e-6)
+        XCTAssertEqual(Double(store.state[1]), 0.9 + 0.1 * variance, accuracy: 1e-5)
+        XCTAssertEqual(store.stateInfo.map(\.name), ["bn.runningMean", "bn.runningVariance"])
+    }
+
+    /// A layer whose input gradient is not needed (the first layer) returns none but still
+    /// accumulates its parameter gradients, and accumulates rather than overwrites.
+    func testBackwardAccumulatesAndSkipsInputGradient() {
+        let conv = Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, padding: 1)
+        let store = ParameterStore(layers: [conv])
+        var rng = SeededGenerator(seed: 4)
+        conv.initializeParameters(using: &rng)
+        let shape = TensorShape(batch: 2, channels: 2, height: 4, width: 4)
+        var x = GradientCheck.uniform(shape.count, &rng)
+        var dy = GradientCheck.uniform(2 * 3 * 16, &rng)
+        x.withUnsafeMutableBufferPointer { xp in
+            dy.withUnsafeMutableBufferPointer { dp in
+                let y = conv.forward(Tensor(data: xp.baseAddress!, shape: shape), training: true)
+                let d = Tensor(data: dp.baseAddress!, shape: y.shape)
+                store.zeroGradients()
+                XCTAssertNotNil(conv.backward(d, needsInputGradient: true))
+                let once = Array(store.gradients)
+                XCTAssertNil(conv.backward(d, needsInputGradient: false))
+                for (twice, o) in zip(store.gradients, once) { XCTAssertEqual(twice, 2 * o, accuracy: 1e-5 * max(1, abs(o))) }
+            }
+        }
+    }
+}
