@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "tessera-synth", targets: ["tessera-synth"]),
         .executable(name: "tessera-tile", targets: ["tessera-tile"]),
+        .executable(name: "tessera-train", targets: ["tessera-train"]),
         .executable(name: "tessera-bench", targets: ["tessera-bench"]),
         .executable(name: "tessera-audit", targets: ["tessera-audit"]),
     ],
@@ -53,6 +54,8 @@ let package = Package(
         .target(name: "Tiling", dependencies: ["TesseraCore"]),
         .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
         .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "TesseraCore"]),
+        // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
+        .target(name: "Training", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The tiling stage wired to the wrappers: slides in, tile stores out.
         .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TesseraCore"]),
 
@@ -67,6 +70,10 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
             "Tiler", "Tiling", "TileStore", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-train", dependencies: [
+            "Training", "NeuralNet", "MPI", "BLAS", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
@@ -89,6 +96,9 @@ let package = Package(
         .testTarget(name: "TilerTests", dependencies: [
             "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TesseraCore", "TesseraTestSupport",
             "tessera-tile", "tessera-synth", "tessera-audit",
+        ]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
         .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: ["TesseraTestSupport", "tessera-mpi-check"]),

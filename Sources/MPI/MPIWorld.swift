@@ -61,6 +61,9 @@ public final class MPIWorld: @unchecked Sendable {
     /// Ends every rank of the job with `code`, after printing `message` (with this rank) to stderr.
     public func abort(message: String, code: Int32 = 1) -> Never {
         FileHandle.standardError.write("rank \(rank)/\(size): fatal: \(message)\n".data(using: .utf8)!)
+        // mpirun forwards a rank's stderr asynchronously and MPI_Abort kills at once: give the
+        // message a moment to reach the job's output, or the user sees only "MPI_ABORT was invoked".
+        if size > 1 { Thread.sleep(forTimeInterval: 0.5) }
         MPI_Abort(comm, code)
         exit(code)
     }
@@ -91,6 +94,13 @@ public final class MPIWorld: @unchecked Sendable {
     public func broadcast(_ buffer: inout [Double], root: Int = 0) { bcast(&buffer, type: cmpi_double(), root: root) }
     public func broadcast(_ buffer: inout [Int32], root: Int = 0) { bcast(&buffer, type: cmpi_int(), root: root) }
     public func broadcast(_ buffer: inout [UInt8], root: Int = 0) { bcast(&buffer, type: cmpi_byte(), root: root) }
+
+    /// Broadcast of a raw float buffer (the network's parameters at start-up).
+    public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) {
+        precondition(root >= 0 && root < size, "broadcast root \(root) out of range 0..<\(size)")
+        guard buffer.count > 0 else { return }
+        MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_float(), Int32(root), comm)
+    }
 
     /// Broadcasts bytes whose length only the root knows (e.g. a serialised config).
     public func broadcast(bytes: [UInt8], root: Int = 0) -> [UInt8] {

@@ -1,5 +1,6 @@
 extension BatchNorm2D {
-    /// Batch statistics (training) or running statistics (evaluation) in Double, two-pass variance.
+    /// Batch statistics (training) or running statistics (evaluation) in Double, two-pass variance;
+    /// then the ReLU and the 2×2 max pool when fused.
     public func referenceForward(_ input: ReferenceTensor, parameters: [Double], state: [Double], training: Bool) -> ReferenceTensor {
         let shape = input.shape
         var y = input
@@ -28,6 +29,18 @@ extension BatchNorm2D {
                 }
             }
         }
-        return y
+        guard fusedMaxPool else { return y }
+        let pooled = TensorShape(batch: shape.batch, image: outputShape(for: shape.image))
+        var p = ReferenceTensor(shape: pooled, values: [Double](repeating: 0, count: pooled.count))
+        for n in 0..<pooled.batch {
+            for c in 0..<channels {
+                for r in 0..<pooled.height {
+                    for q in 0..<pooled.width {
+                        p[n, c, r, q] = max(y[n, c, 2 * r, 2 * q], y[n, c, 2 * r, 2 * q + 1], y[n, c, 2 * r + 1, 2 * q], y[n, c, 2 * r + 1, 2 * q + 1])
+                    }
+                }
+            }
+        }
+        return p
     }
 }

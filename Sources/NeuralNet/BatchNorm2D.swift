@@ -1,8 +1,10 @@
 import Foundation
 import TesseraCore
 
-/// Batch normalisation over N·H·W per channel, optionally fused with the ReLU that follows it (one
-/// pass over the activations instead of two, forward and backward).
+/// Batch normalisation over N·H·W per channel, optionally fused with the ReLU that follows it, and
+/// then optionally with a 2×2 stride-2 max pool (`BatchNorm2D+MaxPool.swift`). Fusion saves whole
+/// passes over the largest activations of the network: normalise+ReLU+pool reads the input once and
+/// writes a quarter, and its backward writes dInput in one pass without a full-size dOutput.
 ///
 /// Training mode normalises with the batch mean and biased variance, and updates the running
 /// statistics PyTorch's way: `running = (1 − momentum)·running + momentum·batch`, with the unbiased
@@ -16,28 +18,34 @@ public final class BatchNorm2D: Layer {
     public let momentum: Float
     public let epsilon: Float
     public let fusedReLU: Bool
+    /// A 2×2 stride-2 max pool after the ReLU (output ⌊H/2⌋ × ⌊W/2⌋).
+    public let fusedMaxPool: Bool
     /// Initial γ. Residual blocks start their last BatchNorm at 0 so each block starts as identity.
     public let initialScale: Float
 
     private let output = FloatBuffer()
-    private let inputGradient = FloatBuffer()
+    let inputGradient = FloatBuffer()
     var scale: ParameterTensor!
     var shift: ParameterTensor!
     var runningMean: StateTensor!
     var runningVariance: StateTensor!
-    private var mean: [Float]
-    private var invStd: [Float]
+    var mean: [Float]
+    var invStd: [Float]
+    /// Per pooling window, which of its four inputs is the maximum: 0 1 / 2 3.
+    let windowArgmax = ScratchBuffer<UInt8>()
     private var cached: (input: Tensor, output: Tensor, training: Bool)?
 
     public init(name: String, channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, fusedReLU: Bool = false,
-                initialScale: Float = 1) {
+                fusedMaxPool: Bool = false, initialScale: Float = 1) {
         precondition(channels > 0, "\(name): channels must be positive")
+        precondition(!fusedMaxPool || fusedReLU, "\(name): the fused max pool comes after the fused ReLU")
         precondition(momentum >= 0 && momentum <= 1 && epsilon > 0, "\(name): momentum \(momentum), epsilon \(epsilon)")
         self.name = name
         self.channels = channels
         self.momentum = momentum
         self.epsilon = epsilon
         self.fusedReLU = fusedReLU
+        self.fusedMaxPool = fusedMaxPool
         self.initialScale = initialScale
         mean = [Float](repeating: 0, count: channels)
         invStd = [Float](repeating: 1, count: channels)
@@ -68,14 +76,15 @@ public final class BatchNorm2D: Layer {
 
     public func outputShape(for input: ImageShape) -> ImageShape {
         precondition(input.channels == channels, "\(name): expects \(channels) channels, got \(input)")
-        return input
+        guard fusedMaxPool else { return input }
+        precondition(input.height >= 2 && input.width >= 2, "\(name): input \(input) smaller than the 2×2 pooling window")
+        return ImageShape(channels: channels, height: input.height / 2, width: input.width / 2)
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let shape = input.shape
-        _ = outputShape(for: shape.image)
         let (nBatch, plane) = (shape.batch, shape.image.planeCount)
-        let y = output.tensor(shape)
+        let y = output.tensor(TensorShape(batch: nBatch, image: outputShape(for: shape.image)))
         if training {
             let m = nBatch * plane
             precondition(m > 1, "\(name): training-mode BatchNorm needs more than one value per channel, got \(shape)")
@@ -102,12 +111,16 @@ public final class BatchNorm2D: Layer {
                 invStd[c] = 1 / (runningVariance.value[c] + epsilon).squareRoot()
             }
         }
-        for c in 0..<channels {
-            let a = scale.value[c] * invStd[c]
-            let b = shift.value[c] - mean[c] * a
-            for n in 0..<nBatch {
-                let offset = c * plane
-                Kernels.affine(input.image(n) + offset, count: plane, scale: a, shift: b, relu: fusedReLU, into: y.image(n) + offset)
+        if fusedMaxPool {
+            forwardPooled(input, into: y)
+        } else {
+            for c in 0..<channels {
+                let a = scale.value[c] * invStd[c]
+                let b = shift.value[c] - mean[c] * a
+                for n in 0..<nBatch {
+                    let offset = c * plane
+                    Kernels.affine(input.image(n) + offset, count: plane, scale: a, shift: b, relu: fusedReLU, into: y.image(n) + offset)
+                }
             }
         }
         cached = (input, y, training)
@@ -116,12 +129,15 @@ public final class BatchNorm2D: Layer {
 
     public func backward(_ dOutput: Tensor, needsInputGradient: Bool) -> Tensor? {
         guard let (input, out, training) = cached else { preconditionFailure("\(name): backward before forward") }
-        precondition(dOutput.shape == input.shape, "\(name): dOutput \(dOutput.shape) does not match the last forward \(input.shape)")
+        precondition(dOutput.shape == out.shape, "\(name): dOutput \(dOutput.shape) does not match the last forward's output \(out.shape)")
+        if fusedMaxPool {
+            return backwardPooled(dOutput, input: input, output: out, training: training, needsInputGradient: needsInputGradient)
+        }
         let (nBatch, plane) = (input.shape.batch, input.shape.image.planeCount)
         let m = Float(nBatch * plane)
         let dx = needsInputGradient ? inputGradient.tensor(input.shape) : nil
         for c in 0..<channels {
-            let mu = mean[c], s = invStd[c], gamma = scale.value[c]
+            let mu = mean[c], s = invStd[c]
             // S1 = Σ dŷ, S2 = Σ dŷ·(x − μ), dŷ the gradient at the BatchNorm output (before the ReLU mask).
             var s1 = 0.0, s2 = 0.0
             for n in 0..<nBatch {
@@ -134,11 +150,7 @@ public final class BatchNorm2D: Layer {
             scale.gradient[c] += Float(s2) * s
             shift.gradient[c] += Float(s1)
             guard let dx else { continue }
-            // Training: dx = γ·s·(dŷ − S1/M − (x − μ)·s²·S2/M) = k1·dŷ + k2·x + k3.
-            // Evaluation: the statistics are constants, dx = γ·s·dŷ.
-            let k1 = gamma * s
-            let k2 = training ? -gamma * s * s * s * Float(s2) / m : 0
-            let k3 = training ? -gamma * s * Float(s1) / m - k2 * mu : 0
+            let (k1, k2, k3) = inputGradientCoefficients(channel: c, s1: s1, s2: s2, count: m, training: training)
             for n in 0..<nBatch {
                 let offset = n * input.shape.image.count + c * plane
                 Self.applyGradient(dOutput.data + offset, mask: fusedReLU ? out.data + offset : nil, x: input.data + offset,
@@ -188,6 +200,18 @@ public final class BatchNorm2D: Layer {
         } else {
             for i in 0..<count { dx[i] = k1 * dy[i] + k2 * x[i] + k3 }
         }
+    }
+
+    /// The coefficients of dx = k1·dŷ + k2·x + k3 for one channel, from S1 = Σ dŷ and
+    /// S2 = Σ dŷ·(x − μ) over the batch, dŷ the gradient at the BatchNorm output.
+    /// Training: dx = γ·s·(dŷ − S1/M − (x − μ)·s²·S2/M), s = 1/σ. Evaluation: dx = γ·s·dŷ.
+    @inline(__always)
+    func inputGradientCoefficients(channel c: Int, s1: Double, s2: Double, count m: Float, training: Bool) -> (Float, Float, Float) {
+        let (mu, s, gamma) = (mean[c], invStd[c], scale.value[c])
+        let k1 = gamma * s
+        let k2 = training ? -gamma * s * s * s * Float(s2) / m : 0
+        let k3 = training ? -gamma * s * Float(s1) / m - k2 * mu : 0
+        return (k1, k2, k3)
     }
 
     public func forwardFlops(input: ImageShape) -> Int { 4 * input.count }

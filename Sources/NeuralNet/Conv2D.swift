@@ -17,9 +17,19 @@ public final class Conv2D: Layer {
     public let padding: Int
     public let hasBias: Bool
 
+    /// Run 3×3 stride-1 pad-1 convolutions on even-sized maps with ≥ 16 channels in and out (forward
+    /// and dInput) by Winograd F(2×2, 3×3) instead of im2col + GEMM (measured 1.3–2× faster on
+    /// refnet-s's layers). On by default; the weight gradient always uses im2col.
+    public var useWinograd = true
+
     private let workspace: FloatBuffer
+    private let winogradForward = WinogradConvolution()
+    private let winogradAdjoint = WinogradConvolution()
+    private var holdTransforms = false
+    private var forwardTransformReady = false
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
+    private let transposedWeightGradient = FloatBuffer()
     var weight: ParameterTensor!
     var bias: ParameterTensor?
     private var cachedInput: Tensor?
@@ -74,10 +84,39 @@ public final class Conv2D: Layer {
         return ImageShape(channels: outChannels, height: g.outHeight, width: g.outWidth)
     }
 
+    public func holdParameterTransforms(_ hold: Bool) {
+        holdTransforms = hold
+        if !hold { forwardTransformReady = false }
+    }
+
+    /// Winograd pays off from 16 channels on each side (measured: on the 3-channel first layer its
+    /// transforms cost more than the GEMM they save).
+    func usesWinograd(_ input: ImageShape) -> Bool {
+        useWinograd && min(inChannels, outChannels) >= 16
+            && WinogradConvolution.applies(kernel: kernel, stride: stride, padding: padding, height: input.height, width: input.width)
+    }
+
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
         let g = geometry(input.shape.image)
         let (k, p) = (g.rows, g.columns)
         let y = output.tensor(TensorShape(batch: input.shape.batch, image: outputShape(for: input.shape.image)))
+        cachedInput = input
+        if usesWinograd(input.shape.image) {
+            if !(holdTransforms && forwardTransformReady) {
+                winogradForward.transformWeights(weight.value, outChannels: outChannels, inChannels: inChannels, adjoint: false)
+                forwardTransformReady = true
+            }
+            winogradForward.convolve(input.data, batch: input.shape.batch, height: g.height, width: g.width, into: y.data)
+            if let bias {
+                for n in 0..<input.shape.batch {
+                    for co in 0..<outChannels {
+                        let plane = y.image(n) + co * p, b = bias.value[co]
+                        for i in 0..<p { plane[i] += b }
+                    }
+                }
+            }
+            return y
+        }
         let col = readsInputDirectly ? nil : workspace.reserve(k * p)
         for n in 0..<input.shape.batch {
             let x = input.image(n), yn = y.image(n)
@@ -89,7 +128,6 @@ public final class Conv2D: Layer {
             BLAS.sgemm(m: outChannels, n: p, k: k, a: weight.value, lda: k, b: col ?? x, ldb: p,
                        beta: hasBias ? 1 : 0, c: yn, ldc: p)
         }
-        cachedInput = input
         return y
     }
 
@@ -100,17 +138,20 @@ public final class Conv2D: Layer {
         precondition(dOutput.shape == TensorShape(batch: input.shape.batch, image: outputShape(for: input.shape.image)),
                      "\(name): dOutput \(dOutput.shape) does not match the last forward")
         let dx = needsInputGradient ? inputGradient.tensor(input.shape) : nil
+        let winograd = usesWinograd(input.shape.image)
         let col = readsInputDirectly ? nil : workspace.reserve(k * p)
+        let dWT = transposedWeightGradient.reserve(k * outChannels)
         for n in 0..<input.shape.batch {
             let x = input.image(n), dy = dOutput.image(n)
             if let col { Im2Col.unfold(x, g, into: col) }
-            // dW: Cout × K += dy[n]: Cout × P · colᵀ: P × K
-            BLAS.sgemm(transB: true, m: outChannels, n: k, k: p, a: dy, lda: p, b: col ?? x, ldb: p,
-                       beta: 1, c: weight.gradient, ldc: k)
+            // dWᵀ: K × Cout (+)= col: K × P · dy[n]ᵀ: P × Cout. This orientation (M = K, N = Cout)
+            // measured up to 2× faster than dW = dy·colᵀ (M = Cout) for the small-Cout layers.
+            BLAS.sgemm(transB: true, m: k, n: outChannels, k: p, a: col ?? x, lda: p, b: dy, ldb: p,
+                       beta: n == 0 ? 0 : 1, c: dWT, ldc: outChannels)
             if let bias {
                 for co in 0..<outChannels { bias.gradient[co] += Kernels.sum(dy + co * p, count: p) }
             }
-            guard let dx else { continue }
+            guard let dx, !winograd else { continue }
             if let col {
                 // dcol: K × P = Wᵀ: K × Cout · dy[n]: Cout × P, then folded back onto the image.
                 BLAS.sgemm(transA: true, m: k, n: p, k: outChannels, a: weight.value, lda: k, b: dy, ldb: p,
@@ -120,6 +161,16 @@ public final class Conv2D: Layer {
                 BLAS.sgemm(transA: true, m: k, n: p, k: outChannels, a: weight.value, lda: k, b: dy, ldb: p,
                            beta: 0, c: dx.image(n), ldc: p)
             }
+        }
+        if let dx, winograd {
+            // dInput = the 3×3 pad-1 convolution of dOutput with the filters transposed and rotated.
+            winogradAdjoint.transformWeights(weight.value, outChannels: outChannels, inChannels: inChannels, adjoint: true)
+            winogradAdjoint.convolve(dOutput.data, batch: input.shape.batch, height: g.height, width: g.width, into: dx.data)
+        }
+        let dW = weight.gradient
+        for co in 0..<outChannels {
+            let row = dW + co * k
+            for j in 0..<k { row[j] += dWT[j * outChannels + co] }
         }
         return dx
     }

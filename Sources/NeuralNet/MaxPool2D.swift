@@ -8,7 +8,7 @@ public final class MaxPool2D: Layer {
 
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
-    private let argmax = Int32Buffer()
+    private let argmax = ScratchBuffer<Int32>()
     private var cachedInputShape: TensorShape?
 
     public init(name: String, kernel: Int, stride: Int? = nil) {

@@ -5,7 +5,9 @@ import TesseraCore
 /// `refnet-s` (exactly; 3×S×S input, S = 128 by default, ≈ 0.48 GFLOP forward per image at 128):
 ///   conv3×3(3→32, pad 1) BN ReLU, maxpool 2 · conv3×3(32→64) BN ReLU, maxpool 2 ·
 ///   conv3×3(64→128) BN ReLU, maxpool 2 · conv3×3(128→256) BN ReLU · global average pool ·
-///   linear(256→classes). Without BatchNorm the convolutions have biases and ReLU is its own layer.
+///   linear(256→classes). "BN ReLU, maxpool 2" is one fused `BatchNorm2D` layer (same function,
+///   fewer passes over memory). Without BatchNorm the convolutions have biases and ReLU and max
+///   pool are layers of their own.
 ///
 /// `resnet-s` (≈ 1.2 GFLOP forward per image at 128): stem conv3×3(3→32, pad 1) BN ReLU, maxpool 2;
 ///   four stages of two basic blocks, widths 32/64/128/256, the first block of stages 2–4 at stride 2
@@ -57,8 +59,13 @@ public enum Models {
             let k = i + 1
             layers.append(Conv2D(name: "conv\(k)", inChannels: channels, outChannels: width, kernel: 3, padding: 1, bias: !batchNorm,
                                  workspace: workspace))
-            layers.append(batchNorm ? BatchNorm2D(name: "bn\(k)", channels: width, fusedReLU: true) : ReLU(name: "relu\(k)"))
-            if i < widths.count - 1 { layers.append(MaxPool2D(name: "pool\(k)", kernel: 2)) }
+            let pooled = i < widths.count - 1
+            if batchNorm {
+                layers.append(BatchNorm2D(name: "bn\(k)", channels: width, fusedReLU: true, fusedMaxPool: pooled))
+            } else {
+                layers.append(ReLU(name: "relu\(k)"))
+                if pooled { layers.append(MaxPool2D(name: "pool\(k)", kernel: 2)) }
+            }
             channels = width
         }
         return layers + head(channels: channels, classes: classes, dropout: dropout, dropoutSeed: dropoutSeed)
@@ -73,9 +80,12 @@ public enum Models {
         var layers: [Layer] = [
             Conv2D(name: "stem", inChannels: inputChannels, outChannels: widths[0], kernel: 3, padding: 1, bias: !batchNorm,
                    workspace: workspace),
-            batchNorm ? BatchNorm2D(name: "stemBN", channels: widths[0], fusedReLU: true) : ReLU(name: "stemReLU"),
-            MaxPool2D(name: "stemPool", kernel: 2),
         ]
+        if batchNorm {
+            layers.append(BatchNorm2D(name: "stemBN", channels: widths[0], fusedReLU: true, fusedMaxPool: true))
+        } else {
+            layers += [ReLU(name: "stemReLU"), MaxPool2D(name: "stemPool", kernel: 2)]
+        }
         var channels = widths[0]
         for (s, width) in widths.enumerated() {
             for b in 0..<blocksPerStage {

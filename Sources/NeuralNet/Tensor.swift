@@ -100,9 +100,10 @@ public final class FloatBuffer {
     }
 }
 
-/// Owned Int32 storage (argmax indices of max pooling), growing on demand.
-final class Int32Buffer {
-    private(set) var pointer: UnsafeMutablePointer<Int32>
+/// Owned storage of a trivial type (argmax indices of max pooling), growing on demand; contents
+/// are undefined after growth.
+final class ScratchBuffer<Element: BitwiseCopyable> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
     private(set) var capacity: Int
 
     init() {
@@ -113,7 +114,7 @@ final class Int32Buffer {
     deinit { pointer.deallocate() }
 
     @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Int32> {
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
         if count > capacity {
             pointer.deallocate()
             pointer = .allocate(capacity: max(count, 1))

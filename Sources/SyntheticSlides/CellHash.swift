@@ -26,7 +26,6 @@ let orientationTable: [(Double, Double)] = (0..<16).map { i in
     return (cos(angle), sin(angle))
 }
 
-
 /// ⌊v⌋ as an Int without a libm call (Swift's `rounded(.down)` calls `floor` on baseline x86-64).
 @inline(__always)
 func floorInt(_ v: Double) -> Int {

@@ -4,7 +4,7 @@ import TesseraCore
 /// The class-specific micro-anatomy of a slide: stain densities (hematoxylin, eosin) at a position
 /// given in micrometres, so a 40× slide shows the same structures at twice the pixel size.
 ///
-/// Scales (µm): nuclei 4–12 across, glands 60–120, keratin pearls 45–110, alveoli ~95. At 20×
+/// Scales (µm): nuclei 4–12 across, glands 60–110, keratin pearls 45–110, alveoli ~75. At 20×
 /// (0.5 µm/px) and 4× reduction (2 µm/px) nuclei are still 3–5 px and glands 30–60 px.
 struct TissueTexture: Sendable {
     let tissueClass: TissueClass

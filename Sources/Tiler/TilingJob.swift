@@ -269,7 +269,7 @@ public final class TilingJob {
         case let .level(v): level = v
         }
         return TilingParameters(
-            manifestDigest: String(stableHash(String(decoding: data, as: UTF8.self)), radix: 16),
+            manifestDigest: String(stableHash(bytes: data), radix: 16),
             classes: manifest.classes, targetMPP: mpp, targetMagnification: magnification, level: level,
             assumeMPP: options.assumeMPP, tileSize: options.tileSize, overlap: options.overlap,
             backgroundThreshold: options.rule.threshold, maxBackground: options.rule.maxBackground,

@@ -34,7 +34,7 @@ struct JPEGBenchmark: Benchmark {
         ]
         for m in measurements {
             let rate = try Measure.rate(samples: samples, minSampleSeconds: minSeconds, m.operation)
-            Log.info("JPEG \(m.label), \(Self.tileSize)² RGB, 1 thread: \(rate.summary) tiles/s")
+            Log.info("JPEG \(m.label), \(Self.tileSize)² RGB, 1 thread: \(rate.summary("tiles/s"))")
             Figure(m.name, rate.median, "tiles/s").emit()
         }
     }

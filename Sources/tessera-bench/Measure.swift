@@ -12,6 +12,14 @@ enum Measure {
         return (clock.now - start).seconds
     }
 
+    /// Wall-clock seconds that `body` takes; adds what this process did meanwhile to `use`.
+    static func seconds(_ body: () throws -> Void, accountingTo use: inout CPUUse) rethrows -> Double {
+        let before = ResourceUsage.ofThisProcess()
+        let wall = try seconds(body)
+        use.add(wallSeconds: wall, from: before, to: ResourceUsage.ofThisProcess())
+        return wall
+    }
+
     /// The 1-minute load average (runnable processes), when /proc/loadavg exists: above the core count,
     /// other processes are competing with the bench and its figures are low.
     static func loadAverage() -> Double? {
@@ -28,29 +36,25 @@ enum Measure {
         let once = try seconds(operation)
         let batch = max(1, Int((minSampleSeconds / max(once, 1e-9)).rounded(.up)))
         var rates: [Double] = []
-        var wall = 0.0
-        let cpuBefore = ResourceUsage.ofThisProcess().cpuSeconds
+        var use = CPUUse()
         for _ in 0..<samples {
-            let t = try seconds { for _ in 0..<batch { try operation() } }
+            let t = try seconds({ for _ in 0..<batch { try operation() } }, accountingTo: &use)
             rates.append(Double(batch) / t)
-            wall += t
         }
-        return Samples(rates, coresBusy: (ResourceUsage.ofThisProcess().cpuSeconds - cpuBefore) / wall)
+        return Samples(rates, cpu: use)
     }
 }
 
 /// Repeated measurements of one quantity (a rate: larger is better).
 struct Samples {
     let values: [Double]
-    /// CPU seconds of this process per wall-clock second while measuring. Fewer than the threads
-    /// used means the threads waited: for a lock, or for a core that another process held (a busy
-    /// machine, and low figures).
-    let coresBusy: Double?
+    /// What the process did while measuring, when known.
+    let cpu: CPUUse?
 
-    init(_ values: [Double], coresBusy: Double? = nil) {
+    init(_ values: [Double], cpu: CPUUse? = nil) {
         precondition(!values.isEmpty, "no samples")
         self.values = values
-        self.coresBusy = coresBusy
+        self.cpu = cpu
     }
 
     var median: Double {
@@ -59,13 +63,40 @@ struct Samples {
         return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
-    /// "median 97.3 (91.0–101.2 over 7 samples, 0.99 cores busy)", for the log.
-    var summary: String {
-        let busy = coresBusy.map { ", \(Figure.format($0)) cores busy" } ?? ""
-        return "median \(Figure.format(median)) (\(Figure.format(values.min()!))–\(Figure.format(values.max()!)) over \(values.count) samples\(busy))"
+    /// "median 97.3 GFLOP/s (91.0–101.2 over 7 samples; 0.99 cores busy, …)", for the log.
+    func summary(_ unit: String) -> String {
+        let cpu = self.cpu.map { "; \($0.summary)" } ?? ""
+        return "median \(Figure.format(median)) \(unit) (\(Figure.format(values.min()!))–\(Figure.format(values.max()!)) over \(values.count) samples\(cpu))"
     }
 
-    func scaled(by factor: Double) -> Samples { Samples(values.map { $0 * factor }, coresBusy: coresBusy) }
+    func scaled(by factor: Double) -> Samples { Samples(values.map { $0 * factor }, cpu: cpu) }
+}
+
+/// How busy this process kept the cores while measuring, to judge a figure by on a shared machine.
+///
+/// Fewer cores busy than threads used means the threads were off a core: *preempted* (the kernel
+/// gave the core to another process: a busy machine, and low figures) or *waiting* (for a lock or
+/// for I/O: a bottleneck in the code measured). The context-switch counts tell which.
+struct CPUUse {
+    private(set) var wallSeconds = 0.0
+    private(set) var cpuSeconds = 0.0
+    private(set) var waits = 0
+    private(set) var preemptions = 0
+
+    var coresBusy: Double { wallSeconds > 0 ? cpuSeconds / wallSeconds : 0 }
+
+    mutating func add(wallSeconds wall: Double, from before: ResourceUsage, to after: ResourceUsage) {
+        wallSeconds += wall
+        cpuSeconds += after.cpuSeconds - before.cpuSeconds
+        waits += after.voluntarySwitches - before.voluntarySwitches
+        preemptions += after.involuntarySwitches - before.involuntarySwitches
+    }
+
+    /// "0.99 cores busy, 3 preemptions/s, 0 waits/s".
+    var summary: String {
+        let perSecond = { (n: Int) in Figure.format(wallSeconds > 0 ? Double(n) / wallSeconds : 0) }
+        return "\(Figure.format(coresBusy)) cores busy, \(perSecond(preemptions)) preemptions/s, \(perSecond(waits)) waits/s"
+    }
 }
 
 extension Duration {

@@ -45,29 +45,25 @@ struct OpenSlideBenchmark: Benchmark {
         // Passes of the modes take turns, so that a burst of load from another process slows one pass
         // of each mode rather than every pass of one mode.
         var rates = Array(repeating: [Double](), count: Self.modes.count)
-        var cpuSeconds = Array(repeating: 0.0, count: Self.modes.count), wallSeconds = cpuSeconds
+        var use = Array(repeating: CPUUse(), count: Self.modes.count)
         for _ in 0..<passes {
             for (m, mode) in Self.modes.enumerated() {
-                let pass = try Self.readPass(path: path, tiles: tiles, mode: mode)
-                rates[m].append(Double(tiles.count) / pass.seconds)
-                cpuSeconds[m] += pass.cpuSeconds
-                wallSeconds[m] += pass.seconds
+                let seconds = try Self.readPass(path: path, tiles: tiles, mode: mode, accountingTo: &use[m])
+                rates[m].append(Double(tiles.count) / seconds)
             }
         }
         for (m, mode) in Self.modes.enumerated() {
-            let samples = Samples(rates[m], coresBusy: cpuSeconds[m] / wallSeconds[m])
-            Log.info("OpenSlide read_region \(Self.tileSize)² level 0 on \(name), \(mode.label): \(samples.summary) tiles/s, \(tiles.count) tiles per pass")
+            let samples = Samples(rates[m], cpu: use[m])
+            Log.info("OpenSlide read_region \(Self.tileSize)² level 0 on \(name), \(mode.label), \(tiles.count) tiles per pass: \(samples.summary("tiles/s"))")
             Figure("openslide_\(name)_\(mode.suffix)", samples.median, "tiles/s").emit()
         }
     }
 
-    /// Wall-clock and CPU seconds to read every tile once on fresh handles, the tiles dealt
-    /// round-robin to the threads.
-    static func readPass(path: String, tiles: [TilePosition], mode: ReadMode) throws -> (seconds: Double, cpuSeconds: Double) {
+    /// Seconds to read every tile once on fresh handles, the tiles dealt round-robin to the threads.
+    static func readPass(path: String, tiles: [TilePosition], mode: ReadMode, accountingTo use: inout CPUUse) throws -> Double {
         let handles = try (0..<(mode.sharedHandle ? 1 : mode.threads)).map { _ in try Slide(path: path) }
         let failure = FirstError()
-        let cpuBefore = ResourceUsage.ofThisProcess().cpuSeconds
-        let seconds = Measure.seconds {
+        let seconds = Measure.seconds({
             DispatchQueue.concurrentPerform(iterations: mode.threads) { worker in
                 let slide = handles[mode.sharedHandle ? 0 : worker]
                 for i in stride(from: worker, to: tiles.count, by: mode.threads) {
@@ -79,10 +75,9 @@ struct OpenSlideBenchmark: Benchmark {
                     }
                 }
             }
-        }
-        let cpuSeconds = ResourceUsage.ofThisProcess().cpuSeconds - cpuBefore
+        }, accountingTo: &use)
         try failure.rethrow()
-        return (seconds, cpuSeconds)
+        return seconds
     }
 
     /// Reads the whole file once, so that the first pass does not pay for the disk.

@@ -1,11 +1,15 @@
 import Foundation
 
-/// CPU time and peak memory from `getrusage`.
+/// CPU time, peak memory and context switches from `getrusage`.
 struct ResourceUsage {
     /// User plus system CPU seconds.
     let cpuSeconds: Double
     /// Peak resident set size.
     let maxRSSBytes: Int
+    /// Context switches because a thread waited (for a lock, I/O, a sleep).
+    let voluntarySwitches: Int
+    /// Context switches because the kernel gave the core to another thread or process.
+    let involuntarySwitches: Int
 
     /// This process so far, all threads.
     static func ofThisProcess() -> ResourceUsage { usage(RUSAGE_SELF) }
@@ -22,6 +26,7 @@ struct ResourceUsage {
         func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
         // Linux reports ru_maxrss in KiB.
         return ResourceUsage(cpuSeconds: seconds(usage.ru_utime) + seconds(usage.ru_stime),
-                             maxRSSBytes: Int(usage.ru_maxrss) * 1024)
+                             maxRSSBytes: Int(usage.ru_maxrss) * 1024,
+                             voluntarySwitches: Int(usage.ru_nvcsw), involuntarySwitches: Int(usage.ru_nivcsw))
     }
 }

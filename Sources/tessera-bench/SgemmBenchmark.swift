@@ -43,7 +43,7 @@ struct SgemmBenchmark: Benchmark {
                     BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c)
                 }
                 let gflops = calls.scaled(by: shape.flops / 1e9)
-                Log.info("sgemm \(shape.m)×\(shape.n)×\(shape.k), \(threads) thread(s), core \(core): \(gflops.summary) GFLOP/s")
+                Log.info("sgemm \(shape.m)×\(shape.n)×\(shape.k), \(threads) thread\(threads == 1 ? "" : "s"), core \(core): \(gflops.summary("GFLOP/s"))")
                 Figure("sgemm_\(shape.name)_t\(threads)", gflops.median, "GFLOP/s").emit()
             }
         }

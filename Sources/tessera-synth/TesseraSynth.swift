@@ -21,7 +21,9 @@ struct TesseraSynth: ParsableCommand {
               DIR/cohort.json     options and per-slide ground truth (true MPP, seed, levels)
               DIR/slides/TCGA-SY-0001-01A-01-TS1.svs, …
 
-            Re-running into the same folder with the same options keeps finished slides (resume).
+            Re-running into the same folder with the same options keeps finished slides (resume); with \
+            other options the cohort there is replaced. A non-empty folder that is not a cohort is \
+            refused unless --force.
 
             Examples:
               tessera-synth --out demo

@@ -33,6 +33,38 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 
+    /// Even-sized 3×3 pad-1 maps take Winograd F(2×2, 3×3) (forward and dInput), with and without bias.
+    func testConv2DWinograd() {
+        assertCheck(Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: true), input: ImageShape(channels: 16, height: 6, width: 8))
+        assertCheck(Conv2D(name: "conv", inChannels: 17, outChannels: 16, kernel: 3, padding: 1, bias: false), input: ImageShape(channels: 17, height: 2, width: 4))
+    }
+
+    /// Winograd and im2col + GEMM compute the same outputs and gradients, on a shape that takes three
+    /// chunks of tile rows per image (9 + 9 + 1 of 19, ~2 MB each).
+    func testConv2DWinogradMatchesIm2col() {
+        let shape = TensorShape(batch: 2, channels: 64, height: 38, width: 64)
+        let fast = Conv2D(name: "conv", inChannels: 64, outChannels: 48, kernel: 3, padding: 1, bias: true)
+        let plain = Conv2D(name: "conv", inChannels: 64, outChannels: 48, kernel: 3, padding: 1, bias: true)
+        plain.useWinograd = false
+        let a = ParameterStore(layers: [fast]), b = ParameterStore(layers: [plain])
+        var rng = SeededGenerator(seed: 23)
+        fast.initializeParameters(using: &rng)
+        _ = b.parameters.update(fromContentsOf: a.parameters)
+        let xb = FloatBuffer(), dyb = FloatBuffer()
+        let x = xb.tensor(shape)
+        _ = x.buffer.update(fromContentsOf: GradientCheck.uniform(shape.count, &rng))
+        let y1 = fast.forward(x, training: true).toArray(), y2 = plain.forward(x, training: true).toArray()
+        let dy = dyb.tensor(TensorShape(batch: 2, channels: 48, height: 38, width: 64))
+        _ = dy.buffer.update(fromContentsOf: GradientCheck.uniform(dy.count, &rng))
+        let d1 = fast.backward(dy, needsInputGradient: true)!.toArray(), d2 = plain.backward(dy, needsInputGradient: true)!.toArray()
+        let scaleY = y2.map(abs).max()!, scaleD = d2.map(abs).max()!
+        let worstY = zip(y1, y2).map { abs($0 - $1) }.max()! / scaleY, worstD = zip(d1, d2).map { abs($0 - $1) }.max()! / scaleD
+        print("Winograd vs im2col: largest relative output difference \(worstY), dInput \(worstD)")
+        XCTAssertLessThan(worstY, 1e-5)
+        XCTAssertLessThan(worstD, 1e-5)
+        XCTAssertTrue(a.gradients.elementsEqual(b.gradients), "the weight gradient takes the same path in both")
+    }
+
     func testConv2D3x3Stride2WithoutBias() {
         assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1, bias: false),
                     input: ImageShape(channels: 2, height: 7, width: 8))
@@ -66,6 +98,51 @@ final class LayerGradientTests: XCTestCase {
     func testBatchNormTrainingModeLongPlanes() {
         // Planes longer than one SIMD block, so the vector loops and their tails both run.
         assertCheck(BatchNorm2D(name: "bn", channels: 2, fusedReLU: true), input: ImageShape(channels: 2, height: 7, width: 9), batch: 2)
+    }
+
+    func testBatchNormReLUMaxPoolTrainingMode() {
+        assertCheck(BatchNorm2D(name: "bn", channels: 3, fusedReLU: true, fusedMaxPool: true), input: ImageShape(channels: 3, height: 6, width: 8), batch: 2)
+        // Odd sizes: the last row and column are normalised but in no window.
+        assertCheck(BatchNorm2D(name: "bn", channels: 2, fusedReLU: true, fusedMaxPool: true), input: ImageShape(channels: 2, height: 7, width: 5), batch: 2)
+    }
+
+    func testBatchNormReLUMaxPoolEvaluationMode() {
+        assertCheck(BatchNorm2D(name: "bn", channels: 3, fusedReLU: true, fusedMaxPool: true), input: ImageShape(channels: 3, height: 4, width: 6),
+                    training: false)
+    }
+
+    /// The fused layer computes exactly what BatchNorm2D(ReLU) then MaxPool2D compute (forward
+    /// outputs, dInput, parameter gradients), also where γ < 0 turns the window order around.
+    func testFusedPoolMatchesSeparateLayers() {
+        let shape = TensorShape(batch: 3, channels: 4, height: 9, width: 10)
+        let fused = BatchNorm2D(name: "bn", channels: 4, fusedReLU: true, fusedMaxPool: true)
+        let plain = BatchNorm2D(name: "bn", channels: 4, fusedReLU: true), pool = MaxPool2D(name: "pool", kernel: 2)
+        let a = ParameterStore(layers: [fused]), b = ParameterStore(layers: [plain])
+        var rng = SeededGenerator(seed: 17)
+        GradientCheck.randomize(parameters: a.parameters, info: a.parameterInfo, state: a.state, stateInfo: a.stateInfo, &rng)
+        a.parameters[0] = -0.7  // γ of channel 0 negative
+        _ = b.parameters.update(fromContentsOf: a.parameters)
+        _ = b.state.update(fromContentsOf: a.state)
+        let xb = FloatBuffer(), dyb = FloatBuffer()
+        let x = xb.tensor(shape)
+        _ = x.buffer.update(fromContentsOf: GradientCheck.uniform(shape.count, &rng))
+        for training in [true, false] {
+            let y1 = fused.forward(x, training: training)
+            let y2 = pool.forward(plain.forward(x, training: training), training: training)
+            XCTAssertEqual(y1.toArray(), y2.toArray())
+            let dy = dyb.tensor(y1.shape)
+            _ = dy.buffer.update(fromContentsOf: GradientCheck.uniform(y1.count, &rng))
+            a.zeroGradients()
+            b.zeroGradients()
+            let d1 = fused.backward(dy, needsInputGradient: true)!.toArray()
+            let d2 = plain.backward(pool.backward(dy, needsInputGradient: true)!, needsInputGradient: true)!.toArray()
+            let worst = zip(d1, d2).map { abs($0 - $1) }.max()!
+            let worstParameter = zip(a.gradients, b.gradients).map { abs($0 - $1) }.max()!
+            print("fused BN+ReLU+pool vs separate layers, training=\(training): largest dInput difference \(worst), parameter gradient \(worstParameter)")
+            XCTAssertLessThan(worst, 1e-5)
+            XCTAssertLessThan(worstParameter, 1e-4)
+            XCTAssertTrue(a.state.elementsEqual(b.state))
+        }
     }
 
     func testBatchNormEvaluationMode() {

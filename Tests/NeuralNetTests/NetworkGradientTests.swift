@@ -57,20 +57,22 @@ final class NetworkGradientTests: XCTestCase {
     /// refnet-s exactly as specified: layer sequence, shapes and parameter count.
     func testRefnetSArchitecture() throws {
         let net = try Network(model: "refnet-s", classes: 2, inputSize: 128, seed: 1)
-        XCTAssertEqual(net.layers.map(\.name), ["conv1", "bn1", "pool1", "conv2", "bn2", "pool2", "conv3", "bn3", "pool3", "conv4", "bn4",
-                                                "avgpool", "classifier"])
+        XCTAssertEqual(net.layers.map(\.name), ["conv1", "bn1", "conv2", "bn2", "conv3", "bn3", "conv4", "bn4", "avgpool", "classifier"])
         var shape = net.inputShape
         var shapes: [ImageShape] = []
         for layer in net.layers {
             shape = layer.outputShape(for: shape)
             shapes.append(shape)
         }
-        XCTAssertEqual(shapes.map(\.description), ["32×128×128", "32×128×128", "32×64×64", "64×64×64", "64×64×64", "64×32×32",
-                                                   "128×32×32", "128×32×32", "128×16×16", "256×16×16", "256×16×16", "256×1×1", "2×1×1"])
+        // BN + ReLU + 2×2 max pool are fused into one layer.
+        XCTAssertEqual(shapes.map(\.description), ["32×128×128", "32×64×64", "64×64×64", "64×32×32", "128×32×32", "128×16×16",
+                                                   "256×16×16", "256×16×16", "256×1×1", "2×1×1"])
         let convs = net.layers.compactMap { $0 as? Conv2D }
         XCTAssertEqual(convs.map { [$0.inChannels, $0.outChannels, $0.kernel, $0.stride, $0.padding] },
                        [[3, 32, 3, 1, 1], [32, 64, 3, 1, 1], [64, 128, 3, 1, 1], [128, 256, 3, 1, 1]])
-        XCTAssertTrue(net.layers.compactMap { $0 as? BatchNorm2D }.allSatisfy(\.fusedReLU))
+        let norms = net.layers.compactMap { $0 as? BatchNorm2D }
+        XCTAssertTrue(norms.allSatisfy(\.fusedReLU))
+        XCTAssertEqual(norms.map(\.fusedMaxPool), [true, true, true, false])
         // conv weights + BN γβ per stage, linear 256×2 + 2.
         let expected = (864 + 64) + (18432 + 128) + (73728 + 256) + (294_912 + 512) + 514
         XCTAssertEqual(net.parameterCount, expected)

@@ -1,0 +1,392 @@
+import BLAS
+import Foundation
+import HDF5
+import MPI
+import NeuralNet
+import TesseraCore
+import TileStore
+
+/// Data-parallel training over MPI: every rank holds the whole network, trains on its own equal
+/// shard of each global batch, and the ranks average their gradients with one in-place allreduce
+/// per step. Only rank 0 prints and writes files.
+///
+/// Collective discipline: every rank makes the same sequence of collective calls (open, allreduce,
+/// broadcast, close), because every count that decides the sequence (tiles, steps, epochs) is
+/// computed identically on all ranks — and checked to agree before the first step. A rank that
+/// hits an error aborts the whole job (`MPIWorld.abort`), so no rank is left waiting.
+public final class DataParallelTrainer {
+    public struct Options {
+        public var store: URL
+        public var output: URL
+        public var config: TrainingConfig
+        public var threads: Int
+        /// Also write a checkpoint every this many steps (besides every epoch).
+        public var checkpointEvery: Int?
+        public var resume: Bool
+        /// Stop after this many global steps, as if killed right after a checkpoint there
+        /// (for testing resume; the checkpoint is written first).
+        public var stopAfterSteps: Int?
+        public var progressInterval: Double = 10
+
+        public init(store: URL, output: URL, config: TrainingConfig, threads: Int, resume: Bool = false) {
+            self.store = store
+            self.output = output
+            self.config = config
+            self.threads = threads
+            self.resume = resume
+        }
+    }
+
+    public struct Summary: Equatable {
+        public var epochs: Int
+        public var steps: Int
+        public var metrics: [EpochMetrics]
+        public var stoppedEarly: Bool
+    }
+
+    let world: MPIWorld
+    let options: Options
+    var config: TrainingConfig { options.config }
+
+    public init(world: MPIWorld, options: Options) {
+        self.world = world
+        self.options = options
+    }
+
+    public var checkpointURL: URL { options.output.appendingPathComponent("checkpoint.tsc") }
+    public var modelURL: URL { options.output.appendingPathComponent("model.tsm") }
+    public var metricsURL: URL { options.output.appendingPathComponent("metrics.csv") }
+    public var curvesURL: URL { options.output.appendingPathComponent("training-curves.svg") }
+
+    private func log(_ message: String) { if world.isRoot { Log.info(message) } }
+
+    public func run() throws -> Summary {
+        BLASRuntime.setThreads(options.threads)
+        let access = HDF5File.Access.parallel(world)
+        let train = try TileIndex(store: options.store, split: TileStoreLayout.trainSplit, access: access)
+        let hasValidation = !TileStoreLayout.storeFiles(in: options.store, split: TileStoreLayout.validationSplit).isEmpty
+        let validation = hasValidation ? try TileIndex(store: options.store, split: TileStoreLayout.validationSplit, access: access) : nil
+        let attributes = train.attributes
+        let classes = attributes.classes
+        try checkInputs(train: train, validation: validation)
+
+        // Every rank must see the same store; compare before the first step.
+        var counts: [Int64] = [Int64(train.count), Int64(validation?.count ?? 0), Int64(train.readers.count)]
+        var maxima = counts
+        world.allreduceMin(&counts)
+        world.allreduceMax(&maxima)
+        guard counts == maxima else {
+            throw TrainingError.badStore(path: options.store.path, message: "the ranks see different stores (tiles \(counts) vs \(maxima))",
+                                         hint: "put the store on a file system every node sees the same way")
+        }
+
+        let network = try Network(model: config.model, classes: classes.count, inputSize: config.inputSize, seed: config.seed,
+                                  batchNorm: config.batchNorm, dropout: config.dropout)
+        let optimizer: Optimizer = config.optimizer == "adam"
+            ? Adam(parameterInfo: network.parameterInfo, weightDecay: config.weightDecay)
+            : SGD(parameterInfo: network.parameterInfo, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay)
+        let firstPlan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: 0)
+        let stepsPerEpoch = firstPlan.stepsPerEpoch
+        let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
+
+        // Start: fresh, or from the checkpoint.
+        var epoch = 0, step = 0, globalStep = 0
+        var history: [EpochMetrics] = []
+        var normalization: Normalization
+        var running = (loss: 0.0, correct: 0.0, images: 0.0, seconds: 0.0)
+        if options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
+            let checkpoint = try Checkpoint.read(checkpointURL)
+            let h = checkpoint.header
+            guard h.config == config else {
+                throw TrainingError.badOption("""
+                    --resume: \(checkpointURL.path) was written by a run with another configuration:
+                      checkpoint: \(describe(h.config))
+                      this run:   \(describe(config))
+                    hint: resume with the same options and the same number of ranks, or start afresh in another --out folder
+                    """)
+            }
+            guard h.classes == classes, h.trainingTiles == train.count else {
+                throw TrainingError.badOption("--resume: the store changed since the checkpoint (classes \(h.classes) → \(classes), training tiles \(h.trainingTiles) → \(train.count)); start afresh")
+            }
+            try network.loadParameters(checkpoint.parameters, info: h.parameterInfo)
+            try network.loadState(checkpoint.state, info: h.stateInfo)
+            network.randomState = h.randomState
+            try optimizer.loadState(checkpoint.optimizer)
+            (epoch, step, globalStep) = (h.epoch, h.step, h.globalStep)
+            history = h.metrics
+            normalization = h.normalization
+            running = (h.epochLossSum, h.epochCorrect, h.epochImages, h.epochSeconds)
+            log("resuming from \(checkpointURL.lastPathComponent): epoch \(epoch + 1), step \(step + 1) of \(stepsPerEpoch)")
+        } else {
+            normalization = try computeNormalization(train)
+            // Identical on every rank already (same seed); the broadcast makes it so by construction.
+            world.broadcast(network.parameters, root: 0)
+            world.broadcast(network.state, root: 0)
+        }
+        if world.isRoot { try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true) }
+        log("\(config.model) (\(network.parameterCount) parameters), input \(config.inputSize)², \(classes.count) classes \(classes.joined(separator: ",")); "
+            + "\(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch) × \(options.threads) BLAS thread\(options.threads == 1 ? "" : "s") (\(BLASRuntime.coreName)); "
+            + "\(train.count) training tiles → \(stepsPerEpoch) steps per epoch, \(validation?.count ?? 0) validation tiles; "
+            + "learning rate \(String(format: "%.4g", config.scaledLearningRate())) for global batch \(config.globalBatch())")
+
+        let workers = try (0..<2).map { _ in
+            try InputPipeline(tileSize: attributes.tileSize, inputSize: config.inputSize, normalization: normalization,
+                              augmentation: config.augmentation, seed: config.seed)
+        }
+        let loader = BatchLoader(index: train, pipeline: workers[0], batch: config.batch, inputSize: config.inputSize)
+        let imageCount = config.batch * 3 * config.inputSize * config.inputSize
+        let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: config.batch * classes.count)
+        defer { dLogits.deallocate() }
+        let gradientScale = 1 / Float(world.size)
+        let totalSteps = config.epochs * stepsPerEpoch
+        var stoppedEarly = false
+
+        epochs: while epoch < config.epochs {
+            let plan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: epoch)
+            var lastLog = Date()
+            var stepStart = Date()
+            if step < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: step), epoch: epoch) }
+            while step < stepsPerEpoch {
+                let (images, labels) = try loader.take()
+                if step + 1 < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: step + 1), epoch: epoch) }
+                precondition(images.count == imageCount)
+
+                network.zeroGradients()
+                let z = network.forward(images.baseAddress!, batch: config.batch, training: true)
+                let loss = labels.withUnsafeBufferPointer {
+                    SoftmaxCrossEntropy.lossAndGradient(logits: z.baseAddress!, labels: $0, classes: classes.count, dLogits: dLogits)
+                }
+                let correct = countCorrect(z, labels: labels, classes: classes.count)
+                network.backward(dLogits)
+                world.allreduceSum(network.gradients)
+                vScale(network.gradients, gradientScale)
+                var sums = [loss * Double(config.batch), Double(correct), Double(config.batch)]
+                world.allreduceSum(&sums)
+                let rate = schedule.rate(atStep: globalStep)
+                let globalLoss = sums[0] / sums[2]
+                guard globalLoss.isFinite else { throw TrainingError.diverged(step: globalStep + 1, learningRate: rate, loss: globalLoss) }
+                optimizer.step(network, learningRate: rate)
+                running.loss += sums[0]
+                running.correct += sums[1]
+                running.images += sums[2]
+                running.seconds += Date().timeIntervalSince(stepStart)
+                stepStart = Date()
+                step += 1
+                globalStep += 1
+
+                if world.isRoot && (Date().timeIntervalSince(lastLog) >= options.progressInterval || step == stepsPerEpoch) {
+                    lastLog = Date()
+                    let rateImages = running.images / max(running.seconds, 1e-9)
+                    let remaining = Double(totalSteps - globalStep) * Double(config.globalBatch()) / max(rateImages, 1e-9)
+                    Log.info(String(format: "epoch %d/%d step %d/%d: loss %.4f, accuracy %.3f, lr %.4g, %.1f images/s, ETA %@",
+                                    epoch + 1, config.epochs, step, stepsPerEpoch, running.loss / running.images,
+                                    running.correct / running.images, rate, rateImages, Progress.formatDuration(remaining)))
+                }
+                let stopHere = options.stopAfterSteps == globalStep
+                if let every = options.checkpointEvery, (globalStep % every == 0 || stopHere), step < stepsPerEpoch {
+                    averageBatchNormState(network)
+                    try writeCheckpoint(network: network, optimizer: optimizer, epoch: epoch, step: step, globalStep: globalStep,
+                                        normalization: normalization, history: history, running: running, classes: classes,
+                                        attributes: attributes, trainTiles: train.count)
+                }
+                if stopHere && step < stepsPerEpoch {
+                    log("stopping after step \(globalStep) as asked (--stop-after-steps); resume with --resume")
+                    stoppedEarly = true
+                    break epochs
+                }
+            }
+
+            // End of epoch: one set of BatchNorm statistics for all ranks, then validation.
+            averageBatchNormState(network)
+            var row = EpochMetrics(epoch: epoch + 1, step: globalStep, trainLoss: running.loss / max(running.images, 1),
+                                   trainAccuracy: running.correct / max(running.images, 1), validationLoss: nil,
+                                   validationAccuracy: nil, validationClassAccuracy: nil,
+                                   learningRate: Double(schedule.rate(atStep: max(globalStep - 1, 0))),
+                                   imagesPerSecond: running.images / max(running.seconds, 1e-9), seconds: running.seconds)
+            if let validation {
+                let v = try evaluate(network: network, index: validation, pipeline: workers[1], classes: classes.count)
+                row.validationLoss = v.loss
+                row.validationAccuracy = v.accuracy
+                row.validationClassAccuracy = v.perClass
+            }
+            history.append(row)
+            log(String(format: "epoch %d/%d done: train loss %.4f accuracy %.3f", epoch + 1, config.epochs, row.trainLoss, row.trainAccuracy)
+                + (row.validationAccuracy.map { a in String(format: "; validation loss %.4f accuracy %.3f (", row.validationLoss!, a)
+                    + zip(classes, row.validationClassAccuracy!).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", ") + ")" } ?? "")
+                + String(format: "; %.1f images/s", row.imagesPerSecond))
+            epoch += 1
+            step = 0
+            running = (0, 0, 0, 0)
+            if world.isRoot { try writeMetrics(history) }
+            try writeCheckpoint(network: network, optimizer: optimizer, epoch: epoch, step: 0, globalStep: globalStep,
+                                normalization: normalization, history: history, running: running, classes: classes,
+                                attributes: attributes, trainTiles: train.count)
+            if options.stopAfterSteps == globalStep && epoch < config.epochs {
+                log("stopping after step \(globalStep) as asked (--stop-after-steps); resume with --resume")
+                stoppedEarly = true
+                break
+            }
+        }
+
+        if !stoppedEarly && world.isRoot {
+            let header = ModelFile.Header(created: ISO8601DateFormatter().string(from: Date()), network: network.configuration,
+                                          classes: classes, normalization: normalization, tiling: TilingInfo(attributes),
+                                          parameterInfo: network.parameterInfo, stateInfo: network.stateInfo,
+                                          epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
+            try ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState()).write(to: modelURL)
+            Log.info("wrote \(modelURL.path)")
+        }
+        try validation?.close()
+        try train.close()
+        return Summary(epochs: epoch, steps: globalStep, metrics: history, stoppedEarly: stoppedEarly)
+    }
+
+    // MARK: Checks
+
+    private func checkInputs(train: TileIndex, validation: TileIndex?) throws {
+        let a = train.attributes
+        guard !a.classes.isEmpty else {
+            throw TrainingError.badStore(path: options.store.path, message: "the store has no classes (an unlabelled cohort)",
+                                         hint: "tile a labelled manifest to train")
+        }
+        if let bad = train.labels.firstIndex(where: { $0 < 0 || Int($0) >= a.classes.count }) {
+            throw TrainingError.badStore(path: train.readers[Int(train.file[bad])].path,
+                                         message: "tile \(train.local[bad]) has label \(train.labels[bad]), outside the \(a.classes.count) classes \(a.classes)",
+                                         hint: "training needs every tile labelled; re-tile with a labelled manifest")
+        }
+        if let validation, validation.attributes.tilingDifferences(from: a) != [] || validation.attributes.classes != a.classes {
+            throw TrainingError.badStore(path: options.store.path, message: "validation and training files were tiled differently",
+                                         hint: "re-tile the cohort with one set of parameters")
+        }
+        guard config.inputSize <= a.tileSize else {
+            throw TrainingError.badOption("--input-size \(config.inputSize) is larger than the store's \(a.tileSize) px tiles")
+        }
+        guard train.count >= world.size * config.batch else {
+            throw TrainingError.badStore(path: options.store.path,
+                                         message: "\(train.count) training tiles, fewer than ranks × batch = \(world.size) × \(config.batch)",
+                                         hint: "use fewer ranks or a smaller --batch, or tile more slides")
+        }
+    }
+
+    private func describe(_ c: TrainingConfig) -> String {
+        "model \(c.model), input \(c.inputSize), batch \(c.batch) × \(c.ranks) ranks, \(c.epochs) epochs, lr \(c.learningRate), \(c.optimizer), seed \(c.seed), BN \(c.batchNorm)"
+    }
+
+    // MARK: Pieces
+
+    /// Per-channel mean and standard deviation over an evenly spaced sample of training tiles, each
+    /// rank taking every R-th of them, summed with allreduce.
+    private func computeNormalization(_ train: TileIndex) throws -> Normalization {
+        let n = min(config.normalizationSamples, train.count)
+        let sample = (0..<n).map { $0 * train.count / n }
+        let mine = stride(from: world.rank, to: sample.count, by: world.size).map { sample[$0] }
+        let pipeline = try InputPipeline(tileSize: train.attributes.tileSize, inputSize: config.inputSize,
+                                         normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]),
+                                         augmentation: .none, seed: config.seed)
+        var moments = [Double](repeating: 0, count: 7)
+        for (k, payload) in try BatchLoader.payloads(train, mine).enumerated() {
+            let m = try pipeline.channelMoments(payload, source: "\(train.readers[Int(train.file[mine[k]])].path) tile \(train.local[mine[k]])")
+            for i in 0..<6 { moments[i] += m[i] }
+            moments[6] += Double(config.inputSize * config.inputSize)
+        }
+        world.allreduceSum(&moments)
+        let count = max(moments[6], 1)
+        let mean = (0..<3).map { moments[$0] / count }
+        let std = (0..<3).map { max((moments[3 + $0] / count - mean[$0] * mean[$0]).squareRoot(), 1) }
+        log(String(format: "input normalisation from %d tiles: mean %.1f %.1f %.1f, std %.1f %.1f %.1f", n, mean[0], mean[1], mean[2], std[0], std[1], std[2]))
+        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+    }
+
+    private func averageBatchNormState(_ network: Network) {
+        guard world.size > 1, network.state.count > 0 else { return }
+        world.allreduceSum(network.state)
+        vScale(network.state, 1 / Float(world.size))
+    }
+
+    private func countCorrect(_ logits: UnsafeBufferPointer<Float>, labels: [Int32], classes: Int) -> Int {
+        var correct = 0
+        for (i, label) in labels.enumerated() {
+            var best = 0
+            for c in 1..<classes where logits[i * classes + c] > logits[i * classes + best] { best = c }
+            if best == Int(label) { correct += 1 }
+        }
+        return correct
+    }
+
+    /// Loss, accuracy and per-class accuracy over every validation tile (eval mode), sharded r, r+R, …
+    private func evaluate(network: Network, index: TileIndex, pipeline: InputPipeline, classes: Int) throws
+        -> (loss: Double, accuracy: Double, perClass: [Double]) {
+        let mine = validationShard(tiles: index.count, ranks: world.size, rank: world.rank)
+        // sums: loss, correct, count, then per class correct and count.
+        var sums = [Double](repeating: 0, count: 3 + 2 * classes)
+        let batch = max(config.batch, 64)
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: batch * 3 * config.inputSize * config.inputSize)
+        defer { input.deallocate() }
+        let dummy = UnsafeMutablePointer<Float>.allocate(capacity: batch * classes)
+        defer { dummy.deallocate() }
+        let plane = 3 * config.inputSize * config.inputSize
+        var start = 0
+        while start < mine.count {
+            let chunk = Array(mine[start..<min(start + batch, mine.count)])
+            start += chunk.count
+            for (k, payload) in try BatchLoader.payloads(index, chunk).enumerated() {
+                try pipeline.prepare(payload, globalIndex: chunk[k], epoch: 0, augment: false,
+                                     source: "\(index.readers[Int(index.file[chunk[k]])].path) tile \(index.local[chunk[k]])",
+                                     into: input + k * plane)
+            }
+            let labels = chunk.map { index.labels[$0] }
+            let z = network.forward(input, batch: chunk.count, training: false)
+            let loss = labels.withUnsafeBufferPointer {
+                SoftmaxCrossEntropy.lossAndGradient(logits: z.baseAddress!, labels: $0, classes: classes, dLogits: dummy)
+            }
+            sums[0] += loss * Double(chunk.count)
+            sums[2] += Double(chunk.count)
+            for (i, label) in labels.enumerated() {
+                var best = 0
+                for c in 1..<classes where z[i * classes + c] > z[i * classes + best] { best = c }
+                let hit = best == Int(label) ? 1.0 : 0.0
+                sums[1] += hit
+                sums[3 + Int(label)] += hit
+                sums[3 + classes + Int(label)] += 1
+            }
+        }
+        world.allreduceSum(&sums)
+        let perClass = (0..<classes).map { sums[3 + classes + $0] > 0 ? sums[3 + $0] / sums[3 + classes + $0] : .nan }
+        return (sums[0] / max(sums[2], 1), sums[1] / max(sums[2], 1), perClass)
+    }
+
+    private func writeCheckpoint(network: Network, optimizer: Optimizer, epoch: Int, step: Int, globalStep: Int,
+                                 normalization: Normalization, history: [EpochMetrics],
+                                 running: (loss: Double, correct: Double, images: Double, seconds: Double),
+                                 classes: [String], attributes: TileStoreAttributes, trainTiles: Int) throws {
+        guard world.isRoot else { return }
+        let state = optimizer.exportState()
+        let header = Checkpoint.Header(
+            created: ISO8601DateFormatter().string(from: Date()), config: config, classes: classes,
+            storeTiling: TilingInfo(attributes), trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
+            normalization: normalization, optimizerKind: state.kind, optimizerSteps: state.stepCount,
+            optimizerBuffers: state.buffers.map(\.name), randomState: network.randomState,
+            parameterInfo: network.parameterInfo, stateInfo: network.stateInfo, metrics: history,
+            epochLossSum: running.loss, epochCorrect: running.correct, epochImages: running.images, epochSeconds: running.seconds)
+        try Checkpoint(header: header, parameters: network.exportParameters(), state: network.exportState(), optimizer: state)
+            .write(to: checkpointURL)
+    }
+
+    private func writeMetrics(_ history: [EpochMetrics]) throws {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+        let rows = history.map { m in
+            [String(m.epoch), String(m.step), f(m.trainLoss), f(m.trainAccuracy), f(m.validationLoss), f(m.validationAccuracy),
+             f(m.learningRate), f(m.imagesPerSecond), f(m.seconds)]
+        }
+        let csv = CSV.document(header: ["epoch", "step", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
+                                        "learning_rate", "images_per_second", "seconds"], rows: rows)
+        try AtomicFile.write(Data(csv.utf8), to: metricsURL)
+        let title = "\(config.model), \(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch), input \(config.inputSize)²"
+        try AtomicFile.write(Data(TrainingCurves.svg(history, title: title).utf8), to: curvesURL)
+    }
+}
+
+/// x ← a·x over a float buffer.
+func vScale(_ x: UnsafeMutableBufferPointer<Float>, _ a: Float) {
+    for i in 0..<x.count { x[i] *= a }
+}

@@ -1,0 +1,69 @@
+import NeuralNet
+
+/// Everything that decides a training run's result (and so goes into its checkpoints): a resumed
+/// run must use the same configuration, or it would not be the run it claims to continue.
+public struct TrainingConfig: Codable, Equatable, Sendable {
+    public var model = "refnet-s"
+    public var inputSize = 128
+    public var batchNorm = true
+    public var dropout: Float = 0
+    public var epochs = 10
+    /// Images per rank per step; the global batch is ranks × batch.
+    public var batch = 32
+    /// Learning rate for a global batch of 256; scaled linearly with the actual global batch.
+    public var learningRate = 0.1
+    public var optimizer = "sgd"
+    public var momentum: Float = 0.9
+    public var nesterov = true
+    public var weightDecay: Float = 5e-4
+    public var warmupEpochs = 1.0
+    /// "cosine", or "step:E1,E2,…" to divide by 10 at those epochs.
+    public var schedule = "cosine"
+    public var seed: UInt64 = 1
+    public var augmentation = Augmentation()
+    /// Ranks the run was started with: a checkpoint resumes bit-identically only with as many.
+    public var ranks = 1
+    /// Training tiles sampled to compute the input normalisation.
+    public var normalizationSamples = 512
+
+    public init() {}
+
+    public func globalBatch() -> Int { ranks * batch }
+
+    public func scaledLearningRate() -> Double {
+        LearningRateSchedule.linearlyScaled(baseRate: learningRate, globalBatch: globalBatch())
+    }
+
+    public func schedule(stepsPerEpoch: Int) throws -> LearningRateSchedule {
+        let total = max(1, epochs * stepsPerEpoch)
+        let warmup = Int((warmupEpochs * Double(stepsPerEpoch)).rounded())
+        if schedule == "cosine" {
+            return LearningRateSchedule(baseRate: scaledLearningRate(), warmupSteps: warmup, totalSteps: total, decay: .cosine(finalFactor: 0))
+        }
+        if schedule.hasPrefix("step:") {
+            let epochs = schedule.dropFirst(5).split(separator: ",").compactMap { Int($0) }
+            return LearningRateSchedule(baseRate: scaledLearningRate(), warmupSteps: warmup, totalSteps: total,
+                                        decay: .step(milestones: epochs.map { $0 * stepsPerEpoch }, factor: 0.1))
+        }
+        throw TrainingError.badOption("--schedule \(schedule): use cosine or step:E1,E2 (epochs at which the rate is divided by 10)")
+    }
+
+    public var networkConfiguration: NetworkConfiguration {
+        NetworkConfiguration(model: model, classes: 0, inputSize: inputSize, batchNorm: batchNorm, dropout: dropout)
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case badOption(String)
+    case badStore(path: String, message: String, hint: String)
+    case diverged(step: Int, learningRate: Float, loss: Double)
+
+    public var description: String {
+        switch self {
+        case let .badOption(m): return m
+        case let .badStore(path, message, hint): return "\(path): \(message)\nhint: \(hint)"
+        case let .diverged(step, rate, loss):
+            return "training diverged: the loss is \(loss) at step \(step) (learning rate \(rate))\nhint: lower --learning-rate (or lengthen --warmup-epochs) and start again, or --resume from an earlier checkpoint"
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import BLAS
+import Foundation
+import MPI
+import NeuralNet
+import TesseraCore
+import Training
+
+@main
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera-train",
+        abstract: "Train a tile classifier on a tile store, data-parallel over MPI ranks.",
+        discussion: """
+            Each rank reads its own equal share of every global batch from the store's train/ files \
+            (parallel HDF5, MPI-IO), and the ranks average gradients with one allreduce per step. \
+            Every rank runs the same number of steps, so the job cannot deadlock.
+
+            Examples:
+              tessera-train --store store --out run                      # 1 rank
+              mpirun -np 2 tessera-train --store store --out run --epochs 8
+              srun --mpi=pmix tessera-train --store store --out run      # inside sbatch
+              mpirun -np 2 tessera-train --store store --out run --resume   # continue a stopped run
+
+            Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, the \
+            store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
+            RUN/metrics.csv, RUN/training-curves.svg.
+
+            The learning rate is given for a global batch of 256 and scaled linearly with the \
+            actual global batch (ranks × --batch).
+            """)
+
+    @Option(help: "Tile store folder written by tessera-tile (reads train/ and validation/).")
+    var store: String
+
+    @Option(help: "Output folder for the model, checkpoints and metrics.")
+    var out: String
+
+    @Option(help: "Network: \(Models.names.joined(separator: " or ")).")
+    var model = "refnet-s"
+
+    @Option(help: "Side of the network input; tiles are reduced to it by area averaging.")
+    var inputSize = 128
+
+    @Option(help: "Passes over the training tiles.")
+    var epochs = 10
+
+    @Option(help: "Images per rank per step.")
+    var batch = 32
+
+    @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch).")
+    var learningRate = 0.1
+
+    @Option(help: "sgd (momentum, Nesterov) or adam.")
+    var optimizer = "sgd"
+
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0.9
+
+    @Flag(help: "Plain momentum instead of Nesterov's.")
+    var noNesterov = false
+
+    @Option(help: "Weight decay (on convolution and linear weights).")
+    var weightDecay: Float = 5e-4
+
+    @Option(help: "Epochs of linear learning-rate warm-up.")
+    var warmupEpochs = 1.0
+
+    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs).")
+    var schedule = "cosine"
+
+    @Option(help: "Seed of the initial weights, data order and augmentation.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "No random flips and 90° rotations.")
+    var noAugment = false
+
+    @Option(help: "Colour jitter brightness,contrast,hue (fractions, e.g. 0.1,0.1,0.05); default none.")
+    var jitter: String?
+
+    @Flag(help: "Build the model without BatchNorm.")
+    var noBatchNorm = false
+
+    @Option(help: "Dropout before the classifier (0 = none).")
+    var dropout: Float = 0
+
+    @Option(help: "OpenBLAS threads per rank (default: cores on this node / ranks on this node).")
+    var threads: Int?
+
+    @Option(help: "Also write a checkpoint every this many steps.")
+    var checkpointEvery: Int?
+
+    @Flag(help: "Continue from OUT/checkpoint.tsc (same options and number of ranks).")
+    var resume = false
+
+    @Option(help: .hidden)
+    var stopAfterSteps: Int?
+
+    @Option(help: "Seconds between progress lines.")
+    var progressInterval = 10.0
+
+    var jitterValues: [Float]? { jitter.map { $0.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } } }
+
+    func validate() throws {
+        guard Models.names.contains(model) else { throw ValidationError("--model must be one of \(Models.names.joined(separator: ", "))") }
+        guard (8...4096).contains(inputSize) else { throw ValidationError("--input-size must be 8…4096") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be ≥ 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
+        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--learning-rate must be > 0") }
+        guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer must be sgd or adam") }
+        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
+        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
+        guard warmupEpochs >= 0 else { throw ValidationError("--warmup-epochs must be ≥ 0") }
+        guard schedule == "cosine" || (schedule.hasPrefix("step:") && schedule.dropFirst(5).split(separator: ",").allSatisfy { Int($0) != nil }) else {
+            throw ValidationError("--schedule must be cosine or step:E1,E2 (e.g. step:6,9)")
+        }
+        if let j = jitterValues, j.count != 3 || j.contains(where: { $0 < 0 || $0 > 1 }) {
+            throw ValidationError("--jitter takes three fractions brightness,contrast,hue, e.g. 0.1,0.1,0.05")
+        }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--store \(store) is not a folder; run tessera-tile first")
+        }
+    }
+
+    func run() throws {
+        // Before MPI and before any thread: may re-execute this process onto OpenBLAS's fast kernels.
+        let blas = BLASRuntime.ensureFastKernels()
+        let world = MPIWorld.initialize()
+        Log.program = world.size > 1 ? "tessera-train[\(world.rank)]" : "tessera-train"
+        if world.isRoot { Log.info(blas) }
+        let env = ProcessInfo.processInfo.environment
+        let localRanks = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? env["SLURM_NTASKS_PER_NODE"].flatMap(Int.init) ?? world.size
+        let cores = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init).map { $0 * localRanks } ?? ProcessInfo.processInfo.activeProcessorCount
+        var config = TrainingConfig()
+        config.model = model
+        config.inputSize = inputSize
+        config.batchNorm = !noBatchNorm
+        config.dropout = dropout
+        config.epochs = epochs
+        config.batch = batch
+        config.learningRate = learningRate
+        config.optimizer = optimizer
+        config.momentum = momentum
+        config.nesterov = !noNesterov
+        config.weightDecay = weightDecay
+        config.warmupEpochs = warmupEpochs
+        config.schedule = schedule
+        config.seed = seed
+        config.augmentation.dihedral = !noAugment
+        if let j = jitterValues { (config.augmentation.brightness, config.augmentation.contrast, config.augmentation.hue) = (j[0], j[1], j[2]) }
+        config.ranks = world.size
+        var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
+                                                  threads: threads ?? max(1, cores / max(localRanks, 1)), resume: resume)
+        options.checkpointEvery = checkpointEvery
+        options.stopAfterSteps = stopAfterSteps
+        options.progressInterval = progressInterval
+        do {
+            let summary = try DataParallelTrainer(world: world, options: options).run()
+            if world.isRoot {
+                if summary.stoppedEarly {
+                    Log.info("stopped at step \(summary.steps); continue with --resume")
+                } else if let last = summary.metrics.last {
+                    Log.info("done: \(summary.epochs) epochs, \(summary.steps) steps; final train accuracy \(String(format: "%.3f", last.trainAccuracy))"
+                        + (last.validationAccuracy.map { String(format: ", validation accuracy %.3f", $0) } ?? ""))
+                }
+            }
+        } catch {
+            // One rank's failure ends every rank: no rank may wait in a collective for it.
+            world.abort(message: "\(error)")
+        }
+        world.finalize()
+    }
+}
