@@ -81,10 +81,13 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
     }
 
     deinit {
-        if !closed {
-            registry.closeAll()
-            H5Fclose(id)
-            assert(!writable, "HDF5File \(path) released without close(): flush errors would be lost")
-        }
+        guard !closed else { return }
+        // Closing a parallel file is collective. Released without close() means this rank is
+        // unwinding from an error while the others may be in another collective: closing here
+        // would hang the job instead of letting the error abort it. Leave it to process exit.
+        if isParallel { return }
+        registry.closeAll()
+        H5Fclose(id)
+        assert(!writable, "HDF5File \(path) released without close(): flush errors would be lost")
     }
 }

@@ -32,7 +32,7 @@ public final class BatchNorm2D: Layer {
     var mean: [Float]
     var invStd: [Float]
     /// Per pooling window, which of its four inputs is the maximum: 0 1 / 2 3.
-    let windowArgmax = ScratchBuffer<UInt8>()
+    let windowArgmax = ScratchBuffer<Float>()
     private var cached: (input: Tensor, output: Tensor, training: Bool)?
 
     public init(name: String, channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, fusedReLU: Bool = false,

@@ -1,13 +1,19 @@
 import BLAS
 import TesseraCore
 
-/// 2-D convolution, square kernel, any stride and zero padding, as im2col + one sgemm per image
-/// (darknet `convolutional_layer.c`). Per-image GEMMs measured as fast as one wide GEMM over
-/// the batch here (their operands stay in cache) and write NCHW output directly.
+/// 2-D convolution, square kernel, any stride and zero padding.
+///
+/// - General path: im2col + one sgemm per image (darknet `convolutional_layer.c`). Per-image GEMMs
+///   measured as fast as one wide GEMM over the batch (their operands stay in cache) and write NCHW
+///   output directly. The column matrix lives in a workspace that all convolutions of a network
+///   share; a 1×1 stride-1 unpadded convolution reads its input directly.
+/// - 3×3 stride-1 pad-1 on even-sized maps, ≥ 16 channels each side: Winograd F(2×2, 3×3) for the
+///   forward pass and dInput (`WinogradConvolution`), 2.25× fewer multiply-adds.
+/// - dWeights always by im2col, as dWᵀ = col · dyᵀ per image.
 ///
 /// Weights: outChannels × inChannels × kernel × kernel; bias: outChannels (omit it before BatchNorm,
-/// which cancels it). The column matrix lives in a workspace that all convolutions of a network
-/// share; a 1×1 stride-1 unpadded convolution reads its input directly.
+/// which cancels it). `forwardFlops` counts the direct convolution (2·Cout·Cin·k²·H·W), the usual
+/// figure of merit, whatever algorithm runs.
 public final class Conv2D: Layer {
     public let name: String
     public let inChannels: Int
@@ -167,6 +173,7 @@ public final class Conv2D: Layer {
             winogradAdjoint.transformWeights(weight.value, outChannels: outChannels, inChannels: inChannels, adjoint: true)
             winogradAdjoint.convolve(dOutput.data, batch: input.shape.batch, height: g.height, width: g.width, into: dx.data)
         }
+        guard input.shape.batch > 0 else { return dx }
         let dW = weight.gradient
         for co in 0..<outChannels {
             let row = dW + co * k

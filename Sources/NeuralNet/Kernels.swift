@@ -45,25 +45,6 @@ enum Kernels {
         return total
     }
 
-    /// Σ a·b over `count` floats.
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var s = SIMD16<Float>(repeating: 0)
-        var i = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        while i + 16 <= count {
-            s += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-            i += 16
-        }
-        var total = s.sum()
-        while i < count {
-            total += a[i] * b[i]
-            i += 1
-        }
-        return total
-    }
-
     /// y = x·scale + shift, optionally followed by max(·, 0). `y` may be `x`.
     @inline(__always)
     static func affine(_ x: UnsafePointer<Float>, count: Int, scale: Float, shift: Float, relu: Bool,

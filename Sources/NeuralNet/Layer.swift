@@ -80,19 +80,22 @@ public struct StateInfo: Hashable, Codable, Sendable {
 }
 
 /// A parameter tensor bound into the flat buffers: values, gradients (same offset in the gradient
-/// buffer), and the offset itself (the Double references read parameters by offset).
+/// buffer), and the offset itself (the Double references read parameters by offset). It keeps its
+/// `ParameterStore` alive, so a bound layer never points into freed memory.
 public struct ParameterTensor {
     public let value: UnsafeMutablePointer<Float>
     public let gradient: UnsafeMutablePointer<Float>
     public let offset: Int
     public let count: Int
+    let store: ParameterStore
 }
 
-/// A state tensor bound into the flat state buffer.
+/// A state tensor bound into the flat state buffer (keeps its store alive too).
 public struct StateTensor {
     public let value: UnsafeMutablePointer<Float>
     public let offset: Int
     public let count: Int
+    let store: ParameterStore
 }
 
 /// One layer of a network: a forward/backward pair over NCHW float32 batches.

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// Flat copies of the network's buffers for checkpoints. The trainer's file format stores
 /// `configuration`, `parameterInfo`/`stateInfo` (names, shapes, offsets) and these arrays; loading
@@ -44,6 +45,16 @@ extension Network {
                 layer.seed = newValue[2 * i]
                 layer.calls = newValue[2 * i + 1]
             }
+        }
+    }
+
+    /// Starts each Dropout layer on a new stream derived from `seed`, at call 0 (use a different seed
+    /// per MPI rank: ranks share the network seed, so that their initial weights agree). To resume a
+    /// run, restore `randomState` instead.
+    public func setDropoutSeed(_ seed: UInt64) {
+        for (i, layer) in layers.compactMap({ $0 as? Dropout }).enumerated() {
+            layer.seed = mixHash(seed, UInt64(i), 0xD0_0D)
+            layer.calls = 0
         }
     }
 

@@ -4,9 +4,13 @@ import TesseraCore
 /// one state buffer (see `ParameterStore`), with forward/backward over NCHW float32 batches.
 ///
 /// Training: `zeroGradients()`, `forward(…, training: true)`, a loss, `backward(dLogits)`, then an
-/// optimiser step on `parameters`/`gradients` (after an allreduce of `gradients` across ranks).
+/// optimiser step on `parameters`/`gradients`. The loss is the mean over the local batch, so with
+/// data parallelism: allreduce-sum `gradients` in place, divide by the number of ranks, step.
 /// Inference (`training: false`) runs image by image through the whole stack, so one image's
-/// activations stay in cache between layers; `backward` needs a training forward before it.
+/// activations stay in cache between layers (refnet-s, 1 OpenBLAS thread: ~20 % faster than layer
+/// by layer; with 2 threads `.layerByLayer` measured faster); batch it — per-call setup (Winograd
+/// filter transforms) is paid once per call.
+/// `backward` needs a training forward before it. Not thread-safe: one network per thread.
 public final class Network {
     /// How `forward(…, training: false)` walks the batch.
     public enum InferenceSchedule: Sendable {

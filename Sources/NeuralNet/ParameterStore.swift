@@ -41,9 +41,9 @@ public final class ParameterStore {
 
         let pTensors = pInfo.map {
             ParameterTensor(value: parameters.baseAddress! + $0.offset, gradient: gradients.baseAddress! + $0.offset,
-                            offset: $0.offset, count: $0.count)
+                            offset: $0.offset, count: $0.count, store: self)
         }
-        let sTensors = sInfo.map { StateTensor(value: state.baseAddress! + $0.offset, offset: $0.offset, count: $0.count) }
+        let sTensors = sInfo.map { StateTensor(value: state.baseAddress! + $0.offset, offset: $0.offset, count: $0.count, store: self) }
         var pi = 0, si = 0
         for layer in layers {
             let np = layer.parameterRequests.count, ns = layer.stateRequests.count

@@ -38,15 +38,23 @@ public struct TensorShape: Hashable, Sendable, Codable, CustomStringConvertible 
     public var description: String { "\(batch)×\(image)" }
 }
 
-/// A non-owning NCHW float32 view. Layers return views into buffers they own; a view stays valid
-/// until the layer's next `forward` (outputs) or `backward` (input gradients).
+/// An NCHW float32 view. Layers return views into buffers they own; a view's contents stay valid
+/// until the layer's next `forward` (outputs) or `backward` (input gradients). A view made by
+/// `FloatBuffer.tensor` keeps its buffer alive; one made from a bare pointer does not.
 public struct Tensor {
     public let data: UnsafeMutablePointer<Float>
     public let shape: TensorShape
+    private let owner: AnyObject?
 
+    /// A view of memory the caller keeps alive and unchanged while the view is in use.
     public init(data: UnsafeMutablePointer<Float>, shape: TensorShape) {
+        self.init(data: data, shape: shape, owner: nil)
+    }
+
+    init(data: UnsafeMutablePointer<Float>, shape: TensorShape, owner: AnyObject?) {
         self.data = data
         self.shape = shape
+        self.owner = owner
     }
 
     public var count: Int { shape.count }
@@ -58,7 +66,7 @@ public struct Tensor {
     /// Images `n ..< n + count` as a batch of their own (no copy).
     public func images(_ n: Int, count: Int) -> Tensor {
         precondition(n >= 0 && count >= 0 && n + count <= shape.batch, "images \(n)..<\(n + count) outside a batch of \(shape.batch)")
-        return Tensor(data: image(n), shape: TensorShape(batch: count, image: shape.image))
+        return Tensor(data: image(n), shape: TensorShape(batch: count, image: shape.image), owner: owner)
     }
 
     public func toArray() -> [Float] { Array(buffer) }
@@ -90,7 +98,7 @@ public final class FloatBuffer {
     }
 
     /// A tensor view of `shape` over this buffer, growing it if needed.
-    public func tensor(_ shape: TensorShape) -> Tensor { Tensor(data: reserve(shape.count), shape: shape) }
+    public func tensor(_ shape: TensorShape) -> Tensor { Tensor(data: reserve(shape.count), shape: shape, owner: self) }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)

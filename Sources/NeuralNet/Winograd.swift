@@ -3,9 +3,9 @@ import BLAS
 /// Winograd F(2×2, 3×3) convolution (Lavin & Gray 2016) for 3×3, stride-1, pad-1 layers on even-sized
 /// feature maps: 16 GEMMs of Cout × Cin × tiles replace one GEMM of Cout × 9·Cin × pixels, 2.25× fewer
 /// multiply-adds. It runs the forward pass, and the input gradient (the same convolution with the
-/// filters transposed and rotated 180°). Tiles are processed in chunks sized so the transformed input
-/// and output stay in cache; the transforms are written as loops over the tiles of a row, which the
-/// compiler vectorises.
+/// filters transposed and rotated 180°). Tiles are processed in chunks of whole tile rows sized so the
+/// transformed input and products (~2 MB) stay in cache; the transforms run eight tiles at a time in
+/// SIMD lanes. Float32 error is that of the direct convolution (tests: ~1e-7 relative).
 ///
 /// Matrices (ξ = 4·row + column of a 4×4 tile, Lavin's notation):
 ///   U[ξ]: Cout × Cin  = (G g Gᵀ)[ξ]  for each filter g
@@ -22,7 +22,7 @@ final class WinogradConvolution {
 
     /// The distance between the 16 matrices of U, V or M: at least `count`, and an odd multiple of
     /// 16 floats (64 bytes). The transforms read or write all 16 at once; a power-of-two distance
-    /// would put them in the same cache sets (measured 5× slower).
+    /// would put them in the same cache sets (the input transform measured 10× slower).
     static func planeStride(_ count: Int) -> Int {
         var s = (count + 15) / 16 * 16
         if (s / 16) % 2 == 0 { s += 16 }
@@ -108,7 +108,7 @@ final class WinogradConvolution {
     }
 
     /// Copies one image into a zero border of 1.
-    static func pad(_ x: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int, into p: UnsafeMutablePointer<Float>) {
+    private static func pad(_ x: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int, into p: UnsafeMutablePointer<Float>) {
         let wp = w + 2
         for c in 0..<channels {
             let dst = p + c * (h + 2) * wp
@@ -127,7 +127,7 @@ final class WinogradConvolution {
     /// (t counts tiles from the chunk's first); the 4×4 patch of tile (i, j) starts at padded row 2i,
     /// column 2j. Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]. Eight tiles at a time in SIMD lanes:
     /// the patch columns of eight neighbouring tiles are the even and odd lanes of two 16-float loads.
-    static func transformInput(_ p: UnsafePointer<Float>, channels: Int, paddedHeight hp: Int, paddedWidth wp: Int, firstRow: Int,
+    private static func transformInput(_ p: UnsafePointer<Float>, channels: Int, paddedHeight hp: Int, paddedWidth wp: Int, firstRow: Int,
                                rows: Int, tileColumns tw: Int, into v: UnsafeMutablePointer<Float>, chunk: Int, stride s: Int) {
         for c in 0..<channels {
             let plane = p + c * hp * wp
@@ -186,7 +186,7 @@ final class WinogradConvolution {
 
     /// y's 2×2 tiles = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 −1 −1], for the tiles of rows firstRow ..< firstRow + rows;
     /// eight tiles at a time, their output columns interleaved back from even and odd lanes.
-    static func transformOutput(_ m: UnsafePointer<Float>, channels: Int, chunk: Int, stride s: Int, firstRow: Int, rows: Int,
+    private static func transformOutput(_ m: UnsafePointer<Float>, channels: Int, chunk: Int, stride s: Int, firstRow: Int, rows: Int,
                                 tileColumns tw: Int, width w: Int, into y: UnsafeMutablePointer<Float>, planeCount: Int) {
         for c in 0..<channels {
             for i in 0..<rows {

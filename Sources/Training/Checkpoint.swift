@@ -10,7 +10,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var trainAccuracy: Double
     public var validationLoss: Double?
     public var validationAccuracy: Double?
-    public var validationClassAccuracy: [Double]?
+    /// Per class; nil for a class with no validation tiles (JSON has no NaN).
+    public var validationClassAccuracy: [Double?]?
     public var learningRate: Double
     public var imagesPerSecond: Double
     public var seconds: Double

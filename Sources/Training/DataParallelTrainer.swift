@@ -212,7 +212,7 @@ public final class DataParallelTrainer {
             history.append(row)
             log(String(format: "epoch %d/%d done: train loss %.4f accuracy %.3f", epoch + 1, config.epochs, row.trainLoss, row.trainAccuracy)
                 + (row.validationAccuracy.map { a in String(format: "; validation loss %.4f accuracy %.3f (", row.validationLoss!, a)
-                    + zip(classes, row.validationClassAccuracy!).map { "\($0) \(String(format: "%.3f", $1))" }.joined(separator: ", ") + ")" } ?? "")
+                    + zip(classes, row.validationClassAccuracy!).map { "\($0) \($1.map { String(format: "%.3f", $0) } ?? "n/a")" }.joined(separator: ", ") + ")" } ?? "")
                 + String(format: "; %.1f images/s", row.imagesPerSecond))
             epoch += 1
             step = 0
@@ -315,7 +315,7 @@ public final class DataParallelTrainer {
 
     /// Loss, accuracy and per-class accuracy over every validation tile (eval mode), sharded r, r+R, …
     private func evaluate(network: Network, index: TileIndex, pipeline: InputPipeline, classes: Int) throws
-        -> (loss: Double, accuracy: Double, perClass: [Double]) {
+        -> (loss: Double, accuracy: Double, perClass: [Double?]) {
         let mine = validationShard(tiles: index.count, ranks: world.size, rank: world.rank)
         // sums: loss, correct, count, then per class correct and count.
         var sums = [Double](repeating: 0, count: 3 + 2 * classes)
@@ -351,7 +351,7 @@ public final class DataParallelTrainer {
             }
         }
         world.allreduceSum(&sums)
-        let perClass = (0..<classes).map { sums[3 + classes + $0] > 0 ? sums[3 + $0] / sums[3 + classes + $0] : .nan }
+        let perClass = (0..<classes).map { sums[3 + classes + $0] > 0 ? sums[3 + $0] / sums[3 + classes + $0] : nil }
         return (sums[0] / max(sums[2], 1), sums[1] / max(sums[2], 1), perClass)
     }
 

@@ -18,7 +18,7 @@ struct TesseraSynth: ParsableCommand {
 
             Output of a cohort:
               DIR/manifest.csv    slide_path,slide_id,patient_id,label
-              DIR/cohort.json     options and per-slide ground truth (true MPP, seed, levels)
+              DIR/cohort.json     options, per-slide truth (true MPP, seed, levels)
               DIR/slides/TCGA-SY-0001-01A-01-TS1.svs, …
 
             Re-running into the same folder with the same options keeps finished slides (resume); with \
@@ -27,8 +27,9 @@ struct TesseraSynth: ParsableCommand {
 
             Examples:
               tessera-synth --out demo
-              tessera-synth --out cohort24 --patients 24 --width 8192 --height 8192 --seed 7
-              tessera-synth --single-slide giga.svs --class LUSC --width 40000 --height 30000 --mpp 0.2495
+              tessera-synth --out c24 --patients 24 --width 8192 --height 8192 --seed 7
+              tessera-synth --single-slide giga.svs --class LUSC \\
+                  --width 40000 --height 30000 --mpp 0.2495
             """)
 
     @Option(name: .long, help: ArgumentHelp("Folder to write the cohort into (created if missing).", valueName: "dir"))

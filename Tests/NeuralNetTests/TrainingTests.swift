@@ -59,6 +59,11 @@ final class TrainingTests: XCTestCase {
             return (net.exportParameters(), net.exportState())
         }
         let a = try run(seed: 7), b = try run(seed: 7), c = try run(seed: 8)
+        let reseeded = try Network(model: "refnet-s", classes: 3, inputSize: 16, seed: 7, dropout: 0.2)
+        let before = reseeded.randomState
+        reseeded.setDropoutSeed(1)
+        XCTAssertNotEqual(reseeded.randomState, before)
+        XCTAssertEqual(reseeded.randomState[1], 0, "a new stream starts at call 0")
         XCTAssertTrue(a.0 == b.0, "parameters differ between two runs with one seed")
         XCTAssertTrue(a.1 == b.1, "BatchNorm state differs between two runs with one seed")
         XCTAssertFalse(a.0 == c.0, "two seeds gave the same parameters")

@@ -161,6 +161,15 @@ final class TrainerEndToEndTests: XCTestCase {
         XCTAssertNotEqual(nan.status, 0)
         XCTAssertTrue(nan.stderr.contains("training diverged: the loss is") && nan.stderr.contains("learning rate"), nan.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.tsm").path))
+        // An error on rank 0 alone (its output folder is a file) ends the job instead of leaving
+        // rank 1 waiting in a collective.
+        let blocked = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocked)
+        let started = Date()
+        let r5 = try train(ranks: 2, ["--store", store.path, "--out", blocked.path] + common, timeout: 60)
+        XCTAssertNotEqual(r5.status, 0)
+        XCTAssertTrue(r5.stderr.contains("rank 0/2: fatal:"), r5.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
         // Options.
         let bad = try train(ranks: 1, ["--store", store.path, "--out", run.path, "--schedule", "linear"])
         XCTAssertEqual(bad.status, 64)
