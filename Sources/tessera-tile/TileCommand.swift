@@ -14,6 +14,24 @@ enum TileExit {
 
 @main
 struct TileCommand: ParsableCommand {
+    /// Job-file keys this program reads (see Jobs/demo.env).
+    static let jobKeys: [JobFile.Mapping] = [
+        .option("MANIFEST", "--manifest"), .option("STORE", "--store"), .option("CLASSES", "--classes"),
+        .option("MAGNIFICATION", "--magnification"), .option("MPP", "--mpp"), .option("LEVEL", "--level"),
+        .option("ASSUME_MPP", "--assume-mpp"), .option("TILE_SIZE", "--tile-size"), .option("OVERLAP", "--overlap"),
+        .option("BACKGROUND_THRESHOLD", "--background-threshold"), .option("MAX_BACKGROUND", "--max-background"),
+        .option("ENCODING", "--encoding"), .option("QUALITY", "--quality"), .option("SPLIT", "--split"),
+        .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
+        .flag("STRICT", "--strict"),
+    ]
+
+    static func main() {
+        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: error) }
+    }
+
+    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
+    var job: String?
+
     static let configuration = CommandConfiguration(
         commandName: "tessera-tile",
         abstract: "Cut whole-slide images into tissue tiles, in HDF5 tile stores split by patient.",
@@ -29,6 +47,7 @@ struct TileCommand: ParsableCommand {
               tessera-tile --manifest m.csv --store store --mpp 0.5 --classes LUAD,LUSC,normal
               tessera-tile --manifest m.csv --store store --shard 2 --shards 8
               sbatch --array=0-7 --wrap 'tessera-tile --manifest m.csv --store store'
+              tessera-tile --job Jobs/demo.env --shard 0 --shards 1
 
             Output: STORE/train/part-I-of-N.h5, STORE/validation/part-I-of-N.h5, \
             STORE/test/<slide_id>.h5, STORE/splits.csv, STORE/failures/task-I-of-N.csv (slides \

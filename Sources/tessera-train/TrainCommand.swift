@@ -8,6 +8,22 @@ import Training
 
 @main
 struct TrainCommand: ParsableCommand {
+    /// Job-file keys this program reads (see Jobs/demo.env).
+    static let jobKeys: [JobFile.Mapping] = [
+        .option("STORE", "--store"), .option("RUN", "--out"), .option("MODEL", "--model"), .option("INPUT_SIZE", "--input-size"),
+        .option("EPOCHS", "--epochs"), .option("BATCH", "--batch"), .option("LEARNING_RATE", "--learning-rate"),
+        .option("OPTIMIZER", "--optimizer"), .option("WEIGHT_DECAY", "--weight-decay"), .option("WARMUP_EPOCHS", "--warmup-epochs"),
+        .option("SCHEDULE", "--schedule"), .option("TRAIN_SEED", "--seed"), .option("JITTER", "--jitter"),
+        .option("CHECKPOINT_EVERY", "--checkpoint-every"), .option("TRAIN_THREADS", "--threads"), .flag("NO_AUGMENT", "--no-augment"),
+    ]
+
+    static func main() {
+        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: error) }
+    }
+
+    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
+    var job: String?
+
     static let configuration = CommandConfiguration(
         commandName: "tessera-train",
         abstract: "Train a tile classifier on a tile store, data-parallel over MPI ranks.",
@@ -21,6 +37,7 @@ struct TrainCommand: ParsableCommand {
               mpirun -np 2 tessera-train --store store --out run --epochs 8
               srun --mpi=pmix tessera-train --store store --out run      # inside sbatch
               mpirun -np 2 tessera-train --store store --out run --resume   # continue a stopped run
+              mpirun -np 2 tessera-train --job Jobs/demo.env
 
             Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, the \
             store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
