@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "tessera-train", targets: ["tessera-train"]),
         .executable(name: "tessera-bench", targets: ["tessera-bench"]),
         .executable(name: "tessera-audit", targets: ["tessera-audit"]),
+        .executable(name: "tessera-predict", targets: ["tessera-predict"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,6 +59,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The tiling stage wired to the wrappers: slides in, tile stores out.
         .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TesseraCore"]),
+        // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
+        .target(name: "Prediction",
+                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TesseraCore"],
+                exclude: ["README-section.md"]),
 
         // MARK: Executables
         .executableTarget(name: "tessera-synth", dependencies: [
@@ -66,6 +71,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
             "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
+            "NeuralNet", "MPI", "TileStore", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
@@ -79,6 +85,10 @@ let package = Package(
         .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
         .executableTarget(name: "tessera-audit", dependencies: [
             "TileStore", "JPEG", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-predict", dependencies: [
+            "Prediction", "BLAS", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -101,9 +111,16 @@ let package = Package(
             "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
         .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
-        .testTarget(name: "SlurmTests", dependencies: ["TesseraTestSupport", "tessera-mpi-check"]),
+        .testTarget(name: "SlurmTests", dependencies: [
+            "TesseraTestSupport", "TileStore", "TesseraCore", "tessera-mpi-check",
+            "tessera-synth", "tessera-tile", "tessera-audit", "tessera-train", "tessera-predict",
+        ]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [
-            "SyntheticSlides", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
+            "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
+        ]),
+        .testTarget(name: "PredictionTests", dependencies: [
+            "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport",
+            "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
         ]),
     ]
 )

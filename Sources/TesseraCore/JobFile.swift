@@ -75,6 +75,8 @@ public struct JobFile: Sendable, Equatable {
         case option(String, String)
         /// KEY=1|true|yes → `--flag`; 0|false|no → nothing.
         case flag(String, String)
+        /// KEY=folder → `--option folder/name` (e.g. RUN=run → `--model run/model.tsm`).
+        case file(String, String, in: String)
     }
 
     /// The arguments this job file gives a program, to be placed BEFORE the user's own arguments
@@ -85,6 +87,8 @@ public struct JobFile: Sendable, Equatable {
             switch m {
             case let .option(key, option):
                 if let v = values[key], !v.isEmpty { out += [option, v] }
+            case let .file(key, option, name):
+                if let v = values[key], !v.isEmpty { out += [option, (v.hasSuffix("/") ? v : v + "/") + name] }
             case let .flag(key, flag):
                 guard let v = values[key]?.lowercased(), !v.isEmpty else { continue }
                 switch v {

@@ -15,8 +15,8 @@ final class JobFileTests: XCTestCase {
             """, path: "j.env")
         XCTAssertEqual(job.values, ["NAME": "demo", "STORE": "store", "CLASSES": "LUAD,LUSC,normal", "EMPTY": "", "QUOTED": "a b", "HEATMAPS": "1"])
         XCTAssertEqual(try job.arguments([.option("STORE", "--store"), .option("EMPTY", "--empty"), .option("MISSING", "--missing"),
-                                          .flag("HEATMAPS", "--heatmaps"), .option("QUOTED", "--q")]),
-                       ["--store", "store", "--heatmaps", "--q", "a b"])
+                                          .flag("HEATMAPS", "--heatmaps"), .option("QUOTED", "--q"), .file("STORE", "--model", in: "model.tsm")]),
+                       ["--store", "store", "--heatmaps", "--q", "a b", "--model", "store/model.tsm"])
     }
 
     func testRefusesWhatItCannotReadFaithfully() {

@@ -1,0 +1,100 @@
+import TesseraCore
+
+/// The aggregate columns shared by slides.csv and patients.csv, in this order:
+/// `n_tiles, p_<class>…, predicted_by_mean, vote_share_<class>…, predicted_by_vote`.
+/// Without tiles, every column but `n_tiles` (0) is empty.
+enum AggregateColumns {
+    static func header(classes: [String]) -> [String] {
+        ["n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"] + classes.map { "vote_share_\($0)" } + ["predicted_by_vote"]
+    }
+
+    static func count(classes: Int) -> Int { 2 * classes + 3 }
+
+    static func fields(_ a: SlideAggregate?, classes: [String]) -> [String] {
+        guard let a, a.tiles > 0 else {
+            return ["0"] + [String](repeating: "", count: count(classes: classes.count) - 1)
+        }
+        return ["\(a.tiles)"] + a.meanProbabilities.map(DecimalText.format) + [classes[a.predictedByMean!]]
+            + a.voteShares.map(DecimalText.format) + [classes[a.predictedByVote!]]
+    }
+
+    /// Reads the fields back; nil aggregate for a row without tiles. Throws a message on bad values.
+    static func parse(_ f: ArraySlice<String>, classes: [String]) throws -> SlideAggregate? {
+        let c = classes.count
+        guard f.count == count(classes: c) else { throw Problem("\(f.count) aggregate fields, expected \(count(classes: c))") }
+        let base = f.startIndex
+        guard let tiles = Int(f[base]), tiles >= 0 else { throw Problem("n_tiles '\(f[base])' is not a count") }
+        if tiles == 0 { return nil }
+        var means: [Double] = [], votes: [Int] = []
+        for k in 0..<c {
+            guard let m = DecimalText.parseDouble(f[base + 1 + k]) else { throw Problem("p_\(classes[k]) '\(f[base + 1 + k])' is not a number") }
+            means.append(m)
+            guard let s = DecimalText.parseDouble(f[base + 2 + c + k]) else {
+                throw Problem("vote_share_\(classes[k]) '\(f[base + 2 + c + k])' is not a number")
+            }
+            // Shares are written exactly, so share × n_tiles is the vote count up to rounding.
+            votes.append(Int((s * Double(tiles)).rounded()))
+        }
+        guard votes.reduce(0, +) == tiles else { throw Problem("vote shares do not add up to n_tiles \(tiles)") }
+        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes)
+    }
+
+    struct Problem: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+}
+
+/// One row of slides.csv.
+public struct SlidePrediction: Equatable, Sendable, Codable {
+    public var slideID: String
+    /// Empty when unknown (a store file that could not be opened).
+    public var patientID: String
+    /// nil when unlabelled.
+    public var label: String?
+    public var outcome: PredictionOutcome
+    /// Why a slide failed; empty otherwise.
+    public var message: String
+    /// nil unless the outcome is `.ok`.
+    public var aggregate: SlideAggregate?
+
+    public init(slideID: String, patientID: String, label: String?, outcome: PredictionOutcome, message: String = "",
+                aggregate: SlideAggregate? = nil) {
+        self.slideID = slideID
+        self.patientID = patientID
+        self.label = label
+        self.outcome = outcome
+        self.message = message
+        self.aggregate = aggregate
+    }
+
+    /// An ok row from the slide's tiles, or a "no tissue tiles" row when there are none.
+    public static func predicted(slideID: String, patientID: String, label: String?, aggregate: SlideAggregate) -> SlidePrediction {
+        aggregate.tiles > 0
+            ? SlidePrediction(slideID: slideID, patientID: patientID, label: label, outcome: .ok, aggregate: aggregate)
+            : SlidePrediction(slideID: slideID, patientID: patientID, label: label, outcome: .noTissueTiles,
+                              message: "no tile passed the background rule")
+    }
+
+    public static func header(classes: [String]) -> [String] {
+        ["slide_id", "patient_id", "label"] + AggregateColumns.header(classes: classes) + ["status", "message"]
+    }
+
+    public func fields(classes: [String]) -> [String] {
+        [slideID, patientID, label ?? ""] + AggregateColumns.fields(aggregate, classes: classes) + [outcome.rawValue, message]
+    }
+
+    /// Parses one data row of slides.csv (as written by `fields`).
+    public init(fields f: [String], classes: [String]) throws {
+        guard f.count == SlidePrediction.header(classes: classes).count else {
+            throw AggregateColumns.Problem("\(f.count) fields, expected \(SlidePrediction.header(classes: classes).count)")
+        }
+        guard let outcome = PredictionOutcome(rawValue: f[f.count - 2]) else {
+            throw AggregateColumns.Problem("status '\(f[f.count - 2])' is not one of \(PredictionOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let aggregate = try AggregateColumns.parse(f[3..<(f.count - 2)], classes: classes)
+        if (outcome == .ok) != (aggregate != nil) { throw AggregateColumns.Problem("status \(outcome.rawValue) with n_tiles \(f[3])") }
+        self.init(slideID: f[0], patientID: f[1], label: f[2].isEmpty ? nil : f[2], outcome: outcome, message: f[f.count - 1],
+                  aggregate: aggregate)
+    }
+}

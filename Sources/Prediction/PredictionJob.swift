@@ -1,0 +1,398 @@
+import BLAS
+import Foundation
+import JPEG
+import NeuralNet
+import OpenSlide
+import TesseraCore
+import Tiler
+import TileStore
+import Tiling
+import Training
+
+/// One prediction task (one Slurm array task): its share of the slides, predicted into its own
+/// part of the output folder, resumably. With one task, the part is merged into the final files
+/// at the end (`PredictionMerge`); with several, `tessera-predict merge` does that once all are done.
+///
+/// Each slide's result is written to the task's work folder under a temporary name and renamed
+/// when complete (then its heatmap, then the status file records it as done), so a task killed at
+/// any moment and run again skips exactly the finished slides. When all are done, the task writes
+/// its part files (slides.csv, tiles.csv, failures.csv) and removes the work folder.
+public final class PredictionJob {
+    public struct Options: Sendable {
+        public var model: URL
+        public var source: PredictionSource
+        public var output: URL
+        /// Write the merged tiles.csv (task parts always keep tile scores: the report needs them).
+        public var tileScores = false
+        public var heatmaps = false
+        /// Longer side of a heatmap in pixels.
+        public var heatmapSize = 1024
+        /// Store source: where to look for the slide files to draw heatmaps on.
+        public var slidesDirectory: URL?
+        public var slideManifest: URL?
+        /// Manifest source: µm per pixel of slides that record neither MPP nor objective power.
+        public var assumeMPP: Double?
+        /// Manifest source: tiles are JPEG-encoded at this quality before prediction, as the tiler
+        /// stores them, so that a slide predicted directly and from a store gives the same result.
+        public var jpegQuality = 90
+        public var skipMissing = false
+        public var shard = 0
+        public var shards = 1
+        public var threads = 1
+        public var batchSize = 64
+        /// Merge settings (one-task runs merge at the end).
+        public var bootstrap = 1000
+        public var seed: UInt64 = 1
+        public var force = false
+        /// Stop after predicting this many slides, as if killed there (for testing resume).
+        public var stopAfterSlides: Int?
+
+        public init(model: URL, source: PredictionSource, output: URL) {
+            self.model = model
+            self.source = source
+            self.output = output
+        }
+    }
+
+    /// How a task ended.
+    public enum Outcome: Equatable, Sendable {
+        case allDone(slides: Int, tiles: Int)
+        case doneWithFailures(slides: Int, tiles: Int, failed: Int)
+        case stopped(slides: Int)
+    }
+
+    public let options: Options
+    private let taskName: String
+    private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.shard, taskCount: options.shards) }
+    private var workFolder: URL { partFolder.appendingPathComponent(PredictionLayout.workFolder) }
+    private var statusURL: URL { partFolder.appendingPathComponent(PredictionLayout.statusFile) }
+
+    public init(options: Options) {
+        precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
+        precondition(options.batchSize >= 1 && options.threads >= 1 && options.heatmapSize >= 16)
+        self.options = options
+        taskName = PredictionLayout.taskName(task: options.shard, taskCount: options.shards)
+    }
+
+    public func run() throws -> Outcome {
+        let fm = FileManager.default
+        BLASRuntime.setThreads(options.threads)
+        let modelFile = try ModelFile.read(options.model)
+        let header = modelFile.header
+        let classes = header.classes
+        let items = try options.source.items(classes: classes, requireReadable: !options.skipMissing)
+        if case .store = options.source { try checkStore(items, header: header) }
+        let parameters = try makeParameters(header: header)
+        let assignment = ShardPlan.assign(sizes: items.map(\.size), ids: items.map(\.slideID), shards: options.shards)
+        var taskOf = [Int](repeating: 0, count: items.count)
+        for (t, members) in assignment.enumerated() { for i in members { taskOf[i] = t } }
+        let mine = assignment[options.shard].map { items[$0] }
+
+        try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
+        if options.heatmaps {
+            try fm.createDirectory(at: options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), withIntermediateDirectories: true)
+        }
+        // Every task writes the same plan; atomic renames make concurrent writers harmless.
+        let plan = PredictionPlan(taskCount: options.shards,
+                                  slides: items.indices.map { PredictionPlan.Entry(slideID: items[$0].slideID, task: taskOf[$0]) },
+                                  parameters: parameters, model: Self.describe(header, path: options.model.path),
+                                  sourceDescription: options.source.description)
+        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards))
+
+        var status = try loadStatus(parameters: parameters)
+        if status.complete {
+            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            return try finish(status)
+        }
+        removeStaleTemporaries(mine)
+        let t = header.tiling
+        Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
+            + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(Self.resolution(t)); "
+            + "batch \(options.batchSize), \(options.threads) thread\(options.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
+
+        let scorer = try TileScorer(network: try modelFile.makeNetwork(), normalization: header.normalization,
+                                    tileSize: t.tileSize, batchSize: options.batchSize)
+        let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
+        let already = mine.filter { isDone($0.slideID, status) }.count
+        if already > 0 { Log.info("resuming: \(already) slides already done") }
+        let progress = Progress("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0
+        for item in mine {
+            if isDone(item.slideID, status) { progress.advance(note: "skipped \(item.slideID) (done before)"); continue }
+            if let stop = options.stopAfterSlides, predictedThisRun >= stop {
+                Log.info("stopping after \(stop) slides as asked (--stop-after-slides)")
+                return .stopped(slides: status.slides.count)
+            }
+            let started = Date()
+            let (result, drawing) = try predict(item, header: header, scorer: scorer)
+            let seconds = Date().timeIntervalSince(started)
+            try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
+            if options.heatmaps, let drawing {
+                try writeHeatmap(drawing, tiles: result.tiles, slideID: item.slideID,
+                                 slidePath: drawing.slidePath ?? locator.path(of: item.slideID))
+            }
+            status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
+            try saveStatus(status)
+            predictedThisRun += 1
+            let p = result.prediction
+            switch p.outcome {
+            case .ok:
+                tilesScored += result.tiles.count
+                scoringSeconds += seconds
+                let rate = Double(tilesScored) / max(scoringSeconds, 1e-9)
+                progress.advance(note: "\(item.slideID): \(result.tiles.count) tiles, \(classes[p.aggregate!.predictedByMean!]) by mean probability, "
+                    + "\(classes[p.aggregate!.predictedByVote!]) by vote; \(String(format: "%.1f", rate)) tiles/s")
+            case .noTissueTiles:
+                progress.advance(note: "\(item.slideID): no tissue tiles")
+            case .failed:
+                Log.warning("\(item.slideID) (\(result.source)) skipped at stage \(result.stage ?? "?"): \(p.message)")
+                progress.advance(note: "\(item.slideID) FAILED")
+            }
+        }
+
+        try writePart(mine, classes: classes)
+        status.complete = true
+        try saveStatus(status)
+        try? fm.removeItem(at: workFolder)
+        return try finish(status)
+    }
+
+    /// The outcome of a complete task; a one-task run also merges.
+    private func finish(_ status: PredictionTaskStatus) throws -> Outcome {
+        if options.shards == 1 {
+            var merge = PredictionMerge.Options(output: options.output)
+            merge.expectShards = 1
+            merge.bootstrap = options.bootstrap
+            merge.seed = options.seed
+            _ = try PredictionMerge(options: merge).run()
+        } else {
+            Log.info("\(taskName) done; when all \(options.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
+        }
+        let done = status.slides.values
+        let failed = done.filter { $0.outcome == .failed }.count
+        let tiles = done.reduce(0) { $0 + $1.tiles }
+        return failed == 0 ? .allDone(slides: done.count, tiles: tiles)
+            : .doneWithFailures(slides: done.count - failed, tiles: tiles, failed: failed)
+    }
+
+    // MARK: One slide
+
+    struct SlideFailure: Error {
+        let stage: String
+        let message: String
+    }
+
+    /// What a heatmap needs besides the tile scores.
+    struct Drawing {
+        var width: Int
+        var height: Int
+        /// A tile's side in level-0 pixels.
+        var tileSpan: Double
+        /// The slide file, when known.
+        var slidePath: String?
+    }
+
+    /// Predicts one slide. A slide that cannot be read comes back as a failed result; a model
+    /// that does not fit a store file is thrown (the whole task is wrong, not the slide).
+    func predict(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
+        do {
+            switch options.source {
+            case .store: return try predictFromStore(item, header: header, scorer: scorer)
+            case .manifest: return try predictFromSlide(item, header: header, scorer: scorer)
+            }
+        } catch let failure as SlideFailure {
+            scorer.reset()
+            let row = SlidePrediction(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label, outcome: .failed,
+                                      message: "\(failure.stage): \(failure.message)")
+            return (SlideResult(prediction: row, tiles: TileScores(classes: header.classes.count), source: item.path, stage: failure.stage), nil)
+        }
+    }
+
+    private static func stage(of error: Error) -> String {
+        switch error {
+        case is JPEGError, is TesseraError: return "decode"
+        case is TilingPlanError: return "metadata"
+        default: return "read"
+        }
+    }
+
+    private func predictFromStore(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
+        let reader: TileStoreReader
+        do { reader = try TileStoreReader(url: URL(fileURLWithPath: item.path)) } catch {
+            throw SlideFailure(stage: "open", message: "\(error)")
+        }
+        defer { try? reader.close() }
+        try ModelCompatibility.check(model: header, modelPath: options.model.path, store: reader.attributes, storePath: item.path)
+        guard reader.slides.count == 1, let record = reader.slides.first, record.slideID == item.slideID else {
+            throw SlideFailure(stage: "open", message: "the file holds slides [\(reader.slides.map(\.slideID).joined(separator: ", "))], expected only \(item.slideID) (a test file holds its one slide)")
+        }
+        let tiles: TileScores
+        do { tiles = try scorer.score(reader) } catch {
+            throw SlideFailure(stage: Self.stage(of: error), message: "\(error)")
+        }
+        let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: record.patientID, label: record.label,
+                                                   aggregate: tiles.aggregate)
+        let drawing = Drawing(width: record.width, height: record.height, tileSpan: Double(reader.attributes.tileSize) * record.downsample)
+        return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
+    }
+
+    private func predictFromSlide(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
+        let t = header.tiling
+        let tiler = SlideTiler(target: Self.target(t), tileSize: t.tileSize, assumeMPP: options.assumeMPP,
+                               rule: BackgroundRule(threshold: t.backgroundThreshold, maxBackground: t.maxBackground),
+                               encoding: .jpeg, quality: options.jpegQuality, workers: options.threads)
+        let slide: Slide
+        do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: "open", message: "\(error)") }
+        let plan: TilingPlan
+        do { plan = try tiler.plan(for: slide) } catch { throw SlideFailure(stage: "metadata", message: "\(error)") }
+        let (width, height) = slide.dimensions(level: 0)
+        var x: [Int] = [], y: [Int] = [], waiting: [TilePayload] = [], submitted = 0
+        let probabilities: [Float]
+        let stream = SlideTileStream(tiler: tiler, path: item.path)
+        do {
+            while let outputs = try stream.next() {
+                for tile in outputs {
+                    x.append(tile.x)
+                    y.append(tile.y)
+                    waiting.append(.jpeg(tile.bytes))
+                    if waiting.count == options.batchSize {
+                        try scorer.submit(waiting, source: item.path, firstIndex: submitted)
+                        submitted += waiting.count
+                        waiting = []
+                    }
+                }
+            }
+            try scorer.submit(waiting, source: item.path, firstIndex: submitted)
+            probabilities = try scorer.finish()
+        } catch {
+            stream.cancel()
+            throw SlideFailure(stage: Self.stage(of: error), message: "\(error)")
+        }
+        let tiles = TileScores(classes: header.classes.count, x: x, y: y, probabilities: probabilities)
+        let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label,
+                                                   aggregate: tiles.aggregate)
+        let drawing = Drawing(width: width, height: height, tileSpan: Double(t.tileSize) * plan.downsample, slidePath: item.path)
+        return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
+    }
+
+    private func writeHeatmap(_ d: Drawing, tiles: TileScores, slideID: String, slidePath: String?) throws {
+        let size = Heatmap.canvasSize(slideWidth: d.width, slideHeight: d.height, maxSide: options.heatmapSize)
+        var background = HeatmapBackground.white(width: size.width, height: size.height)
+        if let slidePath {
+            do { background = try HeatmapBackground.slide(path: slidePath, width: size.width, height: size.height) } catch {
+                Log.warning("\(slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
+            }
+        }
+        let image = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
+        try AtomicFile.write(Data(try JPEGEncoder(quality: 90).encode(image)), to: PredictionLayout.heatmapURL(options.output, slideID: slideID))
+    }
+
+    // MARK: Part files
+
+    private func workURL(_ slideID: String) -> URL { workFolder.appendingPathComponent(PredictionLayout.safeFileName(slideID) + ".json") }
+
+    private func isDone(_ slideID: String, _ status: PredictionTaskStatus) -> Bool {
+        status.slides[slideID] != nil && FileManager.default.fileExists(atPath: workURL(slideID).path)
+    }
+
+    /// slides.csv, tiles.csv and failures.csv of this task, from its finished slides, in slide order.
+    private func writePart(_ mine: [PredictionItem], classes: [String]) throws {
+        var slideRows: [[String]] = [], failureRows: [[String]] = []
+        let tiles = try StreamedFile(partFolder.appendingPathComponent(PredictionLayout.tilesFile))
+        try tiles.write(CSV.line(TileScores.header(classes: classes)) + "\n")
+        for item in mine {
+            let result = try JSONFile.read(SlideResult.self, from: workURL(item.slideID), hint: "re-run this task with --force")
+            slideRows.append(result.prediction.fields(classes: classes))
+            if result.prediction.outcome == .failed {
+                failureRows.append([item.slideID, result.source, result.stage ?? "", result.prediction.message])
+            }
+            try tiles.write(result.tiles.csvLines(slideID: item.slideID))
+        }
+        try tiles.commit()
+        try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes), rows: slideRows).utf8),
+                             to: partFolder.appendingPathComponent(PredictionLayout.slidesFile))
+        try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failureRows).utf8),
+                             to: partFolder.appendingPathComponent(PredictionLayout.failuresFile))
+    }
+
+    // MARK: Checks and status
+
+    /// Refuses a store whose tiles the model was not trained on, checking the first file that
+    /// opens (every task checks the same one); each file is checked again when predicted.
+    private func checkStore(_ items: [PredictionItem], header: ModelFile.Header) throws {
+        for item in items {
+            guard let reader = try? TileStoreReader(url: URL(fileURLWithPath: item.path)) else { continue }
+            defer { try? reader.close() }
+            try ModelCompatibility.check(model: header, modelPath: options.model.path, store: reader.attributes, storePath: item.path)
+            return
+        }
+    }
+
+    private func makeParameters(header: ModelFile.Header) throws -> PredictionParameters {
+        let model = try Data(contentsOf: options.model)
+        let source: String
+        switch options.source {
+        case let .store(url): source = "store \(url.standardizedFileURL.path)"
+        case let .manifest(url):
+            source = "manifest \(url.standardizedFileURL.path) (\(String(stableHash(bytes: try Data(contentsOf: url)), radix: 16)))"
+        }
+        return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
+                                    tileScores: options.tileScores, heatmaps: options.heatmaps, heatmapSize: options.heatmapSize,
+                                    assumeMPP: options.assumeMPP, jpegQuality: options.jpegQuality, shards: options.shards)
+    }
+
+    private func loadStatus(parameters: PredictionParameters) throws -> PredictionTaskStatus {
+        let fm = FileManager.default
+        if options.force {
+            try? fm.removeItem(at: partFolder)
+            try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
+            return PredictionTaskStatus(parameters: parameters)
+        }
+        guard fm.fileExists(atPath: statusURL.path) else { return PredictionTaskStatus(parameters: parameters) }
+        let status = try JSONFile.read(PredictionTaskStatus.self, from: statusURL, hint: "re-run with --force to redo this task")
+        guard status.parameters == parameters else {
+            throw PredictionError.parametersChanged(statusFile: statusURL.path, differences: parameters.differences(from: status.parameters))
+        }
+        return status
+    }
+
+    private func saveStatus(_ status: PredictionTaskStatus) throws { try JSONFile.write(status, to: statusURL) }
+
+    /// Temporary files of a killed run (`.name.tmp-PID`) in this task's folders and of its slides' heatmaps.
+    private func removeStaleTemporaries(_ mine: [PredictionItem]) {
+        let fm = FileManager.default
+        for folder in [workFolder, partFolder] {
+            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+                try? fm.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+        let heatmaps = options.output.appendingPathComponent(PredictionLayout.heatmapsFolder)
+        let ours = Set(mine.map { "." + PredictionLayout.heatmapURL(options.output, slideID: $0.slideID).lastPathComponent })
+        for name in (try? fm.contentsOfDirectory(atPath: heatmaps.path)) ?? [] {
+            if let dot = name.range(of: ".tmp-"), ours.contains(String(name[..<dot.lowerBound])) {
+                try? fm.removeItem(at: heatmaps.appendingPathComponent(name))
+            }
+        }
+    }
+
+    // MARK: Descriptions
+
+    static func target(_ t: TilingInfo) -> TilingTarget {
+        if let level = t.level { return .level(level) }
+        if let mpp = t.targetMPP { return .mpp(mpp) }
+        return .magnification(t.targetMagnification ?? 20)
+    }
+
+    static func resolution(_ t: TilingInfo) -> String {
+        switch target(t) {
+        case let .mpp(v): return "\(v) µm/px"
+        case let .magnification(v): return "\(v)×"
+        case let .level(v): return "level \(v)"
+        }
+    }
+
+    static func describe(_ header: ModelFile.Header, path: String) -> PredictionReport.Model {
+        PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
+                               tileSize: header.tiling.tileSize, resolution: resolution(header.tiling))
+    }
+}

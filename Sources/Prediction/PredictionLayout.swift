@@ -1,0 +1,70 @@
+import Foundation
+import TesseraCore
+
+/// Names of the files and folders in a prediction folder, so that the tasks that write them and the
+/// merge that reads them cannot disagree.
+///
+///     PRED/slides.csv, patients.csv, tiles.csv, failures.csv, report.md, report.json   (merged)
+///     PRED/heatmaps/<slide>.jpg
+///     PRED/parts/plan-of-0008.json                    the slides every task of an 8-task run shares out
+///     PRED/parts/task-0003-of-0008/slides.csv, tiles.csv, failures.csv, status.json
+///     PRED/parts/task-0003-of-0008/work/<slide>.json  finished slides of an unfinished task
+public enum PredictionLayout {
+    public static let slidesFile = "slides.csv"
+    public static let patientsFile = "patients.csv"
+    public static let tilesFile = "tiles.csv"
+    public static let failuresFile = "failures.csv"
+    public static let reportMarkdown = "report.md"
+    public static let reportJSON = "report.json"
+    public static let heatmapsFolder = "heatmaps"
+    public static let partsFolder = "parts"
+    public static let statusFile = "status.json"
+    public static let workFolder = "work"
+    /// `slide_id, source, stage, message`: source is the store file or slide file that failed.
+    public static let failuresHeader = ["slide_id", "source", "stage", "message"]
+
+    /// `task-0003-of-0008`: the part folder of task 3 of 8 (0-based).
+    public static func taskName(task: Int, taskCount: Int) -> String {
+        precondition(task >= 0 && task < taskCount, "task \(task) outside 0..<\(taskCount)")
+        return "task-\(padded(task, taskCount))-of-\(padded(taskCount, taskCount))"
+    }
+
+    /// `plan-of-0008.json`.
+    public static func planName(taskCount: Int) -> String { "plan-of-\(padded(taskCount, taskCount)).json" }
+
+    public static func partFolder(_ out: URL, task: Int, taskCount: Int) -> URL {
+        out.appendingPathComponent(partsFolder).appendingPathComponent(taskName(task: task, taskCount: taskCount))
+    }
+
+    public static func planURL(_ out: URL, taskCount: Int) -> URL {
+        out.appendingPathComponent(partsFolder).appendingPathComponent(planName(taskCount: taskCount))
+    }
+
+    public static func heatmapURL(_ out: URL, slideID: String) -> URL {
+        out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + ".jpg")
+    }
+
+    /// A slide id made safe to be a file name on any file system: characters other than ASCII
+    /// letters, digits, `-`, `_` and `.` become `_`, a leading `.` becomes `_`, and at most 150
+    /// characters are kept. An id that had to change gets `-` and 8 hex digits of its hash
+    /// appended, so two different ids never share a file. Typical ids (TCGA barcodes) are unchanged.
+    public static func safeFileName(_ slideID: String) -> String {
+        var s = String(slideID.unicodeScalars.map { c -> Character in
+            let ok = (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || c == "-" || c == "_" || c == "."
+            return ok ? Character(c) : "_"
+        })
+        if s.hasPrefix(".") { s = "_" + s.dropFirst() }
+        if s.count > 150 { s = String(s.prefix(150)) }
+        if s != slideID || s.isEmpty {
+            let hash = String(stableHash(slideID) & 0xFFFF_FFFF, radix: 16)
+            s += "-" + String(repeating: "0", count: 8 - hash.count) + hash
+        }
+        return s
+    }
+
+    private static func padded(_ n: Int, _ count: Int) -> String {
+        let width = max(4, String(count).count)
+        let digits = String(n)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import TesseraCore
+
+/// Combines the parts of an N-task prediction run into the final files: slides.csv, patients.csv,
+/// tiles.csv (when asked for), failures.csv, report.md and report.json — sorted by slide (and
+/// patient) id — after checking that every task finished, that they ran with the same
+/// parameters, and that every planned slide is there exactly once.
+public struct PredictionMerge {
+    public struct Options: Sendable {
+        public var output: URL
+        /// The task count of the run to merge; needed only when runs with different counts
+        /// left parts in the same folder.
+        public var expectShards: Int?
+        public var bootstrap = 1000
+        public var seed: UInt64 = 1
+
+        public init(output: URL) { self.output = output }
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case allDone(slides: Int)
+        case doneWithFailures(slides: Int, failed: Int)
+    }
+
+    public let options: Options
+
+    public init(options: Options) { self.options = options }
+
+    public func run() throws -> Outcome {
+        let out = options.output
+        let plan = try loadPlan()
+        let n = plan.taskCount
+        let classes = plan.parameters.classes
+
+        // Every task finished, with the plan's parameters.
+        var unfinished: [Int] = [], problems: [String] = []
+        var statuses: [PredictionTaskStatus] = []
+        for task in 0..<n {
+            let url = PredictionLayout.partFolder(out, task: task, taskCount: n).appendingPathComponent(PredictionLayout.statusFile)
+            guard FileManager.default.fileExists(atPath: url.path) else { unfinished.append(task); continue }
+            let status = try JSONFile.read(PredictionTaskStatus.self, from: url, hint: "re-run task \(task) with --force")
+            guard status.complete else { unfinished.append(task); continue }
+            if status.parameters != plan.parameters {
+                problems.append("task \(task) ran with other parameters than the plan: " + plan.parameters.differences(from: status.parameters).joined(separator: "; "))
+            }
+            statuses.append(status)
+        }
+        if !unfinished.isEmpty { throw PredictionError.unfinishedTasks(out: out.path, tasks: unfinished, taskCount: n) }
+
+        // Every planned slide exactly once.
+        var slides: [SlidePrediction] = [], tiles: [String: TileScores] = [:], failures: [[String]] = []
+        var seenIn: [String: [Int]] = [:]
+        for task in 0..<n {
+            let folder = PredictionLayout.partFolder(out, task: task, taskCount: n)
+            for row in try readCSV(folder.appendingPathComponent(PredictionLayout.slidesFile), header: SlidePrediction.header(classes: classes), problems: &problems) {
+                do {
+                    let s = try SlidePrediction(fields: row.fields, classes: classes)
+                    seenIn[s.slideID, default: []].append(task)
+                    slides.append(s)
+                } catch {
+                    problems.append("\(folder.lastPathComponent)/\(PredictionLayout.slidesFile) line \(row.line): \(error)")
+                }
+            }
+            try readTiles(folder.appendingPathComponent(PredictionLayout.tilesFile), classes: classes, into: &tiles, problems: &problems)
+            failures += try readCSV(folder.appendingPathComponent(PredictionLayout.failuresFile), header: PredictionLayout.failuresHeader,
+                                    problems: &problems).map(\.fields)
+        }
+        let planned = Dictionary(uniqueKeysWithValues: plan.slides.map { ($0.slideID, $0.task) })
+        for (id, tasks) in seenIn.sorted(by: { $0.key < $1.key }) where tasks.count > 1 {
+            problems.append("slide \(id) is duplicated: in the parts of tasks \(tasks.map(String.init).joined(separator: ", "))")
+        }
+        for (id, tasks) in seenIn.sorted(by: { $0.key < $1.key }) where planned[id] == nil {
+            problems.append("slide \(id) (task \(tasks[0])) is not in the plan of this run")
+        }
+        for entry in plan.slides where seenIn[entry.slideID] == nil {
+            problems.append("slide \(entry.slideID) is missing: task \(entry.task) should have predicted it")
+        }
+        for s in slides where s.outcome == .ok {
+            if tiles[s.slideID]?.count != s.aggregate?.tiles {
+                problems.append("slide \(s.slideID): \(s.aggregate?.tiles ?? 0) tiles in slides.csv, \(tiles[s.slideID]?.count ?? 0) in tiles.csv")
+            }
+        }
+        if !problems.isEmpty { throw PredictionError.inconsistentParts(out: out.path, problems: problems) }
+
+        // The final files.
+        slides.sort { $0.slideID < $1.slideID }
+        failures.sort { $0[0] < $1[0] }
+        let patients = PatientAggregator.aggregate(slides, classes: classes.count)
+        try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes), rows: slides.map { $0.fields(classes: classes) }).utf8),
+                             to: out.appendingPathComponent(PredictionLayout.slidesFile))
+        try AtomicFile.write(Data(CSV.document(header: PatientPrediction.header(classes: classes), rows: patients.map { $0.fields(classes: classes) }).utf8),
+                             to: out.appendingPathComponent(PredictionLayout.patientsFile))
+        try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failures).utf8),
+                             to: out.appendingPathComponent(PredictionLayout.failuresFile))
+        let tilesURL = out.appendingPathComponent(PredictionLayout.tilesFile)
+        if plan.parameters.tileScores {
+            let file = try StreamedFile(tilesURL)
+            try file.write(CSV.line(TileScores.header(classes: classes)) + "\n")
+            for s in slides { if let t = tiles[s.slideID] { try file.write(t.csvLines(slideID: s.slideID)) } }
+            try file.commit()
+        } else {
+            try? FileManager.default.removeItem(at: tilesURL)
+        }
+        let report = PredictionReport.build(model: plan.model, source: plan.sourceDescription, classes: classes, slides: slides,
+                                            patients: patients, tiles: tiles,
+                                            bootstrap: .init(resamples: options.bootstrap, seed: options.seed),
+                                            created: ISO8601DateFormatter().string(from: Date()))
+        try AtomicFile.write(try report.json(), to: out.appendingPathComponent(PredictionLayout.reportJSON))
+        try AtomicFile.write(Data(report.markdown().utf8), to: out.appendingPathComponent(PredictionLayout.reportMarkdown))
+        let failed = report.counts.slidesFailed
+        Log.info("merged \(n) task\(n == 1 ? "" : "s") into \(out.path): \(slides.count) slides (\(report.counts.slidesPredicted) predicted, "
+            + "\(report.counts.slidesWithoutTissue) without tissue tiles, \(failed) failed), \(patients.count) patients, \(report.counts.tiles) tiles"
+            + (report.slide.meanProbability.map { String(format: "; slide accuracy %.3f (mean probability)", $0.accuracy) } ?? ""))
+        return failed == 0 ? .allDone(slides: slides.count) : .doneWithFailures(slides: slides.count, failed: failed)
+    }
+
+    /// The plan of the run: of `expectShards` tasks, or the only one there is.
+    private func loadPlan() throws -> PredictionPlan {
+        let parts = options.output.appendingPathComponent(PredictionLayout.partsFolder)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: parts.path)) ?? [])
+            .filter { $0.hasPrefix("plan-of-") && $0.hasSuffix(".json") }.sorted()
+        let url: URL
+        if let n = options.expectShards {
+            url = PredictionLayout.planURL(options.output, taskCount: n)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw PredictionError.noParts(out: options.output.path,
+                                              message: "no run of \(n) tasks here (\(url.lastPathComponent) is missing)"
+                                                  + (names.isEmpty ? "" : "; found \(names.joined(separator: ", "))")
+                                                  + "\nhint: check --out and --expect-shards")
+            }
+        } else {
+            guard let only = names.first else {
+                throw PredictionError.noParts(out: options.output.path, message: "no prediction tasks have run here (no parts/plan-of-N.json)\nhint: check --out")
+            }
+            guard names.count == 1 else {
+                throw PredictionError.noParts(out: options.output.path, message: "runs with different task counts left parts here (\(names.joined(separator: ", ")))\nhint: give --expect-shards N for the run to merge")
+            }
+            url = parts.appendingPathComponent(only)
+        }
+        return try JSONFile.read(PredictionPlan.self, from: url, hint: "re-run the prediction tasks")
+    }
+
+    private func readCSV(_ url: URL, header: [String], problems: inout [String]) throws -> [(line: Int, fields: [String])] {
+        let records: [(line: Int, fields: [String])]
+        do { records = try CSV.parse(String(contentsOf: url, encoding: .utf8)) } catch {
+            problems.append("\(url.path): unreadable (\(error))")
+            return []
+        }
+        guard records.first?.fields == header else {
+            problems.append("\(url.path): header is \(records.first?.fields.joined(separator: ",") ?? "missing"), expected \(header.joined(separator: ","))")
+            return []
+        }
+        return Array(records.dropFirst())
+    }
+
+    /// Reads a part's tiles.csv line by line (it may be large): plain lines are split at commas,
+    /// and only a line with a quoted slide id goes through the full CSV parser.
+    private func readTiles(_ url: URL, classes: [String], into tiles: inout [String: TileScores], problems: inout [String]) throws {
+        let c = classes.count
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            problems.append("\(url.path): unreadable (\(error.localizedDescription))")
+            return
+        }
+        var line = 0
+        for bytes in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            line += 1
+            let text = String(decoding: bytes, as: UTF8.self)
+            var f: [String]
+            if text.contains("\"") {
+                f = (try? CSV.parse(text))?.first?.fields ?? []
+            } else {
+                f = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            }
+            if let last = f.last, last.hasSuffix("\r") { f[f.count - 1] = String(last.dropLast()) }
+            if line == 1 {
+                if f != TileScores.header(classes: classes) {
+                    problems.append("\(url.path): header is \(f.joined(separator: ",")), expected \(TileScores.header(classes: classes).joined(separator: ","))")
+                    return
+                }
+                continue
+            }
+            let p = f.count == 3 + c ? f[3...].compactMap(DecimalText.parseFloat) : []
+            guard f.count == 3 + c, let x = Int(f[1]), let y = Int(f[2]), p.count == c else {
+                problems.append("\(url.path) line \(line): not a tile row (slide_id, x, y and \(c) probabilities)")
+                continue
+            }
+            tiles[f[0], default: TileScores(classes: c)].append(x: x, y: y, probabilities: p)
+        }
+        if line == 0 { problems.append("\(url.path): empty, expected a header row") }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import TesseraCore
+
+/// report.json (and, rendered, report.md): counts and metrics of a prediction run, at tile, slide
+/// and patient level, for both aggregation rules, where labels exist.
+public struct PredictionReport: Equatable, Sendable, Codable {
+    public struct Counts: Equatable, Sendable, Codable {
+        public var slides = 0
+        public var slidesPredicted = 0
+        public var slidesWithoutTissue = 0
+        public var slidesFailed = 0
+        public var tiles = 0
+        public var patients = 0
+        /// Slides with a label and a prediction: those in the slide-level metrics.
+        public var labelledSlides = 0
+        /// Patients with one label and a prediction: those in the patient-level metrics.
+        public var labelledPatients = 0
+        /// Patients whose slides have different labels: predicted, but in no patient metric.
+        public var patientsWithMixedLabels = 0
+    }
+
+    public struct Model: Equatable, Sendable, Codable {
+        public var path: String
+        public var architecture: String
+        public var inputSize: Int
+        public var tileSize: Int
+        public var resolution: String
+    }
+
+    public struct Bootstrap: Equatable, Sendable, Codable {
+        public var resamples: Int
+        public var seed: UInt64
+        public var confidence = 0.95
+    }
+
+    /// Metrics of one level by aggregation rule (`mean_probability`, `majority_vote`).
+    public struct RuleMetrics: Equatable, Sendable, Codable {
+        public var meanProbability: LevelMetrics?
+        public var majorityVote: LevelMetrics?
+
+        public subscript(rule: AggregationRule) -> LevelMetrics? {
+            rule == .meanProbability ? meanProbability : majorityVote
+        }
+    }
+
+    /// The headline figures, flat, for scripts (e.g. `r["summary"]["slide_accuracy_mean_probability"]`);
+    /// null where there are no labels.
+    public struct Summary: Equatable, Sendable, Codable {
+        public var tileAccuracy: Double?
+        public var slideAccuracyMeanProbability: Double?
+        public var slideAccuracyMajorityVote: Double?
+        public var slideBalancedAccuracyMeanProbability: Double?
+        public var slideBalancedAccuracyMajorityVote: Double?
+        public var patientAccuracyMeanProbability: Double?
+        public var patientAccuracyMajorityVote: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case tileAccuracy, slideAccuracyMeanProbability, slideAccuracyMajorityVote, slideBalancedAccuracyMeanProbability
+            case slideBalancedAccuracyMajorityVote, patientAccuracyMeanProbability, patientAccuracyMajorityVote
+        }
+
+        // Every key, null when it does not apply, so that scripts can rely on them.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(tileAccuracy, forKey: .tileAccuracy)
+            try c.encode(slideAccuracyMeanProbability, forKey: .slideAccuracyMeanProbability)
+            try c.encode(slideAccuracyMajorityVote, forKey: .slideAccuracyMajorityVote)
+            try c.encode(slideBalancedAccuracyMeanProbability, forKey: .slideBalancedAccuracyMeanProbability)
+            try c.encode(slideBalancedAccuracyMajorityVote, forKey: .slideBalancedAccuracyMajorityVote)
+            try c.encode(patientAccuracyMeanProbability, forKey: .patientAccuracyMeanProbability)
+            try c.encode(patientAccuracyMajorityVote, forKey: .patientAccuracyMajorityVote)
+        }
+    }
+
+    public var format = "tessera-prediction-report"
+    public var tesseraVersion = TesseraVersion.current
+    public var created: String
+    public var model: Model
+    public var source: String
+    public var classes: [String]
+    public var counts: Counts
+    public var summary: Summary
+    public var bootstrap: Bootstrap
+    /// Each tile against its slide's label; a tile's class is its most probable one.
+    public var tile: LevelMetrics?
+    public var slide: RuleMetrics
+    public var patient: RuleMetrics
+    /// The heatmap colour of each class, `#rrggbb`, in class order.
+    public var heatmapColours: [String]
+
+    /// Computes every metric.
+    /// - Parameters:
+    ///   - tiles: the tile probabilities of every predicted slide, by slide id.
+    public static func build(model: Model, source: String, classes: [String], slides: [SlidePrediction],
+                             patients: [PatientPrediction], tiles: [String: TileScores], bootstrap: Bootstrap,
+                             created: String) -> PredictionReport {
+        let c = classes.count
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        var counts = Counts()
+        counts.slides = slides.count
+        counts.slidesPredicted = slides.filter { $0.outcome == .ok }.count
+        counts.slidesWithoutTissue = slides.filter { $0.outcome == .noTissueTiles }.count
+        counts.slidesFailed = slides.filter { $0.outcome == .failed }.count
+        counts.tiles = slides.reduce(0) { $0 + ($1.aggregate?.tiles ?? 0) }
+        counts.patients = patients.count
+        counts.patientsWithMixedLabels = patients.filter { p in p.label == nil && p.message.contains("slide labels differ") }.count
+
+        // Tiles: every tile of a labelled, predicted slide.
+        var tileTruth: [Int] = [], tilePredicted: [Int] = [], tileScores: [Double] = []
+        for s in slides {
+            guard s.outcome == .ok, let label = s.label.flatMap({ index[$0] }), let t = tiles[s.slideID] else { continue }
+            for k in 0..<t.count {
+                let row = Array(t.row(k))
+                tileTruth.append(label)
+                tilePredicted.append(SlideAggregator.tileClass(row))
+                tileScores += row.map(Double.init)
+            }
+        }
+        let tile = ClassificationMetrics.evaluate(truth: tileTruth, predicted: tilePredicted, scores: tileScores, classes: c,
+                                                  bootstrap: bootstrap.resamples, seed: bootstrap.seed, stream: 1)
+
+        func level(_ items: [(label: Int, aggregate: SlideAggregate)], stream: UInt64) -> RuleMetrics {
+            func rule(_ r: AggregationRule) -> LevelMetrics? {
+                ClassificationMetrics.evaluate(truth: items.map(\.label), predicted: items.map { $0.aggregate.predicted(by: r)! },
+                                               scores: items.flatMap { $0.aggregate.scores(by: r) }, classes: c,
+                                               bootstrap: bootstrap.resamples, seed: bootstrap.seed, stream: stream)
+            }
+            return RuleMetrics(meanProbability: rule(.meanProbability), majorityVote: rule(.majorityVote))
+        }
+        let slideItems = slides.compactMap { s -> (Int, SlideAggregate)? in
+            guard let l = s.label.flatMap({ index[$0] }), let a = s.aggregate else { return nil }
+            return (l, a)
+        }
+        let patientItems = patients.compactMap { p -> (Int, SlideAggregate)? in
+            guard let l = p.label.flatMap({ index[$0] }), let a = p.aggregate else { return nil }
+            return (l, a)
+        }
+        counts.labelledSlides = slideItems.count
+        counts.labelledPatients = patientItems.count
+        let slide = level(slideItems, stream: 2), patient = level(patientItems, stream: 3)
+        let summary = Summary(tileAccuracy: tile?.accuracy, slideAccuracyMeanProbability: slide.meanProbability?.accuracy,
+                              slideAccuracyMajorityVote: slide.majorityVote?.accuracy,
+                              slideBalancedAccuracyMeanProbability: slide.meanProbability?.balancedAccuracy,
+                              slideBalancedAccuracyMajorityVote: slide.majorityVote?.balancedAccuracy,
+                              patientAccuracyMeanProbability: patient.meanProbability?.accuracy,
+                              patientAccuracyMajorityVote: patient.majorityVote?.accuracy)
+        return PredictionReport(created: created, model: model, source: source, classes: classes, counts: counts, summary: summary,
+                                bootstrap: bootstrap, tile: tile, slide: slide, patient: patient,
+                                heatmapColours: (0..<c).map { Heatmap.hex(Heatmap.colour(ofClass: $0)) })
+    }
+
+    /// report.json: snake_case keys, sorted, indented. A metric that does not apply (no labels at
+    /// that level) is absent; a class's AUC that does not apply is null in its list.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return try encoder.encode(self)
+    }
+
+    public static func decode(_ data: Data) throws -> PredictionReport {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(PredictionReport.self, from: data)
+    }
+}

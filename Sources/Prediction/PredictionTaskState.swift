@@ -1,0 +1,89 @@
+import Foundation
+import TesseraCore
+
+/// Everything that decides what a prediction task writes. Kept in each task's status file: a
+/// re-run with other parameters into the same folder is refused unless forced, and the merge
+/// refuses parts that disagree.
+public struct PredictionParameters: Codable, Equatable, Sendable {
+    /// FNV-1a of the model file's bytes.
+    public var modelDigest: String
+    /// `store <path>` or `manifest <path>` with the manifest's digest.
+    public var source: String
+    public var classes: [String]
+    public var tileScores: Bool
+    public var heatmaps: Bool
+    public var heatmapSize: Int
+    public var assumeMPP: Double?
+    public var jpegQuality: Int
+    public var shards: Int
+
+    /// Lines "name: was → now" for every parameter that differs.
+    public func differences(from other: PredictionParameters) -> [String] {
+        let a = Mirror(reflecting: self).children, b = Mirror(reflecting: other).children
+        return zip(a, b).compactMap { x, y in
+            let l = "\(x.value)", r = "\(y.value)"
+            return l == r ? nil : "\(x.label ?? "?"): \(r) → \(l)"
+        }
+    }
+}
+
+/// Which task predicts which slide, and what the merge needs to describe the run:
+/// `PRED/parts/plan-of-N.json`, written (identically) by every task of an N-task run.
+public struct PredictionPlan: Codable, Equatable, Sendable {
+    public struct Entry: Codable, Equatable, Sendable {
+        public var slideID: String
+        public var task: Int
+    }
+
+    public var taskCount: Int
+    /// Sorted by slide id.
+    public var slides: [Entry]
+    public var parameters: PredictionParameters
+    public var model: PredictionReport.Model
+    public var sourceDescription: String
+}
+
+/// A task's resume state, `PRED/parts/task-I-of-N/status.json`, rewritten atomically after every
+/// slide. A slide counts as done only once its result file was completed and renamed into place.
+public struct PredictionTaskStatus: Codable, Equatable, Sendable {
+    public var parameters: PredictionParameters
+    public struct Done: Codable, Equatable, Sendable {
+        public var outcome: PredictionOutcome
+        public var tiles: Int
+    }
+
+    /// Slide id → how it ended, for the slides done so far.
+    public var slides: [String: Done] = [:]
+    /// Set when the part's CSV files are written.
+    public var complete = false
+
+    public init(parameters: PredictionParameters) { self.parameters = parameters }
+}
+
+/// One finished slide of an unfinished task: `PRED/parts/task-I-of-N/work/<slide>.json`.
+struct SlideResult: Codable, Equatable, Sendable {
+    var prediction: SlidePrediction
+    var tiles: TileScores
+    /// The store file or slide file read.
+    var source: String
+    /// Where a failed slide failed: open, metadata, read, decode.
+    var stage: String?
+}
+
+enum JSONFile {
+    static func write<T: Encodable>(_ value: T, to url: URL, pretty: Bool = true) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(value), to: url)
+    }
+
+    static func read<T: Decodable>(_ type: T.Type, from url: URL, hint: String) throws -> T {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TesseraError.io(path: url.path, message: "cannot read (\(error.localizedDescription))", hint: hint)
+        }
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw TesseraError.invalidInput(path: url.path, message: "unreadable (\(error))", hint: hint)
+        }
+    }
+}

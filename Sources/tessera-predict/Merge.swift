@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import Prediction
+import TesseraCore
+
+struct Merge: ParsableCommand {
+    /// Job-file keys this subcommand reads (see Jobs/demo.env).
+    static let jobKeys: [JobFile.Mapping] = [
+        .option("PREDICTIONS", "--out"), .option("PREDICT_SHARDS", "--expect-shards"), .option("BOOTSTRAP", "--bootstrap"),
+        .option("BOOTSTRAP_SEED", "--seed"),
+    ]
+
+    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
+    var job: String?
+
+    static let configuration = CommandConfiguration(
+        abstract: "Combine the parts of a multi-task prediction run into the final files and report.",
+        discussion: """
+            Checks that every task of the run finished with the same parameters and that every slide \
+            was predicted exactly once (none missing, none duplicated), then writes OUT/slides.csv, \
+            patients.csv, tiles.csv (when the tasks ran with --tile-scores), failures.csv, report.md \
+            and report.json, sorted by slide and patient id. Safe to run again.
+
+            Exit status: 0 merged; 3 merged, but some slides failed (listed in failures.csv); \
+            1 unfinished tasks, missing or duplicated slides, unreadable parts; 64 bad options.
+
+            Examples:
+              tessera-predict merge --out pred
+              sbatch --dependency=afterany:$ARRAY_JOB --wrap 'tessera-predict merge --out pred --expect-shards 8'
+              tessera-predict merge --job Jobs/demo.env
+
+            Job-file keys: PREDICTIONS (--out), PREDICT_SHARDS (--expect-shards), BOOTSTRAP, BOOTSTRAP_SEED.
+            """)
+
+    @Option(help: "The output folder of the prediction tasks.")
+    var out: String
+
+    @Option(help: "The number of tasks of the run to merge (needed only when runs with different counts used OUT).")
+    var expectShards: Int?
+
+    @OptionGroup var report: ReportOptions
+
+    func validate() throws {
+        if let expectShards, expectShards < 1 { throw ValidationError("--expect-shards must be ≥ 1") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--out \(out) is not a folder; pass the --out of the prediction tasks")
+        }
+    }
+
+    func run() throws {
+        Log.program = "tessera-predict merge"
+        var options = PredictionMerge.Options(output: URL(fileURLWithPath: out))
+        options.expectShards = expectShards
+        options.bootstrap = report.bootstrap
+        options.seed = report.seed
+        do {
+            switch try PredictionMerge(options: options).run() {
+            case .allDone: break
+            case let .doneWithFailures(_, failed):
+                Log.warning("\(failed) slide\(failed == 1 ? "" : "s") failed (see \(out)/failures.csv)")
+                throw ExitCode(PredictExit.doneWithFailedSlides)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Log.error("\(error)")
+            throw ExitCode(PredictExit.fatal)
+        }
+    }
+}

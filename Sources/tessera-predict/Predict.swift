@@ -1,0 +1,191 @@
+import ArgumentParser
+import BLAS
+import Foundation
+import Prediction
+import TesseraCore
+
+struct Predict: ParsableCommand {
+    /// Job-file keys this subcommand reads (see Jobs/demo.env). A job predicts its STORE's test
+    /// slides; `--manifest` on the command line predicts slide files instead (STORE is then ignored).
+    static func jobKeys(_ commandLine: [String]) -> [JobFile.Mapping] {
+        let manifestGiven = commandLine.contains { $0 == "--manifest" || $0.hasPrefix("--manifest=") }
+        return (manifestGiven ? [] : [.option("STORE", "--store")]) + [
+            .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
+            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .option("PREDICT_SHARDS", "--shards"),
+            .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
+            .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"),
+        ]
+    }
+
+    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
+    var job: String?
+
+    static let configuration = CommandConfiguration(
+        abstract: "Predict one task's share of the slides (the default subcommand).",
+        discussion: """
+            Slides come from a tile store (--store: its test/<slide_id>.h5 files) or from a manifest \
+            (--manifest: slide_path,slide_id,patient_id,label; labels optional), tiled here with the \
+            model's tile size, resolution and background rule. A store tiled otherwise than the \
+            model's training store, or with other classes, is refused with the differences listed.
+
+            Each run is one task: it predicts its share of the slides (--shard I --shards N, by \
+            default the Slurm array task) into OUT/parts/task-I-of-N/. With one task the final files \
+            are written at the end; with several, run `tessera-predict merge --out OUT` after all.
+
+            Output: OUT/slides.csv, OUT/patients.csv, OUT/tiles.csv (--tile-scores), OUT/failures.csv, \
+            OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps).
+
+            Exit status: 0 all slides predicted (a slide without tissue tiles counts as predicted); \
+            3 done, but some slides failed (listed in failures.csv; with --strict this is 1); \
+            1 fatal error; 64 bad options. A killed task re-run with the same options resumes.
+
+            Examples:
+              tessera-predict --model run/model.tsm --store store --out pred --tile-scores
+              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps --assume-mpp 0.5
+              tessera-predict --model run/model.tsm --store store --out pred --shard 2 --shards 8
+              tessera-predict --job Jobs/demo.env
+
+            Job-file keys: STORE, RUN (the model is RUN/model.tsm), PREDICTIONS (--out), TILE_SCORES, \
+            HEATMAPS, HEATMAP_SIZE, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
+            BOOTSTRAP_SEED, STRICT.
+            """)
+
+    @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
+    var model: String
+
+    @Option(help: "A tile store folder written by tessera-tile: predicts its test slides.")
+    var store: String?
+
+    @Option(help: "A slide manifest CSV (slide_path,slide_id,patient_id,label): predicts these slides, tiling them as the model's store was.")
+    var manifest: String?
+
+    @Option(help: "Output folder (created if missing), shared by all tasks.")
+    var out: String
+
+    @Flag(help: "Also write OUT/tiles.csv: every tile's position and class probabilities.")
+    var tileScores = false
+
+    @Flag(help: "Draw a heatmap per slide in OUT/heatmaps/ (JPEG): tiles coloured by predicted class over the slide's picture.")
+    var heatmaps = false
+
+    @Option(help: "Longer side of a heatmap in pixels.")
+    var heatmapSize = 1024
+
+    @Option(help: "With --store: folder holding the slide files (<slide_id>.svs, .tif, …) to draw heatmaps on (otherwise white).")
+    var slidesDir: String?
+
+    @Option(help: "With --store: a manifest giving the slide files to draw heatmaps on.")
+    var slidesManifest: String?
+
+    @Option(help: "With --manifest: µm per pixel to assume for slides that record neither MPP nor objective power (otherwise they fail).")
+    var assumeMPP: Double?
+
+    @Option(help: "With --manifest: JPEG quality tiles are encoded at before prediction, as tessera-tile stores them (use the store's).")
+    var jpegQuality = 90
+
+    @Flag(help: "With --manifest: record missing slide files as failed slides and go on (default: refuse the manifest).")
+    var skipMissing = false
+
+    @Option(help: "This task's shard, 0-based (default: $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, else 0).")
+    var shard: Int?
+
+    @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
+    var shards: Int?
+
+    @Option(help: "Threads of this task: OpenBLAS threads and slide readers (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
+    var threads: Int?
+
+    @Option(help: "Tiles per forward batch.")
+    var batch = 64
+
+    @OptionGroup var report: ReportOptions
+
+    @Flag(help: "Exit 1 if any slide failed.")
+    var strict = false
+
+    @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
+    var force = false
+
+    @Option(help: .hidden)
+    var stopAfterSlides: Int?
+
+    func validate() throws {
+        guard (store == nil) != (manifest == nil) else {
+            throw ValidationError("give one of --store STORE (predict its test slides) and --manifest CSV (predict these slides)")
+        }
+        guard FileManager.default.isReadableFile(atPath: model) else {
+            throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
+        }
+        if let store {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
+            }
+        }
+        if let manifest, !FileManager.default.isReadableFile(atPath: manifest) {
+            throw ValidationError("--manifest \(manifest) does not exist or is not readable")
+        }
+        if manifest != nil && (slidesDir != nil || slidesManifest != nil) {
+            throw ValidationError("--slides-dir and --slides-manifest go with --store; with --manifest the slides are known")
+        }
+        if store != nil && (assumeMPP != nil || skipMissing) {
+            throw ValidationError("--assume-mpp and --skip-missing go with --manifest; a store's slides are already tiled")
+        }
+        if let slidesManifest, !FileManager.default.isReadableFile(atPath: slidesManifest) {
+            throw ValidationError("--slides-manifest \(slidesManifest) does not exist or is not readable")
+        }
+        if let assumeMPP, !(assumeMPP > 0) { throw ValidationError("--assume-mpp must be > 0 µm per pixel, e.g. 0.25") }
+        guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100") }
+        guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
+        let n = SlurmEnvironment.shards(shards), i = SlurmEnvironment.shard(shard)
+        guard n >= 1 else { throw ValidationError("--shards must be ≥ 1") }
+        guard i >= 0 && i < n else {
+            throw ValidationError("--shard \(i) is outside 0…\(n - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
+        }
+        guard SlurmEnvironment.threads(threads) >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
+    }
+
+    func run() throws {
+        // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
+        let blas = BLASRuntime.ensureFastKernels()
+        let n = SlurmEnvironment.shards(shards), i = SlurmEnvironment.shard(shard)
+        Log.program = "tessera-predict[\(i)/\(n)]"
+        Log.info(blas)
+        let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
+        var options = PredictionJob.Options(model: URL(fileURLWithPath: model), source: source, output: URL(fileURLWithPath: out))
+        options.tileScores = tileScores
+        options.heatmaps = heatmaps
+        options.heatmapSize = heatmapSize
+        options.slidesDirectory = slidesDir.map { URL(fileURLWithPath: $0) }
+        options.slideManifest = slidesManifest.map { URL(fileURLWithPath: $0) }
+        options.assumeMPP = assumeMPP
+        options.jpegQuality = jpegQuality
+        options.skipMissing = skipMissing
+        options.shard = i
+        options.shards = n
+        options.threads = SlurmEnvironment.threads(threads)
+        options.batchSize = batch
+        options.bootstrap = report.bootstrap
+        options.seed = report.seed
+        options.force = force
+        options.stopAfterSlides = stopAfterSlides
+        do {
+            switch try PredictionJob(options: options).run() {
+            case let .allDone(slides, tiles):
+                Log.info("done: \(slides) slides, \(tiles) tiles")
+            case let .doneWithFailures(slides, tiles, failed):
+                Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see failures.csv): \(slides) slides predicted, \(tiles) tiles")
+                throw ExitCode(strict ? PredictExit.fatal : PredictExit.doneWithFailedSlides)
+            case let .stopped(slides):
+                Log.info("stopped with \(slides) slides done; run again to resume")
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Log.error("\(error)")
+            throw ExitCode(PredictExit.fatal)
+        }
+    }
+}

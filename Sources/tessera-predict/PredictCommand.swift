@@ -1,0 +1,76 @@
+import ArgumentParser
+import BLAS
+import Foundation
+import Prediction
+import TesseraCore
+
+/// Exit statuses, documented in the README: Slurm scripts treat 3 as success-with-warnings.
+enum PredictExit {
+    static let allDone: Int32 = 0
+    static let fatal: Int32 = 1
+    static let doneWithFailedSlides: Int32 = 3
+}
+
+@main
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera-predict",
+        abstract: "Predict slides with a trained model: tile, slide and patient predictions, metrics, heatmaps.",
+        discussion: """
+            Predicts either the test slides of a tile store (STORE/test/<slide_id>.h5) or new slides \
+            listed in a manifest, which it tiles itself with the tiling recorded in the model. Run \
+            `tessera-predict predict --help` for the options (predict is the default subcommand).
+
+            Examples:
+              tessera-predict --model run/model.tsm --store store --out pred
+              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps
+              sbatch --array=0-7 --wrap 'tessera-predict --model run/model.tsm --store store --out pred'
+              tessera-predict merge --out pred
+              tessera-predict --job Jobs/demo.env --shard 0 --shards 1
+            """,
+        subcommands: [Predict.self, Merge.self],
+        defaultSubcommand: Predict.self)
+
+    /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`);
+    /// the subcommand's name stays first.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            switch arguments.first {
+            case "merge":
+                arguments = ["merge"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Merge.jobKeys))
+            case "predict":
+                arguments = ["predict"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Predict.jobKeys(arguments)))
+            default:
+                arguments = try JobFile.expand(arguments, mappings: Predict.jobKeys(arguments))
+            }
+        } catch {
+            exit(withError: error)
+        }
+        main(arguments)
+    }
+}
+
+/// Shard and thread defaults from the Slurm environment, as tessera-tile takes them.
+enum SlurmEnvironment {
+    static func int(_ name: String) -> Int? { ProcessInfo.processInfo.environment[name].flatMap { Int($0) } }
+    static func shards(_ given: Int?) -> Int { given ?? int("SLURM_ARRAY_TASK_COUNT") ?? 1 }
+    static func shard(_ given: Int?) -> Int {
+        if let given { return given }
+        if let id = int("SLURM_ARRAY_TASK_ID") { return id - (int("SLURM_ARRAY_TASK_MIN") ?? 0) }
+        return 0
+    }
+    static func threads(_ given: Int?) -> Int { given ?? int("SLURM_CPUS_PER_TASK") ?? ProcessInfo.processInfo.activeProcessorCount }
+}
+
+struct ReportOptions: ParsableArguments {
+    @Option(help: "Bootstrap resamples for the 95% AUC intervals (0: none).")
+    var bootstrap = 1000
+
+    @Option(help: "Seed of the bootstrap resamples.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be ≥ 0 (0 skips the intervals)") }
+    }
+}
