@@ -115,7 +115,7 @@ public final class PredictionJob {
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
-        let progress = Progress("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
         var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0
         for item in mine {
             if isDone(item.slideID, status) { progress.advance(note: "skipped \(item.slideID) (done before)"); continue }

@@ -55,7 +55,7 @@ public struct CohortSynthesizer {
         removeStaleTemporaries(in: slidesURL)
         try AtomicFile.write(try record.encoded(), to: recordURL)
 
-        let progress = TesseraCore.Progress("slides", total: plan.slides.count, unit: "slides", interval: 5)
+        let progress = ProgressLog("slides", total: plan.slides.count, unit: "slides", interval: 5)
         var summary = Summary(written: 0, kept: 0)
         for (spec, entry) in zip(plan.slides, record.slides) {
             let url = directory.appendingPathComponent(entry.slidePath)

@@ -17,7 +17,7 @@ public struct SlideSynthesizer: Sendable {
 
     /// Writes the slide to `url` atomically: under a temporary name, renamed when complete, so a
     /// file at `url` is always a finished slide. `progress` advances once per level-0 tile row.
-    public func writeFile(at url: URL, makeSink: PyramidSinkFactory, progress: TesseraCore.Progress? = nil) throws {
+    public func writeFile(at url: URL, makeSink: PyramidSinkFactory, progress: ProgressLog? = nil) throws {
         let tmp = AtomicFile.temporaryURL(for: url)
         let sink = try makeSink(tmp.path, spec, layout)
         do {
@@ -32,7 +32,7 @@ public struct SlideSynthesizer: Sendable {
     }
 
     /// Streams every level into `sink`. Spool files are named after `spoolBase` (`….level1.raw`, …).
-    public func write(to sink: any PyramidSink, spoolingAt spoolBase: URL, progress: TesseraCore.Progress? = nil) throws {
+    public func write(to sink: any PyramidSink, spoolingAt spoolBase: URL, progress: ProgressLog? = nil) throws {
         let levels = layout.levels
         let tile = layout.tileSize
         var spools: [LevelSpool] = []

@@ -276,7 +276,7 @@ private final class StoreAuditRun {
     func checkTiles() throws {
         let total = surveyed.reduce(0) { $0 + $1.tileCount }
         let progress = options.checkPixels && total > 0
-            ? TesseraCore.Progress("checking tile pixels", total: total, unit: "tiles", interval: options.progressInterval) : nil
+            ? ProgressLog("checking tile pixels", total: total, unit: "tiles", interval: options.progressInterval) : nil
         let decoders = try DecoderPool(count: options.workers)
         for k in surveyed.indices {
             let file = surveyed[k]
@@ -387,7 +387,7 @@ private final class StoreAuditRun {
 
     /// Decodes every JPEG tile with valid bytes on all workers (or reads every raw tile).
     func checkPixels(_ reader: TileStoreReader, _ valid: [Bool], _ relative: String, _ decoders: DecoderPool,
-                     _ progress: TesseraCore.Progress?) throws {
+                     _ progress: ProgressLog?) throws {
         var failed: [String] = []
         let size = reader.attributes.tileSize
         switch reader.attributes.encoding {

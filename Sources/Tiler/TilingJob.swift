@@ -98,7 +98,7 @@ public final class TilingJob {
                                assumeMPP: options.assumeMPP, rule: options.rule,
                                encoding: options.encoding, quality: options.quality,
                                workers: options.threads, useTissueMask: options.tissueMask)
-        let progress = Progress("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
         let already = mine.filter { status.slides[$0.slideID] != nil }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
         var tilesSoFar = status.slides.values.reduce(0) { $0 + $1.tilesKept }
@@ -178,7 +178,7 @@ public final class TilingJob {
         var record = SlideRecord(slideID: entry.slideID, patientID: entry.patientID, label: entry.label, mpp: plan.mpp,
                                  level: plan.level, downsample: plan.downsample, width: w0, height: h0)
         let slideIndex = writer.beginSlide(record)
-        let tileProgress = plan.count > 2000 ? Progress("  \(entry.slideID) tiles", total: plan.count, unit: "tiles", interval: 30) : nil
+        let tileProgress = plan.count > 2000 ? ProgressLog("  \(entry.slideID) tiles", total: plan.count, unit: "tiles", interval: 30) : nil
         var lastDone = 0
         do {
             let (_, summary) = try tiler.run(path: entry.slidePath, sink: { tiles in

@@ -180,7 +180,7 @@ public final class DataParallelTrainer {
                     let remaining = Double(totalSteps - globalStep) * Double(config.globalBatch()) / max(rateImages, 1e-9)
                     Log.info(String(format: "epoch %d/%d step %d/%d: loss %.4f, accuracy %.3f, lr %.4g, %.1f images/s, ETA %@",
                                     epoch + 1, config.epochs, step, stepsPerEpoch, running.loss / running.images,
-                                    running.correct / running.images, rate, rateImages, Progress.formatDuration(remaining)))
+                                    running.correct / running.images, rate, rateImages, ProgressLog.formatDuration(remaining)))
                 }
                 let stopHere = options.stopAfterSteps == globalStep
                 if let every = options.checkpointEvery, (globalStep % every == 0 || stopHere), step < stepsPerEpoch {

@@ -138,19 +138,19 @@ struct Predict: ParsableCommand {
         guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100") }
         guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
-        let n = SlurmEnvironment.shards(shards), i = SlurmEnvironment.shard(shard)
+        let n = SlurmArrayTask.shards(shards), i = SlurmArrayTask.shard(shard)
         guard n >= 1 else { throw ValidationError("--shards must be ≥ 1") }
         guard i >= 0 && i < n else {
             throw ValidationError("--shard \(i) is outside 0…\(n - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
         }
-        guard SlurmEnvironment.threads(threads) >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        guard SlurmArrayTask.threads(threads) >= 1 else { throw ValidationError("--threads must be ≥ 1") }
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 
     func run() throws {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
-        let n = SlurmEnvironment.shards(shards), i = SlurmEnvironment.shard(shard)
+        let n = SlurmArrayTask.shards(shards), i = SlurmArrayTask.shard(shard)
         Log.program = "tessera-predict[\(i)/\(n)]"
         Log.info(blas)
         let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
@@ -165,7 +165,7 @@ struct Predict: ParsableCommand {
         options.skipMissing = skipMissing
         options.shard = i
         options.shards = n
-        options.threads = SlurmEnvironment.threads(threads)
+        options.threads = SlurmArrayTask.threads(threads)
         options.batchSize = batch
         options.bootstrap = report.bootstrap
         options.seed = report.seed

@@ -52,17 +52,6 @@ struct PredictCommand: ParsableCommand {
 }
 
 /// Shard and thread defaults from the Slurm environment, as tessera-tile takes them.
-enum SlurmEnvironment {
-    static func int(_ name: String) -> Int? { ProcessInfo.processInfo.environment[name].flatMap { Int($0) } }
-    static func shards(_ given: Int?) -> Int { given ?? int("SLURM_ARRAY_TASK_COUNT") ?? 1 }
-    static func shard(_ given: Int?) -> Int {
-        if let given { return given }
-        if let id = int("SLURM_ARRAY_TASK_ID") { return id - (int("SLURM_ARRAY_TASK_MIN") ?? 0) }
-        return 0
-    }
-    static func threads(_ given: Int?) -> Int { given ?? int("SLURM_CPUS_PER_TASK") ?? ProcessInfo.processInfo.activeProcessorCount }
-}
-
 struct ReportOptions: ParsableArguments {
     @Option(help: "Bootstrap resamples for the 95% AUC intervals (0: none).")
     var bootstrap = 1000

@@ -192,7 +192,7 @@ struct TesseraSynth: ParsableCommand {
         let levels = synthesizer.layout.levels.map { "\($0.width)×\($0.height)" }.joined(separator: ", ")
         Log.info("slide \(path): \(cls.label), \(spec.scan.micronsPerPixel) µm/px (\(spec.scan.objectivePower)×"
                  + (noMPP ? ", not recorded" : "") + "), levels \(levels), \(tileSize) px tiles, JPEG Q\(quality), seed \(seed)")
-        let progress = TesseraCore.Progress("level 0", total: synthesizer.layout.tileRows(0), unit: "tile rows", interval: 10)
+        let progress = ProgressLog("level 0", total: synthesizer.layout.tileRows(0), unit: "tile rows", interval: 10)
         try synthesizer.writeFile(at: url, makeSink: TIFFPyramidSink.factory(quality: quality), progress: progress)
         Log.info("wrote \(path)")
     }

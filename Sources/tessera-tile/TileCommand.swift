@@ -132,19 +132,9 @@ struct TileCommand: ParsableCommand {
 
     var fractions: [Double] { split.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
 
-    static func environmentInt(_ name: String) -> Int? {
-        ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
-    }
-
-    var resolvedShards: Int { shards ?? Self.environmentInt("SLURM_ARRAY_TASK_COUNT") ?? 1 }
-    var resolvedShard: Int {
-        if let shard { return shard }
-        if let id = Self.environmentInt("SLURM_ARRAY_TASK_ID") { return id - (Self.environmentInt("SLURM_ARRAY_TASK_MIN") ?? 0) }
-        return 0
-    }
-    var resolvedThreads: Int {
-        threads ?? Self.environmentInt("SLURM_CPUS_PER_TASK") ?? ProcessInfo.processInfo.activeProcessorCount
-    }
+    var resolvedShards: Int { SlurmArrayTask.shards(shards) }
+    var resolvedShard: Int { SlurmArrayTask.shard(shard) }
+    var resolvedThreads: Int { SlurmArrayTask.threads(threads) }
 
     func validate() throws {
         if [magnification != nil, mpp != nil, level != nil].filter({ $0 }).count > 1 {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Progress of a long loop as log lines: "done/total (pct%), rate/s, ETA". Prints at most every
 /// `interval` seconds and always on completion, so a Slurm output file stays readable.
-public final class Progress: @unchecked Sendable {
+public final class ProgressLog: @unchecked Sendable {
     private let label: String
     private let unit: String
     private let total: Int
@@ -27,7 +27,7 @@ public final class Progress: @unchecked Sendable {
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastPrint) >= interval else { lock.unlock(); return }
         lastPrint = now
-        let line = Progress.format(label: label, done: done, total: total, unit: unit,
+        let line = ProgressLog.format(label: label, done: done, total: total, unit: unit,
                                    elapsed: now.timeIntervalSince(start), note: note)
         lock.unlock()
         Log.info(line)
