@@ -9,7 +9,8 @@ struct Predict: ParsableCommand {
     /// slides; `--manifest` on the command line predicts slide files instead (STORE is then ignored).
     static func jobKeys(_ commandLine: [String]) -> [JobFile.Mapping] {
         let manifestGiven = commandLine.contains { $0 == "--manifest" || $0.hasPrefix("--manifest=") }
-        return (manifestGiven ? [] : [.option("STORE", "--store")]) + [
+        // From a store, the manifest only says where the slide files are: heatmaps draw on them.
+        return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
             .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
             .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
