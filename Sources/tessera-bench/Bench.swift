@@ -22,14 +22,19 @@ struct Bench: ParsableCommand {
             The OpenSlide and JPEG figures read cmu-1-small-region.svs and \
             tcga-cr-7395-01a-01-ts1.svs from the slides folder; without it the TCGA figures are \
             skipped (with a warning saying why) and JPEG uses a synthetic tissue texture. The \
-            gigapixel slide is written by the tessera-synth executable found next to tessera-bench.
+            gigapixel slide is written by the tessera-synth executable found next to tessera-bench, \
+            and tiled by the tessera-tile found there; the 2-rank training figures run this \
+            executable twice under mpirun (found on PATH). Figures of work done by a child process \
+            (synth, tiling) are measured from outside: its wall time, CPU time and peak RSS.
 
             Examples:
-              swift build -c release                 # builds tessera-bench and tessera-synth
+              swift build -c release                 # builds tessera-bench and what it runs
               .build/release/tessera-bench > figures.txt
               .build/release/tessera-bench --quick --skip-gigapixel
               .build/release/tessera-bench --only sgemm
               .build/release/tessera-bench --only openslide --gigapixel-size 20000x15000
+              .build/release/tessera-bench --only training
+              .build/release/tessera-bench --only prediction --gigapixel-size 20000x15000
               .build/release/tessera-bench --slides /data/slides --work /scratch/bench
             """)
 
@@ -53,8 +58,12 @@ struct Bench: ParsableCommand {
         "Size of the generated gigapixel slide (default: \(PixelSize.defaultGigapixel)).", valueName: "WxH"))
     var gigapixelSize: PixelSize?
 
-    @Flag(help: "Do not write the gigapixel slide: no synth figures, no OpenSlide figures on it.")
+    @Flag(help: "Do not write the gigapixel slide: no synth, tiling or prediction figures on it.")
     var skipGigapixel = false
+
+    /// Internal: run as one rank of the training group's `mpirun`, writing rank 0's result here.
+    @Option(help: .hidden)
+    var mpiTrainingWorker: String?
 
     /// What `BLASRuntime.ensureFastKernels()` said, logged once the options are valid.
     nonisolated(unsafe) private static var kernelsLine = ""
@@ -87,12 +96,13 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--gigapixel-size \(gigapixelSize): each side must be \(PixelSize.sideRange.lowerBound)…\(PixelSize.sideRange.upperBound) pixels, e.g. --gigapixel-size \(PixelSize.defaultGigapixel).")
             }
         }
-        if only == .synth && skipGigapixel {
-            throw ValidationError("--only synth measures writing the gigapixel slide: drop --skip-gigapixel.")
+        if skipGigapixel, let only, [.synth, .prediction].contains(only) {
+            throw ValidationError("--only \(only.rawValue) needs the gigapixel slide: drop --skip-gigapixel.")
         }
     }
 
     func run() throws {
+        if let mpiTrainingWorker { MPITrainingWorker.run(resultPath: mpiTrainingWorker, quick: quick) }
         Log.info(Self.kernelsLine)
         Self.logLoad("before")
         let start = ContinuousClock.now
@@ -114,7 +124,7 @@ struct Bench: ParsableCommand {
                 failed.append(group)
             }
         }
-        Log.info("finished in \(TesseraCore.Progress.formatDuration((ContinuousClock.now - start).seconds))")
+        Log.info("finished in \(ProgressLog.formatDuration((ContinuousClock.now - start).seconds))")
         Self.logLoad("after")
         if !failed.isEmpty { throw BenchError.groupsFailed(failed) }
     }

@@ -18,6 +18,10 @@ final class BenchContext {
     /// Nil with `--skip-gigapixel`.
     let gigapixelSize: PixelSize?
     private var gigapixel: Result<SynthRun, any Error>?
+    private var gigapixelStore: Result<URL, any Error>?
+    /// Median sgemm 1024³ GFLOP/s by OpenBLAS thread count, once the sgemm group measured it: the
+    /// peak that the network figures are set against.
+    var sgemmPeak: [Int: Double] = [:]
 
     init(quick: Bool, slides: SlidesFolder, workDirectory: URL, gigapixelSize: PixelSize?) {
         self.quick = quick
@@ -58,5 +62,24 @@ final class BenchContext {
             gigapixel = Result { try SynthRun.writeSlide(size: size, into: workDirectory) }
         }
         return try gigapixel!.get()
+    }
+
+    /// A tile-store file of the gigapixel slide at 20× (what the prediction group scores): the
+    /// tiling group's, if it ran, else tiled here once with every core.
+    func gigapixelStoreFile() throws -> URL {
+        if gigapixelStore == nil {
+            gigapixelStore = Result {
+                let run = try TilerRun.tileGigapixel(try gigapixelSlide(), threads: ProcessInfo.processInfo.activeProcessorCount,
+                                                     in: workDirectory)
+                Log.info("tile store for prediction: \(run.summary)")
+                return try run.storeFile()
+            }
+        }
+        return try gigapixelStore!.get()
+    }
+
+    /// Records the tiling group's store of the gigapixel slide for the prediction group to reuse.
+    func recordGigapixelStore(_ run: TilerRun) {
+        gigapixelStore = Result { try run.storeFile() }
     }
 }

@@ -8,6 +8,9 @@ enum BenchmarkGroup: String, CaseIterable, ExpressibleByArgument {
     case jpeg
     case synth
     case openslide
+    case tiling
+    case training
+    case prediction
 
     var summary: String {
         switch self {
@@ -15,6 +18,9 @@ enum BenchmarkGroup: String, CaseIterable, ExpressibleByArgument {
         case .jpeg: return "TurboJPEG encode and decode of 512² tiles at q90, 1 thread"
         case .synth: return "tessera-synth writing the gigapixel slide: Mpixel/s, peak RSS"
         case .openslide: return "read_region of 512² tiles, 1 and 2 threads, TCGA and gigapixel"
+        case .tiling: return "tessera-tile end to end, 1 and 2 threads; gigapixel and TCGA"
+        case .training: return "refnet-s 128² training and inference images/s; 2 ranks by mpirun"
+        case .prediction: return "scoring the tiled gigapixel slide with refnet-s 128², 1 thread"
         }
     }
 
@@ -24,6 +30,9 @@ enum BenchmarkGroup: String, CaseIterable, ExpressibleByArgument {
         case .jpeg: return JPEGBenchmark()
         case .synth: return SynthBenchmark()
         case .openslide: return OpenSlideBenchmark()
+        case .tiling: return TilingBenchmark()
+        case .training: return TrainingBenchmark()
+        case .prediction: return StoreInferenceBenchmark()
         }
     }
 

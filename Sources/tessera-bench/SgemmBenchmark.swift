@@ -26,27 +26,37 @@ struct SgemmBenchmark: Benchmark {
 
         let samples = context.count(7, quick: 3)
         let minSeconds = context.quick ? 0.1 : 0.25
-        let threadsBefore = BLASRuntime.threads
-        defer { BLASRuntime.setThreads(threadsBefore) }
         for shape in Self.shapes {
-            var rng = SeededGenerator(seed: 2024)
-            // A: M×K, B: K×N, C: M×N, row-major.
-            let a = (0..<shape.m * shape.k).map { _ in Float(rng.nextUnit() * 2 - 1) }
-            let b = (0..<shape.k * shape.n).map { _ in Float(rng.nextUnit() * 2 - 1) }
-            var c = [Float](repeating: 0, count: shape.m * shape.n)
             for threads in Self.threadCounts {
-                BLASRuntime.setThreads(threads)
-                c.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c)
-                try Self.check(c, a: a, b: b, shape: shape, threads: threads, rng: &rng)
-                let calls = Measure.rate(samples: samples, minSampleSeconds: minSeconds) {
-                    BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c)
-                }
-                let gflops = calls.scaled(by: shape.flops / 1e9)
-                Log.info("sgemm \(shape.m)×\(shape.n)×\(shape.k), \(threads) thread\(threads == 1 ? "" : "s"), core \(core): \(gflops.summary("GFLOP/s"))")
+                let gflops = try Self.measure(shape, threads: threads, samples: samples, minSampleSeconds: minSeconds)
                 Figure("sgemm_\(shape.name)_t\(threads)", gflops.median, "GFLOP/s").emit()
+                if shape.name == Self.peakShape.name { context.sgemmPeak[threads] = gflops.median }
             }
         }
+    }
+
+    /// The square shape whose speed is the peak other figures are compared with.
+    static var peakShape: Shape { shapes[0] }
+
+    /// GFLOP/s of one shape on `threads` OpenBLAS threads, checked against a reference first and
+    /// logged; the thread count is restored afterwards.
+    static func measure(_ shape: Shape, threads: Int, samples: Int, minSampleSeconds: Double) throws -> Samples {
+        let threadsBefore = BLASRuntime.threads
+        defer { BLASRuntime.setThreads(threadsBefore) }
+        BLASRuntime.setThreads(threads)
+        var rng = SeededGenerator(seed: 2024)
+        // A: M×K, B: K×N, C: M×N, row-major.
+        let a = (0..<shape.m * shape.k).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let b = (0..<shape.k * shape.n).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        var c = [Float](repeating: 0, count: shape.m * shape.n)
+        BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c)
+        try check(c, a: a, b: b, shape: shape, threads: threads, rng: &rng)
+        let calls = Measure.rate(samples: samples, minSampleSeconds: minSampleSeconds) {
+            BLAS.sgemm(m: shape.m, n: shape.n, k: shape.k, a: a, b: b, c: &c)
+        }
+        let gflops = calls.scaled(by: shape.flops / 1e9)
+        Log.info("sgemm \(shape.m)×\(shape.n)×\(shape.k), \(threads) thread\(threads == 1 ? "" : "s"), core \(BLASRuntime.coreName): \(gflops.summary("GFLOP/s"))")
+        return gflops
     }
 
     /// Compares sampled entries of C with a double-precision dot product: a kernel chosen for the

@@ -30,37 +30,25 @@ struct SynthRun {
     static let slideClass = "LUAD"
 
     static func writeSlide(size: PixelSize, into directory: URL) throws -> SynthRun {
-        let synth = try locateSynth()
         let path = directory.appendingPathComponent("gigapixel-\(size).svs").path
         try? FileManager.default.removeItem(atPath: path)
-        let arguments = ["--single-slide", path, "--class", slideClass,
-                         "--width", String(size.width), "--height", String(size.height)]
-        Log.info("writing a \(size) slide (\(Figure.format(size.megapixels)) Mpixel): \(synth.path) \(arguments.joined(separator: " "))")
-
-        let process = Process()
-        process.executableURL = synth
-        process.arguments = arguments
-        // The child's stdout would mix with the figures: send it to our stderr, with its log.
-        process.standardOutput = FileHandle.standardError
-        let before = ResourceUsage.ofChildren()
-        let seconds = try Measure.seconds {
-            try process.run()
-            process.waitUntilExit()
-        }
-        let usage = ResourceUsage.ofChildren()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else {
-            let how = process.terminationReason == .exit ? "exited with status" : "was killed by signal"
-            throw BenchError.toolFailed("tessera-synth \(how) \(process.terminationStatus) while writing \(path)",
-                                          hint: "its messages are above; run the command shown to reproduce")
+        let synth = ChildProcess(executable: try ChildProcess.sibling("tessera-synth"), arguments: [
+            "--single-slide", path, "--class", slideClass, "--width", String(size.width), "--height", String(size.height),
+        ])
+        Log.info("writing a \(size) slide (\(Figure.format(size.megapixels)) Mpixel): \(synth.commandLine)")
+        let outcome = try synth.run()
+        guard outcome.succeeded else {
+            throw BenchError.toolFailed("tessera-synth \(outcome.ending) while writing \(path)",
+                                        hint: "its messages are above; run the command shown to reproduce")
         }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let bytes = (attributes[.size] as? NSNumber)?.intValue, bytes > 0 else {
             throw BenchError.toolFailed("tessera-synth exited 0 but did not write \(path)",
-                                          hint: "check that \(synth.path) supports --single-slide (see its --help) and rebuild it")
+                                        hint: "check that \(synth.executable.path) supports --single-slide (see its --help) and rebuild it")
         }
-        let run = SynthRun(path: path, size: size, seconds: seconds, cpuSeconds: usage.cpuSeconds - before.cpuSeconds,
-                           peakRSSBytes: usage.maxRSSBytes, fileBytes: bytes)
-        Log.info("tessera-synth wrote \(path): \(Figure.format(Double(bytes) / 1_048_576)) MiB in \(Figure.format(seconds)) s, CPU \(Figure.format(run.cpuSeconds)) s (\(Int((100 * run.cpuSeconds / seconds).rounded()))% of one core), peak RSS \(Figure.format(Double(run.peakRSSBytes) / 1_048_576)) MiB")
+        let run = SynthRun(path: path, size: size, seconds: outcome.wallSeconds, cpuSeconds: outcome.usage.cpuSeconds,
+                           peakRSSBytes: outcome.peakRSSBytes, fileBytes: bytes)
+        Log.info("tessera-synth wrote \(path): \(Figure.format(Double(bytes) / 1_048_576)) MiB in \(Figure.format(run.seconds)) s, \(outcome.usageSummary)")
         try run.checkOpens()
         return run
     }
@@ -72,17 +60,5 @@ struct SynthRun {
             throw BenchError.wrongResult("\(path) opens in OpenSlide as \(width)×\(height), expected \(size)",
                                          hint: "tessera-synth ignored --width/--height")
         }
-    }
-
-    /// `tessera-synth` from the same build as this executable (SwiftPM puts products side by side).
-    static func locateSynth() throws -> URL {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-        let synth = URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("tessera-synth")
-        guard FileManager.default.isExecutableFile(atPath: synth.path) else {
-            throw BenchError.missingInput("no tessera-synth next to tessera-bench (looked for \(synth.path))",
-                                          hint: "build both with swift build -c release (a repeated --product builds only the last one)")
-        }
-        return synth
     }
 }
