@@ -34,7 +34,8 @@ public final class PredictionJob {
         public var assumeMPP: Double?
         /// Manifest source: tiles are JPEG-encoded at this quality before prediction, as the tiler
         /// stores them, so that a slide predicted directly and from a store gives the same result.
-        public var jpegQuality = 90
+        /// nil: the quality of the model's training store (recorded in the model), else 90.
+        public var jpegQuality: Int?
         public var skipMissing = false
         public var shard = 0
         public var shards = 1
@@ -240,7 +241,7 @@ public final class PredictionJob {
         let t = header.tiling
         let tiler = SlideTiler(target: Self.target(t), tileSize: t.tileSize, assumeMPP: options.assumeMPP,
                                rule: BackgroundRule(threshold: t.backgroundThreshold, maxBackground: t.maxBackground),
-                               encoding: .jpeg, quality: options.jpegQuality, workers: options.threads)
+                               encoding: .jpeg, quality: Self.jpegQuality(options, header), workers: options.threads)
         let slide: Slide
         do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: "open", message: "\(error)") }
         let plan: TilingPlan
@@ -338,7 +339,12 @@ public final class PredictionJob {
         }
         return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
                                     tileScores: options.tileScores, heatmaps: options.heatmaps, heatmapSize: options.heatmapSize,
-                                    assumeMPP: options.assumeMPP, jpegQuality: options.jpegQuality, shards: options.shards)
+                                    assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.shards)
+    }
+
+    /// The quality tiles cut from slide files are encoded at: as asked, else as the training store's.
+    static func jpegQuality(_ options: Options, _ header: ModelFile.Header) -> Int {
+        options.jpegQuality ?? header.tiling.jpegQuality ?? 90
     }
 
     private func loadStatus(parameters: PredictionParameters) throws -> PredictionTaskStatus {

@@ -11,6 +11,9 @@ public struct TilingInfo: Codable, Equatable, Sendable {
     public var level: Int?
     public var backgroundThreshold: Double
     public var maxBackground: Double
+    /// The store's JPEG quality (nil for raw stores, and in model files written before it was
+    /// recorded): prediction from slide files encodes tiles the same way.
+    public var jpegQuality: Int?
 
     public init(_ a: TileStoreAttributes) {
         tileSize = a.tileSize
@@ -19,6 +22,7 @@ public struct TilingInfo: Codable, Equatable, Sendable {
         level = a.level
         backgroundThreshold = a.backgroundThreshold
         maxBackground = a.maxBackground
+        jpegQuality = a.encoding == .jpeg ? a.jpegQuality : nil
     }
 
     /// What differs between the model's tiling and a store's, as "name: model → store" lines.

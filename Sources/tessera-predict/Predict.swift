@@ -81,8 +81,8 @@ struct Predict: ParsableCommand {
     @Option(help: "With --manifest: µm per pixel to assume for slides that record neither MPP nor objective power (otherwise they fail).")
     var assumeMPP: Double?
 
-    @Option(help: "With --manifest: JPEG quality tiles are encoded at before prediction, as tessera-tile stores them (use the store's).")
-    var jpegQuality = 90
+    @Option(help: "With --manifest: JPEG quality tiles are encoded at before prediction (default: the training store's, recorded in the model).")
+    var jpegQuality: Int?
 
     @Flag(help: "With --manifest: record missing slide files as failed slides and go on (default: refuse the manifest).")
     var skipMissing = false
@@ -136,7 +136,7 @@ struct Predict: ParsableCommand {
             throw ValidationError("--slides-manifest \(slidesManifest) does not exist or is not readable")
         }
         if let assumeMPP, !(assumeMPP > 0) { throw ValidationError("--assume-mpp must be > 0 µm per pixel, e.g. 0.25") }
-        guard (1...100).contains(jpegQuality) else { throw ValidationError("--jpeg-quality must be 1…100") }
+        if let jpegQuality, !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 1…100") }
         guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
         let n = SlurmArrayTask.shards(shards), i = SlurmArrayTask.shard(shard)
