@@ -56,11 +56,7 @@ extension HDF5Location {
             defer { H5Tclose(mem) }
             var bytes = [UInt8](repeating: 0, count: width * n)
             try HDF5Errors.check(H5Aread(attr, mem, &bytes), "H5Aread(\(name))", filePath)
-            let strings = (0..<n).map { i -> String in
-                let row = bytes[(i * width)..<((i + 1) * width)]
-                let end = row.firstIndex(of: 0) ?? row.endIndex
-                return String(decoding: row[row.startIndex..<end], as: UTF8.self)
-            }
+            let strings = FixedStrings.unpack(bytes, width: width, count: n)
             return scalar ? .string(strings[0]) : .strings(strings)
         default:
             throw HDF5Error(call: "H5Aread(\(name))", path: filePath, stack: ["unsupported attribute type class"])
@@ -123,8 +119,7 @@ extension HDF5Location {
         let attr = try HDF5Errors.check(id: H5Acreate2(locationID, name, type, space, ch5_default(), ch5_default()),
                                         "H5Acreate(\(name))", filePath)
         defer { H5Aclose(attr) }
-        var bytes = [UInt8](repeating: 0, count: width * max(values.count, 1))
-        for (i, v) in values.enumerated() { for (j, b) in v.utf8.enumerated() { bytes[i * width + j] = b } }
+        let bytes = FixedStrings.pack(values, width: width)
         try HDF5Errors.check(H5Awrite(attr, type, bytes), "H5Awrite(\(name))", filePath)
     }
 }

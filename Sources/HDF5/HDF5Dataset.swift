@@ -154,11 +154,6 @@ public final class HDF5Dataset<T: HDF5Scalar> {
     }
 
     private func transferList(collective: Bool) throws -> hid_t {
-        let dxpl = try HDF5Errors.check(id: H5Pcreate(ch5_dataset_xfer()), "H5Pcreate(transfer)", filePath)
-        if parallel {
-            try HDF5Errors.check(H5Pset_dxpl_mpio(dxpl, collective ? ch5_mpio_collective() : ch5_mpio_independent()),
-                                 "H5Pset_dxpl_mpio", filePath)
-        }
-        return dxpl
+        try HDF5Transfer.propertyList(parallel: parallel, collective: collective, path: filePath)
     }
 }

@@ -91,9 +91,8 @@ extension HDF5Location {
         let id = try HDF5Errors.check(id: H5Dcreate2(locationID, name, type, space, ch5_default(), ch5_default(), ch5_default()),
                                       "H5Dcreate(\(name))", filePath)
         defer { H5Dclose(id) }
-        var bytes = [UInt8](repeating: 0, count: width * values.count)
-        for (i, v) in values.enumerated() { for (j, b) in v.utf8.enumerated() { bytes[i * width + j] = b } }
         if values.isEmpty { return }
+        let bytes = FixedStrings.pack(values, width: width)
         let dxpl = try transferList(collective: true)
         defer { H5Pclose(dxpl) }
         try HDF5Errors.check(H5Dwrite(id, type, ch5_s_all(), ch5_s_all(), dxpl, bytes), "H5Dwrite(\(name))", filePath)
@@ -118,11 +117,7 @@ extension HDF5Location {
         let dxpl = try transferList(collective: true)
         defer { H5Pclose(dxpl) }
         try HDF5Errors.check(H5Dread(id, memType, ch5_s_all(), ch5_s_all(), dxpl, &bytes), "H5Dread(\(name))", filePath)
-        return (0..<n).map { i in
-            let row = bytes[(i * width)..<((i + 1) * width)]
-            let end = row.firstIndex(of: 0) ?? row.endIndex
-            return String(decoding: row[row.startIndex..<end], as: UTF8.self)
-        }
+        return FixedStrings.unpack(bytes, width: width, count: n)
     }
 
     func fixedStringType(_ width: Int) throws -> hid_t {
@@ -133,14 +128,8 @@ extension HDF5Location {
         return type
     }
 
-    /// A data-transfer property list: collective MPI-IO for parallel files, default otherwise.
     func transferList(collective: Bool) throws -> hid_t {
-        let dxpl = try HDF5Errors.check(id: H5Pcreate(ch5_dataset_xfer()), "H5Pcreate(transfer)", filePath)
-        if parallel {
-            try HDF5Errors.check(H5Pset_dxpl_mpio(dxpl, collective ? ch5_mpio_collective() : ch5_mpio_independent()),
-                                 "H5Pset_dxpl_mpio", filePath)
-        }
-        return dxpl
+        try HDF5Transfer.propertyList(parallel: parallel, collective: collective, path: filePath)
     }
 }
 
@@ -160,5 +149,35 @@ public final class HDF5Group: HDF5Location {
         self.parallel = parent.parallel
         self.registry = parent.registry
         registry.add(handle)
+    }
+}
+
+/// Data-transfer property lists: collective or independent MPI-IO for parallel files, the
+/// default for serial ones.
+enum HDF5Transfer {
+    static func propertyList(parallel: Bool, collective: Bool, path: String) throws -> hid_t {
+        let dxpl = try HDF5Errors.check(id: H5Pcreate(ch5_dataset_xfer()), "H5Pcreate(transfer)", path)
+        if parallel {
+            try HDF5Errors.check(H5Pset_dxpl_mpio(dxpl, collective ? ch5_mpio_collective() : ch5_mpio_independent()),
+                                 "H5Pset_dxpl_mpio", path)
+        }
+        return dxpl
+    }
+}
+
+/// Fixed-length, NUL-padded strings (datasets and attributes), `width` bytes each.
+enum FixedStrings {
+    static func pack(_ values: [String], width: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: width * max(values.count, 1))
+        for (i, v) in values.enumerated() { for (j, b) in v.utf8.enumerated() { bytes[i * width + j] = b } }
+        return bytes
+    }
+
+    static func unpack(_ bytes: [UInt8], width: Int, count: Int) -> [String] {
+        (0..<count).map { i in
+            let row = bytes[(i * width)..<((i + 1) * width)]
+            let end = row.firstIndex(of: 0) ?? row.endIndex
+            return String(decoding: row[row.startIndex..<end], as: UTF8.self)
+        }
     }
 }

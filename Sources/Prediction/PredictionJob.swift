@@ -249,7 +249,7 @@ public final class PredictionJob {
         let (width, height) = slide.dimensions(level: 0)
         var x: [Int] = [], y: [Int] = [], waiting: [TilePayload] = [], submitted = 0
         let probabilities: [Float]
-        let stream = SlideTileStream(tiler: tiler, path: item.path)
+        let stream = SlideTileStream(tiler: tiler, slide: slide, plan: plan)
         do {
             while let outputs = try stream.next() {
                 for tile in outputs {

@@ -1,5 +1,7 @@
 import Foundation
+import OpenSlide
 import Tiler
+import Tiling
 
 /// Tiles a slide on a background thread while the caller predicts the tiles already cut, so that
 /// reading the slide (OpenSlide, the tiler's worker threads) overlaps the network's forward passes.
@@ -16,12 +18,12 @@ final class SlideTileStream: @unchecked Sendable {
 
     struct Cancelled: Error {}
 
-    /// Starts tiling `path`.
-    init(tiler: SlideTiler, path: String, capacity: Int = 2) {
+    /// Starts tiling the open `slide` by `plan`.
+    init(tiler: SlideTiler, slide: Slide, plan: TilingPlan, capacity: Int = 2) {
         self.capacity = capacity
         DispatchQueue.global().async(group: group) { [self] in
             do {
-                _ = try tiler.run(path: path, sink: { try self.put($0) })
+                _ = try tiler.run(slide: slide, plan: plan, sink: { try self.put($0) })
                 end(nil)
             } catch {
                 end(error)

@@ -85,16 +85,16 @@ public struct SlideTiler: Sendable {
         return TissueMask(image: image, downsample: slide.downsample(level: level), rule: rule)
     }
 
-    /// Tiles the slide at `path`. Throws OpenSlide, plan and JPEG errors; on error nothing of the
-    /// slide should be kept by the caller. `progress` is told the number of grid positions done.
-    public func run(path: String, sink: ([TileOutput]) throws -> Void,
-                    progress: ((Int, Int) -> Void)? = nil) throws -> (plan: TilingPlan, summary: SlideTilingSummary) {
+    /// Tiles an open slide by `plan` (from `plan(for:)`: callers need it before the tiles, so it is
+    /// not computed twice). The slide's handle serves the first worker; the others open their own.
+    /// Throws OpenSlide and JPEG errors; on error nothing of the slide should be kept by the
+    /// caller. `progress` is told the number of grid positions done.
+    public func run(slide first: Slide, plan: TilingPlan, sink: ([TileOutput]) throws -> Void,
+                    progress: ((Int, Int) -> Void)? = nil) throws -> SlideTilingSummary {
         let start = Date()
-        let first = try Slide(path: path)
-        let plan = try plan(for: first)
         let mask = try tissueMask(for: first, plan: plan)
         var handles = [first]
-        for _ in 1..<workers { handles.append(try Slide(path: path)) }
+        for _ in 1..<workers { handles.append(try Slide(path: first.path)) }
         let encoders = try (0..<workers).map { _ in try JPEGEncoder(quality: quality) }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
         let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
@@ -119,7 +119,7 @@ public struct SlideTiler: Sendable {
             progress?(index, plan.count)
         }
         summary.seconds = Date().timeIntervalSince(start)
-        return (plan, summary)
+        return summary
     }
 
     /// Reads, tests and encodes the given positions on the worker threads; results in input order.

@@ -141,12 +141,7 @@ public final class TilingJob {
     private func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
 
     private func attributes(split: Split, classes: [String]) -> TileStoreAttributes {
-        var mpp: Double?, magnification: Double?, level: Int?
-        switch options.target {
-        case let .mpp(v): mpp = v
-        case let .magnification(v): magnification = v
-        case let .level(v): level = v
-        }
+        let (mpp, magnification, level) = options.target.fields
         return TileStoreAttributes(
             split: split.rawValue, classes: classes, tileSize: options.tileSize, encoding: options.encoding,
             jpegQuality: options.encoding == .jpeg ? options.quality : 0, targetMPP: mpp, targetMagnification: magnification,
@@ -181,7 +176,7 @@ public final class TilingJob {
         let tileProgress = plan.count > 2000 ? ProgressLog("  \(entry.slideID) tiles", total: plan.count, unit: "tiles", interval: 30) : nil
         var lastDone = 0
         do {
-            let (_, summary) = try tiler.run(path: entry.slidePath, sink: { tiles in
+            let summary = try tiler.run(slide: slide, plan: plan, sink: { tiles in
                 for t in tiles {
                     let r = TileRecord(label: labelIndex, x: Int64(t.x), y: Int64(t.y), background: t.background)
                     if options.encoding == .jpeg {
@@ -262,12 +257,7 @@ public final class TilingJob {
 
     private func makeParameters(manifest: SlideManifest) throws -> TilingParameters {
         let data = try Data(contentsOf: options.manifest)
-        var mpp: Double?, magnification: Double?, level: Int?
-        switch options.target {
-        case let .mpp(v): mpp = v
-        case let .magnification(v): magnification = v
-        case let .level(v): level = v
-        }
+        let (mpp, magnification, level) = options.target.fields
         return TilingParameters(
             manifestDigest: String(stableHash(bytes: data), radix: 16),
             classes: manifest.classes, targetMPP: mpp, targetMagnification: magnification, level: level,

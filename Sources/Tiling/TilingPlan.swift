@@ -35,6 +35,15 @@ public enum TilingTarget: Sendable, Equatable {
     case magnification(Double)
     /// A pyramid level as it is, no resampling.
     case level(Int)
+
+    /// The target as the three optional fields stores and status files record.
+    public var fields: (mpp: Double?, magnification: Double?, level: Int?) {
+        switch self {
+        case let .mpp(v): return (v, nil, nil)
+        case let .magnification(v): return (nil, v, nil)
+        case let .level(v): return (nil, nil, v)
+        }
+    }
 }
 
 /// Why a slide cannot be tiled at the requested resolution.

@@ -306,9 +306,7 @@ public final class DataParallelTrainer {
     private func countCorrect(_ logits: UnsafeBufferPointer<Float>, labels: [Int32], classes: Int) -> Int {
         var correct = 0
         for (i, label) in labels.enumerated() {
-            var best = 0
-            for c in 1..<classes where logits[i * classes + c] > logits[i * classes + best] { best = c }
-            if best == Int(label) { correct += 1 }
+            if predictedClass(logits, row: i, classes: classes) == Int(label) { correct += 1 }
         }
         return correct
     }
@@ -342,9 +340,7 @@ public final class DataParallelTrainer {
             sums[0] += loss * Double(chunk.count)
             sums[2] += Double(chunk.count)
             for (i, label) in labels.enumerated() {
-                var best = 0
-                for c in 1..<classes where z[i * classes + c] > z[i * classes + best] { best = c }
-                let hit = best == Int(label) ? 1.0 : 0.0
+                let hit = predictedClass(z, row: i, classes: classes) == Int(label) ? 1.0 : 0.0
                 sums[1] += hit
                 sums[3 + Int(label)] += hit
                 sums[3 + classes + Int(label)] += 1
@@ -384,6 +380,13 @@ public final class DataParallelTrainer {
         let title = "\(config.model), \(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch), input \(config.inputSize)²"
         try AtomicFile.write(Data(TrainingCurves.svg(history, title: title).utf8), to: curvesURL)
     }
+}
+
+/// The most probable class of row `row` of batch × classes logits (ties: the first class).
+func predictedClass(_ logits: UnsafeBufferPointer<Float>, row: Int, classes: Int) -> Int {
+    var best = 0
+    for c in 1..<classes where logits[row * classes + c] > logits[row * classes + best] { best = c }
+    return best
 }
 
 /// x ← a·x over a float buffer.
