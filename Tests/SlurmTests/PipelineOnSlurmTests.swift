@@ -126,7 +126,11 @@ final class PipelineOnSlurmTests: XCTestCase {
         let cohort = try Self.cohort()
         let work = try TestEnvironment.temporaryDirectory(self, "slurm-corrupt")
         var manifest = try String(contentsOf: cohort.appendingPathComponent("manifest.csv"), encoding: .utf8)
-        manifest += "\(try TestEnvironment.realSlide("broken.svs")),TCGA-SY-0099-01A-01-TS1,TCGA-SY-0099,LUAD\n"
+        // A file that is not a slide (like the real broken.svs: text under a slide's name), made here
+        // so the test needs no real slides.
+        let broken = work.appendingPathComponent("broken.svs")
+        try Data("U2xpZGUgZGF0YSBsb3N0Cg==\n".utf8).write(to: broken)
+        manifest += "\(broken.path),TCGA-SY-0099-01A-01-TS1,TCGA-SY-0099,LUAD\n"
         let manifestURL = work.appendingPathComponent("manifest.csv")
         // Relative slide paths resolve against the manifest's folder: point them at the cohort.
         manifest = manifest.replacingOccurrences(of: "\nslides/", with: "\n\(cohort.path)/slides/")

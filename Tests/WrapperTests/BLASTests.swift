@@ -84,9 +84,10 @@ final class BLASTests: XCTestCase {
         let line = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("openblas_core ") },
                                  "no openblas_core line in:\n\(result.output)")
         let core = String(line.split(separator: " ")[1])
-        if let expected = BLASRuntime.recommendedCore(cpuFlags: flags) {
-            XCTAssertEqual(core.lowercased(), expected.lowercased(), "CPU supports \(expected); executable used \(core)")
-        }
-        XCTAssertFalse(BLASRuntime.isFallback(core: core, cpuFlags: flags))
+        // Which fast kernel OpenBLAS (or the re-exec) picks depends on the CPU model (SkylakeX,
+        // Cooperlake, Zen, Haswell…); all that holds on every CPU is "not a slow fallback". Speed is
+        // the benchmark's to report, not a test's.
+        XCTAssertFalse(BLASRuntime.isFallback(core: core, cpuFlags: flags),
+                       "executable used the fallback kernel \(core) on a CPU that supports \(BLASRuntime.recommendedCore(cpuFlags: flags) ?? "?")")
     }
 }
