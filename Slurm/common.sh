@@ -10,6 +10,8 @@ fi
 command -v tessera-tile >/dev/null || { echo "tessera: tessera-* not found; set TESSERA_BIN or PATH (swift build -c release)" >&2; exit 1; }
 # shellcheck disable=SC1090
 source "$TESSERA_JOB"
+# shellcheck source=failed-slides.sh
+source "${TESSERA_SCRIPTS:-${SLURM_SUBMIT_DIR:-.}/Slurm}/failed-slides.sh"
 # mpirun refuses root without these (containers, CI); harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "tessera: job ${NAME:-?} ($TESSERA_JOB), Slurm job ${SLURM_JOB_ID:-none}${SLURM_ARRAY_TASK_ID:+ task $SLURM_ARRAY_TASK_ID}, on $(hostname), in $(pwd)"

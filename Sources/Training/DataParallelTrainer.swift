@@ -233,8 +233,16 @@ public final class DataParallelTrainer {
                                           classes: classes, normalization: normalization, tiling: TilingInfo(attributes),
                                           parameterInfo: network.parameterInfo, stateInfo: network.stateInfo,
                                           epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
-            try ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState()).write(to: modelURL)
-            Log.info("wrote \(modelURL.path)")
+            let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
+            // A re-run of a finished run (--resume from the last checkpoint) computes the same model:
+            // keep the file as it is, so that its digest — which prediction tasks record to refuse
+            // mixing models — does not change with the creation time.
+            if let existing = try? ModelFile.read(modelURL), existing.sameModel(as: model) {
+                Log.info("\(modelURL.path) already holds this model; kept as it is")
+            } else {
+                try model.write(to: modelURL)
+                Log.info("wrote \(modelURL.path)")
+            }
         }
         try validation?.close()
         try train.close()

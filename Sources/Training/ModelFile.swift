@@ -81,6 +81,13 @@ public struct ModelFile: Sendable {
         return ModelFile(header: header, parameters: p, state: s)
     }
 
+    /// The same weights, state and header, whenever it was created.
+    public func sameModel(as other: ModelFile) -> Bool {
+        var header = other.header
+        header.created = self.header.created
+        return header == self.header && parameters == other.parameters && state == other.state
+    }
+
     /// The network with these weights, in evaluation mode use.
     public func makeNetwork() throws -> Network {
         let c = header.network

@@ -143,6 +143,16 @@ final class PipelineOnSlurmTests: XCTestCase {
         let text = try files.map { try String(contentsOf: work.appendingPathComponent("store/\(failures)/\($0)"), encoding: .utf8) }.joined()
         XCTAssertTrue(text.contains("TCGA-SY-0099-01A-01-TS1") && text.contains("not a supported slide"), text)
         XCTAssertTrue(logs(work).contains("some slides failed"), logs(work))
+        // COMPLETED, yet flagged where admins look: the tile task that skipped the slide and the
+        // final merge job carry it in their Slurm comment.
+        func comment(_ id: String) throws -> String {
+            let r = try slurm.run("scontrol", ["show", "job", id])
+            return r.stdout.split(separator: "\n").first { $0.contains("Comment=") }.map(String.init) ?? r.output
+        }
+        let tileComments = try jobs.filter { $0.arrayJobID == ids["tile"] }.map { try comment($0.displayID) }
+        XCTAssertEqual(tileComments.filter { $0.contains("Comment=tessera: some slides failed in tiling") }.count, 1, "\(tileComments)")
+        let mergeComment = try comment("\(ids["merge"]!)")
+        XCTAssertTrue(mergeComment.contains("Comment=tessera: failed slides: 1 in tiling"), mergeComment)
     }
 
     /// A tiling task cancelled mid-run and submitted again resumes: the store holds each tile once,
