@@ -65,10 +65,6 @@ public final class BasicBlock: Layer {
         for child in children { child.initializeParameters(using: &rng) }
     }
 
-    public func holdParameterTransforms(_ hold: Bool) {
-        for child in children { child.holdParameterTransforms(hold) }
-    }
-
     public func outputShape(for input: ImageShape) -> ImageShape {
         let b = branch.reduce(input) { $1.outputShape(for: $0) }
         let s = shortcut.reduce(input) { $1.outputShape(for: $0) }

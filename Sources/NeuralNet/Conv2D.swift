@@ -1,3 +1,4 @@
+import Foundation
 import BLAS
 import TesseraCore
 
@@ -31,8 +32,10 @@ public final class Conv2D: Layer {
     private let workspace: FloatBuffer
     private let winogradForward = WinogradConvolution()
     private let winogradAdjoint = WinogradConvolution()
-    private var holdTransforms = false
-    private var forwardTransformReady = false
+    /// The weights the forward Winograd transform was computed from. The transform is redone only
+    /// when the weights differ (an optimiser step, a load, a finite-difference probe): comparing
+    /// 4·Cout·Cin·9 bytes costs a fraction of the transform, and no caller has to promise anything.
+    private var forwardTransformWeights: [Float] = []
     private let output = FloatBuffer()
     private let inputGradient = FloatBuffer()
     private let transposedWeightGradient = FloatBuffer()
@@ -90,11 +93,6 @@ public final class Conv2D: Layer {
         return ImageShape(channels: outChannels, height: g.outHeight, width: g.outWidth)
     }
 
-    public func holdParameterTransforms(_ hold: Bool) {
-        holdTransforms = hold
-        if !hold { forwardTransformReady = false }
-    }
-
     /// Winograd pays off from 16 channels on each side (measured: on the 3-channel first layer its
     /// transforms cost more than the GEMM they save).
     func usesWinograd(_ input: ImageShape) -> Bool {
@@ -108,9 +106,11 @@ public final class Conv2D: Layer {
         let y = output.tensor(TensorShape(batch: input.shape.batch, image: outputShape(for: input.shape.image)))
         cachedInput = input
         if usesWinograd(input.shape.image) {
-            if !(holdTransforms && forwardTransformReady) {
+            let same = forwardTransformWeights.count == weight.count
+                && forwardTransformWeights.withUnsafeBytes { memcmp($0.baseAddress!, weight.value, $0.count) == 0 }
+            if !same {
                 winogradForward.transformWeights(weight.value, outChannels: outChannels, inChannels: inChannels, adjoint: false)
-                forwardTransformReady = true
+                forwardTransformWeights = Array(UnsafeBufferPointer(start: weight.value, count: weight.count))
             }
             winogradForward.convolve(input.data, batch: input.shape.batch, height: g.height, width: g.width, into: y.data)
             if let bias {

@@ -128,11 +128,6 @@ public protocol Layer: AnyObject {
     /// The naive reference forward in Double, reading this layer's parameters and state from whole
     /// flat buffers by offset. For tests: finite differences run on it.
     func referenceForward(_ input: ReferenceTensor, parameters: [Double], state: [Double], training: Bool) -> ReferenceTensor
-    /// Layers that precompute from their parameters (Winograd-transformed filters) redo it on every
-    /// forward unless `hold` is true, which promises the parameters do not change until the next
-    /// `holdParameterTransforms(false)`. The image-by-image inference schedule holds between the
-    /// images of one batch.
-    func holdParameterTransforms(_ hold: Bool)
 }
 
 extension Layer {
@@ -142,7 +137,6 @@ extension Layer {
         precondition(parameters.isEmpty && state.isEmpty, "\(name): has no parameters to bind")
     }
     public func initializeParameters(using rng: inout SeededGenerator) {}
-    public func holdParameterTransforms(_ hold: Bool) {}
 }
 
 /// A Double-precision NCHW tensor for the naive references.

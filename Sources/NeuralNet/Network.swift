@@ -95,10 +95,7 @@ public final class Network {
         for n in 0..<nBatch {
             let out = layers.reduce(input.images(n, count: 1)) { $1.forward($0, training: false) }
             result.image(n).update(from: out.data, count: classes)
-            // The parameters cannot change between the images of this call.
-            if n == 0 { for layer in layers { layer.holdParameterTransforms(true) } }
         }
-        for layer in layers { layer.holdParameterTransforms(false) }
         lastForward = (input.shape, false)
         return result
     }

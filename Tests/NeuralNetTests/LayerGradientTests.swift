@@ -66,6 +66,31 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertTrue(a.gradients.elementsEqual(b.gradients), "the weight gradient takes the same path in both")
     }
 
+    /// The Winograd layer caches its transformed weights; changing the weights between two forwards
+    /// (an optimiser step, a loaded checkpoint) must be seen by the second, with no call to say so.
+    func testWinogradCacheFollowsChangedWeights() {
+        let shape = TensorShape(batch: 1, channels: 16, height: 8, width: 8)
+        let fast = Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: false)
+        let plain = Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: false)
+        plain.useWinograd = false
+        let a = ParameterStore(layers: [fast]), b = ParameterStore(layers: [plain])
+        var rng = SeededGenerator(seed: 5)
+        fast.initializeParameters(using: &rng)
+        let xb = FloatBuffer()
+        let x = xb.tensor(shape)
+        _ = x.buffer.update(fromContentsOf: GradientCheck.uniform(shape.count, &rng))
+        for round in 0..<3 {
+            if round > 0 {
+                // New weights written in place, as the optimiser does.
+                _ = a.parameters.update(fromContentsOf: GradientCheck.uniform(a.parameters.count, &rng))
+            }
+            _ = b.parameters.update(fromContentsOf: a.parameters)
+            let y1 = fast.forward(x, training: false).toArray(), y2 = plain.forward(x, training: false).toArray()
+            let worst = zip(y1, y2).map { abs($0 - $1) }.max()! / y2.map(abs).max()!
+            XCTAssertLessThan(worst, 1e-5, "round \(round): Winograd output with stale transformed weights")
+        }
+    }
+
     func testConv2D3x3Stride2WithoutBias() {
         assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1, bias: false),
                     input: ImageShape(channels: 2, height: 7, width: 8))
