@@ -31,6 +31,21 @@ public final class HDF5Dataset<T: HDF5Scalar> {
         }
     }
 
+    /// Whether the dataset's chunks carry Fletcher-32 checksums (see `createDataset(checksum:)`).
+    public var hasChecksum: Bool {
+        let dcpl = H5Dget_create_plist(id)
+        guard dcpl >= 0 else { _ = HDF5Errors.currentStack(); return false }
+        defer { H5Pclose(dcpl) }
+        for i in 0..<max(0, H5Pget_nfilters(dcpl)) {
+            var flags: UInt32 = 0, elements = 0, config: UInt32 = 0
+            var name = [CChar](repeating: 0, count: 64)
+            if H5Pget_filter2(dcpl, UInt32(i), &flags, &elements, nil, name.count, &name, &config) == H5Z_FILTER_FLETCHER32 {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The current extent.
     public var shape: [Int] {
         let space = H5Dget_space(id)

@@ -8,6 +8,10 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable {
     public let stack: [String]
     public var hint: String?
 
+    /// A read that failed because a chunk's Fletcher-32 checksum did not match its bytes: the data
+    /// on disk was damaged after it was written.
+    public var isChecksumMismatch: Bool { stack.contains { $0.contains("Fletcher32") || $0.contains("fletcher32") } }
+
     public var description: String {
         var s = "\(path): HDF5 \(call) failed"
         if let top = stack.first { s += ": \(top)" }

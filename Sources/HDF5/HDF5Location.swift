@@ -35,9 +35,12 @@ extension HDF5Location {
 
     /// Creates an n-dimensional dataset. `maxShape` entries of nil are unlimited (extendible, which
     /// needs `chunk`). `fill: false` skips writing fill values at allocation (parallel files allocate
-    /// early and would otherwise write the whole dataset once at create time).
+    /// early and would otherwise write the whole dataset once at create time). `checksum: true` adds
+    /// HDF5's Fletcher-32 filter (needs `chunk`): every chunk carries a checksum that the library
+    /// verifies on every read, so a damaged chunk fails the read (`HDF5Error.isChecksumMismatch`)
+    /// instead of returning wrong bytes. Parallel files can write filtered chunks only collectively.
     public func createDataset<T: HDF5Scalar>(_ name: String, of _: T.Type, shape: [Int], maxShape: [Int?]? = nil,
-                                             chunk: [Int]? = nil, fill: Bool = false) throws -> HDF5Dataset<T> {
+                                             chunk: [Int]? = nil, fill: Bool = false, checksum: Bool = false) throws -> HDF5Dataset<T> {
         precondition(!shape.isEmpty, "dataset \(name): a shape needs at least one dimension")
         let dims = shape.map { hsize_t($0) }
         let maxDims = (maxShape ?? shape).map { $0.map { hsize_t($0) } ?? ch5_unlimited() }
@@ -51,6 +54,10 @@ extension HDF5Location {
             try HDF5Errors.check(H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map { hsize_t($0) }), "H5Pset_chunk", filePath)
         } else {
             precondition(maxShape == nil || maxShape!.allSatisfy { $0 != nil }, "dataset \(name): unlimited dimensions need a chunk shape")
+        }
+        if checksum {
+            precondition(chunk != nil, "dataset \(name): a checksum (Fletcher-32 filter) needs a chunk shape")
+            try HDF5Errors.check(H5Pset_fletcher32(dcpl), "H5Pset_fletcher32(\(name))", filePath)
         }
         if !fill {
             try HDF5Errors.check(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", filePath)
@@ -69,8 +76,10 @@ extension HDF5Location {
 
     /// Writes a whole 1-D dataset in one call (serial files, or every rank writing the same data
     /// collectively: only rank 0's selection is non-empty in that case — see `HDF5Dataset.write`).
-    public func writeDataset<T: HDF5Scalar>(_ name: String, _ values: [T], chunk: Int? = nil) throws {
-        let ds = try createDataset(name, of: T.self, shape: [values.count], chunk: chunk.map { [$0] })
+    /// `checksum: true` stores it as one Fletcher-32-checked chunk unless `chunk` says otherwise.
+    public func writeDataset<T: HDF5Scalar>(_ name: String, _ values: [T], chunk: Int? = nil, checksum: Bool = false) throws {
+        let chunkShape = chunk ?? (checksum ? max(1, values.count) : nil)
+        let ds = try createDataset(name, of: T.self, shape: [values.count], chunk: chunkShape.map { [$0] }, checksum: checksum)
         try ds.write(values, offset: [0], count: [values.count])
     }
 
@@ -80,15 +89,21 @@ extension HDF5Location {
 
     // MARK: Strings (fixed-length UTF-8, which parallel HDF5 can write and h5py reads as bytes)
 
-    /// A 1-D dataset of strings.
-    public func writeStrings(_ name: String, _ values: [String]) throws {
+    /// A 1-D dataset of strings; `checksum: true` stores it as one Fletcher-32-checked chunk.
+    public func writeStrings(_ name: String, _ values: [String], checksum: Bool = false) throws {
         let width = max(1, values.map { $0.utf8.count }.max() ?? 1)
         let type = try fixedStringType(width)
         defer { H5Tclose(type) }
         let dims = [hsize_t(values.count)]
         let space = try HDF5Errors.check(id: H5Screate_simple(1, dims, nil), "H5Screate_simple", filePath)
         defer { H5Sclose(space) }
-        let id = try HDF5Errors.check(id: H5Dcreate2(locationID, name, type, space, ch5_default(), ch5_default(), ch5_default()),
+        let dcpl = try HDF5Errors.check(id: H5Pcreate(ch5_dataset_create()), "H5Pcreate(dataset create)", filePath)
+        defer { H5Pclose(dcpl) }
+        if checksum {
+            try HDF5Errors.check(H5Pset_chunk(dcpl, 1, [hsize_t(max(1, values.count))]), "H5Pset_chunk", filePath)
+            try HDF5Errors.check(H5Pset_fletcher32(dcpl), "H5Pset_fletcher32(\(name))", filePath)
+        }
+        let id = try HDF5Errors.check(id: H5Dcreate2(locationID, name, type, space, ch5_default(), dcpl, ch5_default()),
                                       "H5Dcreate(\(name))", filePath)
         defer { H5Dclose(id) }
         if values.isEmpty { return }

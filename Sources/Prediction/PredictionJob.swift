@@ -45,6 +45,8 @@ public final class PredictionJob {
         public var bootstrap = 1000
         public var seed: UInt64 = 1
         public var force = false
+        /// Store source: go on when test files the tiler's status records are missing (logged).
+        public var allowPartialStore = false
         /// Stop after predicting this many slides, as if killed there (for testing resume).
         public var stopAfterSlides: Int?
 
@@ -82,7 +84,11 @@ public final class PredictionJob {
         let header = modelFile.header
         let classes = header.classes
         let items = try options.source.items(classes: classes, requireReadable: !options.skipMissing)
-        if case .store = options.source { try checkStore(items, header: header) }
+        if case let .store(store) = options.source {
+            let completeness = StoreCompleteness.check(store: store, splits: [TileStoreLayout.testSplit])
+            for line in try completeness.enforce(store: store, allowPartial: options.allowPartialStore) { Log.warning(line) }
+            try checkStore(items, header: header)
+        }
         let parameters = try makeParameters(header: header)
         let assignment = ShardPlan.assign(sizes: items.map(\.size), ids: items.map(\.slideID), shards: options.shards)
         var taskOf = [Int](repeating: 0, count: items.count)
@@ -194,7 +200,8 @@ public final class PredictionJob {
     }
 
     /// Predicts one slide. A slide that cannot be read comes back as a failed result; a model
-    /// that does not fit a store file is thrown (the whole task is wrong, not the slide).
+    /// that does not fit a store file, or a store file that fails its checksums, is thrown (the
+    /// whole task is wrong, not the slide: a damaged store must not yield a partial result).
     func predict(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
         do {
             switch options.source {
@@ -209,6 +216,14 @@ public final class PredictionJob {
         }
     }
 
+    /// A store file that changed after it was written (checksum failure) or cannot be verified.
+    private static func isDamage(_ error: Error) -> Bool {
+        switch error as? TileStoreError {
+        case .damagedTile?, .damagedData?, .writtenWithoutChecksums?: return true
+        default: return false
+        }
+    }
+
     private static func stage(of error: Error) -> String {
         switch error {
         case is JPEGError, is TesseraError: return "decode"
@@ -220,6 +235,7 @@ public final class PredictionJob {
     private func predictFromStore(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
         let reader: TileStoreReader
         do { reader = try TileStoreReader(url: URL(fileURLWithPath: item.path)) } catch {
+            if Self.isDamage(error) { throw error }
             throw SlideFailure(stage: "open", message: "\(error)")
         }
         defer { try? reader.close() }
@@ -229,6 +245,7 @@ public final class PredictionJob {
         }
         let tiles: TileScores
         do { tiles = try scorer.score(reader) } catch {
+            if Self.isDamage(error) { throw error }
             throw SlideFailure(stage: Self.stage(of: error), message: "\(error)")
         }
         let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: record.patientID, label: record.label,

@@ -14,6 +14,8 @@ public struct StoreAuditOptions: Sendable {
     public var progressInterval: Double
     /// Examples listed in a problem that many tiles or patients share.
     public var examplesPerProblem: Int
+    /// List what the tiler's status says is missing without failing the audit (`--allow-partial-store`).
+    public var allowPartialStore = false
 
     public init(checkPixels: Bool = true, workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 batchTiles: Int = 512, progressInterval: Double = 10, examplesPerProblem: Int = 5) {
@@ -37,6 +39,11 @@ public struct StoreAuditOptions: Sendable {
 ///   the byte dataset;
 /// - every tile decodes fully to tile_size² pixels (raw: every tile's pixels read);
 /// - no slide appears twice, no patient is in two splits, and splits.csv (when present) agrees;
+/// - no two slides have the same content digest (the same slide file tiled twice) in two splits or
+///   under two patients;
+/// - every chunk read passes its Fletcher-32 checksum: damaged tiles are named;
+/// - every file and slide the tiler's status files (status/task-*.json) record as written is there
+///   (`StoreCompleteness`);
 /// - the tiler's failures (failures/*.csv) are listed, not counted as problems.
 public enum StoreAudit {
     /// Audits `store`. Problems found are in the report; only a failure to start the JPEG decoder throws.
@@ -59,6 +66,7 @@ private final class StoreAuditRun {
         let attributes: TileStoreAttributes
         let slides: [SlideRecord]
         let tileCount: Int
+        let contentDigests: [String]
         /// Tiles per slide, as counted in the tile columns (the slide table's until then).
         var tilesPerSlide: [Int]
         var tilesPerLabel: [Int32: Int] = [:]
@@ -102,6 +110,8 @@ private final class StoreAuditRun {
             }
         }
         checkPlacement()
+        checkCompleteness()
+        checkSameContent()
         let patients = checkSlidesAcrossFiles()
         checkSplitsFile(patients)
         readFailures()
@@ -123,11 +133,19 @@ private final class StoreAuditRun {
             report.files.append(FileSummary(path: relative, split: folder, readable: true, slides: reader.slides.count,
                                             tiles: reader.tileCount, bytes: bytes))
             surveyed.append(SurveyedFile(url: url, relative: relative, folder: folder, attributes: reader.attributes,
-                                         slides: reader.slides, tileCount: reader.tileCount,
+                                         slides: reader.slides, tileCount: reader.tileCount, contentDigests: reader.contentDigests,
                                          tilesPerSlide: reader.slides.map(\.tilesKept)))
         } catch {
             report.files.append(FileSummary(path: relative, split: folder, readable: false, slides: 0, tiles: 0, bytes: bytes))
-            problem(.unreadableFile, relative, message(of: error))
+            problem(kind(of: error), relative, message(of: error))
+        }
+    }
+
+    func kind(of error: any Error) -> AuditProblem.Kind {
+        switch error as? TileStoreError {
+        case .damagedTile?: return .damagedTile
+        case .damagedData?: return .damagedFile
+        default: return .unreadableFile
         }
     }
 
@@ -148,6 +166,46 @@ private final class StoreAuditRun {
                 problem(.misplacedFile, file.relative,
                         "holds slide \(file.slides[0].slideID), so it should be named \(file.slides[0].slideID).\(TileStoreLayout.fileExtension)")
             }
+        }
+    }
+
+    /// Against the tiler's status files: files missing, and slides missing from files that are there.
+    func checkCompleteness() {
+        let completeness = StoreCompleteness.check(store: store)
+        report.completenessChecked = completeness.verifiable
+        var missing = completeness.missing
+        for file in surveyed {
+            guard let expected = completeness.expected[file.relative] else { continue }
+            let present = Set(file.slides.map(\.slideID))
+            let absent = expected.filter { !present.contains($0) }
+            if !absent.isEmpty {
+                missing.append("\(file.relative) lacks \(absent.count) slide\(absent.count == 1 ? "" : "s") its task recorded as done: \(absent.joined(separator: ", "))")
+            }
+        }
+        report.missing = missing
+        guard !missing.isEmpty, !options.allowPartialStore else { return }
+        for line in missing { problem(.incompleteStore, nil, "missing: \(line)") }
+    }
+
+    /// Slides with one content digest in two splits or under two patients: one slide file listed
+    /// twice (under two ids), which leaks between training and evaluation.
+    func checkSameContent() {
+        var byDigest: [String: [(slide: SlideRecord, file: SurveyedFile)]] = [:]
+        var order: [String] = []
+        for file in surveyed {
+            for (s, slide) in file.slides.enumerated() where !file.contentDigests[s].isEmpty {
+                let digest = file.contentDigests[s]
+                if byDigest[digest] == nil { order.append(digest) }
+                byDigest[digest, default: []].append((slide, file))
+            }
+        }
+        for digest in order {
+            let copies = byDigest[digest]!
+            guard Set(copies.map(\.file.folder)).count > 1 || Set(copies.map(\.slide.patientID)).count > 1 else { continue }
+            let listed = copies.map { "\($0.slide.slideID) (patient \($0.slide.patientID), \($0.file.folder), \($0.file.relative))" }
+            problem(.sameSlideContent, copies.last!.file.relative,
+                    "the same slide content (digest \(digest)) appears \(copies.count) times: \(listed.joined(separator: " and ")); "
+                    + "one slide file was listed twice, so it leaks between splits or patients")
         }
     }
 
@@ -292,7 +350,7 @@ private final class StoreAuditRun {
                     try checkPixels(reader, valid, file.relative, decoders, progress)
                 }
             } catch {
-                problem(.unreadableFile, file.relative, message(of: error))
+                problem(kind(of: error), file.relative, message(of: error))
             }
         }
     }
@@ -388,7 +446,7 @@ private final class StoreAuditRun {
     /// Decodes every JPEG tile with valid bytes on all workers (or reads every raw tile).
     func checkPixels(_ reader: TileStoreReader, _ valid: [Bool], _ relative: String, _ decoders: DecoderPool,
                      _ progress: ProgressLog?) throws {
-        var failed: [String] = []
+        var failed: [String] = [], damagedTiles: [String] = []
         let size = reader.attributes.tileSize
         switch reader.attributes.encoding {
         case .jpeg:
@@ -396,8 +454,21 @@ private final class StoreAuditRun {
             progress?.advance(by: valid.count - indices.count)
             var start = 0
             while start < indices.count {
-                let batch = Array(indices[start..<min(start + options.batchTiles, indices.count)])
-                let bytes = try reader.encodedTiles(batch)
+                var wanted = Array(indices[start..<min(start + options.batchTiles, indices.count)])
+                start += wanted.count
+                let bytes: [[UInt8]]
+                do {
+                    bytes = try reader.encodedTiles(wanted)
+                } catch TileStoreError.damagedTile {
+                    // Name every damaged tile of the batch, then decode the others.
+                    let damaged = try reader.damagedTiles(wanted)
+                    damagedTiles.append(contentsOf: damaged.map { "tile \($0)" })
+                    report.tilesChecked += damaged.count
+                    progress?.advance(by: damaged.count)
+                    wanted = wanted.filter { !damaged.contains($0) }
+                    bytes = try reader.encodedTiles(wanted)
+                }
+                let batch = wanted
                 let results = DecodeResults(count: batch.count)
                 let workers = min(decoders.decoders.count, batch.count)
                 DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -411,19 +482,24 @@ private final class StoreAuditRun {
                 }
                 report.tilesChecked += batch.count
                 progress?.advance(by: batch.count)
-                start += batch.count
             }
         case .raw:
             let perBlock = max(1, TileStoreWriter.batchBytes / (size * size * 3))
             var start = 0
             while start < reader.tileCount {
                 let n = min(perBlock, reader.tileCount - start)
-                _ = try reader.rawPixels(from: start, count: n)
+                do {
+                    _ = try reader.rawPixels(from: start, count: n)
+                } catch TileStoreError.damagedData {
+                    damagedTiles += try reader.damagedTiles(Array(start..<(start + n))).map { "tile \($0)" }
+                }
                 report.tilesChecked += n
                 progress?.advance(by: n)
                 start += n
             }
         }
+        report(.damagedTile, relative, "tiles whose stored bytes fail their Fletcher-32 checksum (the file changed after it was written)",
+               damagedTiles)
         report(.undecodableTile, relative, "tiles that do not decode to \(size)×\(size) pixels", failed)
     }
 

@@ -31,6 +31,14 @@ extension StoreAuditReport {
                 lines.append("  \(f.file): \(f.slideID) (\(f.slidePath)) at \(f.stage): \(f.message)")
             }
         }
+        if !completenessChecked {
+            lines.append("")
+            lines.append("Completeness not checked: no tiler status files (status/task-*.json) to say what the store should hold.")
+        } else if !missing.isEmpty {
+            lines.append("")
+            lines.append("Missing from the store (\(missing.count)), by the tiler's status files:")
+            for m in missing { lines.append("  \(m)") }
+        }
         if !problems.isEmpty {
             lines.append("")
             lines.append("Problems (\(problems.count)):")

@@ -19,6 +19,11 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
     /// Slides the tiler gave up on, from failures/*.csv.
     public var failures: [TilerFailure] = []
     public var problems: [AuditProblem] = []
+    /// Whether the tiler's status files were there to check completeness against.
+    public var completenessChecked = false
+    /// What the tiler's status says the store should hold but it does not (problems unless the
+    /// audit allowed a partial store).
+    public var missing: [String] = []
     /// No problems (tiler failures are reported, not counted as problems).
     public var passed: Bool { problems.isEmpty }
 
@@ -29,7 +34,7 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
     // `passed` is written to the JSON too, for scripts.
     private enum CodingKeys: String, CodingKey {
         case store, files, classes, tileSize, encoding, targetMPP, targetMagnification, level, splits, tilesChecked
-        case failures, problems, passed
+        case failures, problems, passed, completenessChecked, missing
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +51,8 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
         tilesChecked = try c.decode(Int.self, forKey: .tilesChecked)
         failures = try c.decode([TilerFailure].self, forKey: .failures)
         problems = try c.decode([AuditProblem].self, forKey: .problems)
+        completenessChecked = try c.decodeIfPresent(Bool.self, forKey: .completenessChecked) ?? false
+        missing = try c.decodeIfPresent([String].self, forKey: .missing) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -62,6 +69,8 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
         try c.encode(tilesChecked, forKey: .tilesChecked)
         try c.encode(failures, forKey: .failures)
         try c.encode(problems, forKey: .problems)
+        try c.encode(completenessChecked, forKey: .completenessChecked)
+        try c.encode(missing, forKey: .missing)
         try c.encode(passed, forKey: .passed)
     }
 }
@@ -165,6 +174,15 @@ public struct AuditProblem: Codable, Equatable, Sendable {
         case splitsFile = "splits-file"
         case failuresFile = "failures-file"
         case noFiles = "no-files"
+        /// A tile whose stored bytes fail their Fletcher-32 checksum (the file changed after it was written).
+        case damagedTile = "damaged-tile"
+        /// Other data (tile columns, slide table) failing its checksum.
+        case damagedFile = "damaged-file"
+        /// Files or tasks the tiler's status records are missing (`StoreCompleteness`).
+        case incompleteStore = "incomplete-store"
+        /// Slides with the same content digest (the same slide tiled twice) in two splits or under
+        /// two patients: leakage between training and evaluation.
+        case sameSlideContent = "same-slide-content"
     }
 
     public var kind: Kind

@@ -19,13 +19,22 @@ public enum TileStoreError: Error, CustomStringConvertible, Equatable, Sendable 
     case incompatibleStores(path: String, source: String, differences: [String])
     /// An HDF5 call failed while reading or writing an otherwise valid file.
     case hdf5(path: String, message: String)
+    /// A tile whose stored bytes fail their Fletcher-32 checksum: the file changed after it was written.
+    case damagedTile(path: String, index: Int, dataset: String)
+    /// Another dataset (tile columns, slide table) that fails its checksum; `message` names it.
+    case damagedData(path: String, message: String)
+    /// A store file written by a Tessera without checksums (no Fletcher-32 filter on its tiles).
+    case writtenWithoutChecksums(path: String)
+    /// Store files that the tiler's status records as written are missing (`StoreCompleteness`).
+    case incompleteStore(path: String, missing: [String])
 
     public var path: String {
         switch self {
         case let .unreadableFile(path, _), let .notATileStore(path, _), let .unsupportedSchemaVersion(path, _, _),
              let .invalidAttribute(path, _, _), let .inconsistent(path, _), let .tileIndexOutOfRange(path, _, _),
              let .unreadableTile(path, _, _), let .wrongEncoding(path, _, _), let .incompatibleStores(path, _, _),
-             let .hdf5(path, _):
+             let .hdf5(path, _), let .damagedTile(path, _, _), let .damagedData(path, _), let .writtenWithoutChecksums(path),
+             let .incompleteStore(path, _):
             return path
         }
     }
@@ -55,6 +64,15 @@ public enum TileStoreError: Error, CustomStringConvertible, Equatable, Sendable 
             return "cannot merge \(source): its tiling parameters differ (\(differences.joined(separator: "; ")))"
         case let .hdf5(_, message):
             return message
+        case let .damagedTile(_, index, dataset):
+            return "tile \(index) is damaged: its stored bytes fail the Fletcher-32 checksum of /\(dataset) (the file changed after it was written)"
+        case let .damagedData(_, message):
+            return "damaged file: \(message)"
+        case .writtenWithoutChecksums:
+            return "written by an older Tessera without checksums (no Fletcher-32 filter on its tiles), so damage to it cannot be detected"
+        case let .incompleteStore(_, missing):
+            return "the store is incomplete: \(missing.count) item\(missing.count == 1 ? "" : "s") the tiler recorded as written \(missing.count == 1 ? "is" : "are") missing:\n  "
+                + missing.joined(separator: "\n  ")
         }
     }
 
@@ -76,6 +94,13 @@ public enum TileStoreError: Error, CustomStringConvertible, Equatable, Sendable 
             return "merge only files written with the same tiling options"
         case .hdf5:
             return "check the disk (space, quota) and the file's permissions"
+        case .damagedTile, .damagedData:
+            return "do not use this file: restore it from a copy, or re-tile its slides (re-run the tiler task that wrote it with --force)"
+        case .writtenWithoutChecksums:
+            return "re-tile the slides with this version of tessera-tile"
+        case .incompleteStore:
+            return "re-run the tiler tasks that wrote the missing files (tessera-tile --shard I --shards N), "
+                + "or pass --allow-partial-store to go on without them (what is missing is logged)"
         }
     }
 

@@ -7,6 +7,9 @@ import TesseraCore
 ///
 /// Opening checks the format and schema version, reads the attributes, the slide table and (jpeg
 /// stores) every tile's offset and length; after that, reading tiles touches only tile bytes.
+/// HDF5 verifies every chunk's Fletcher-32 checksum as it reads: a damaged tile is refused as
+/// `TileStoreError.damagedTile` naming it, other damaged data as `.damagedData`, and a file
+/// without checksums (an older Tessera) as `.writtenWithoutChecksums`.
 ///
 /// Parallel use (`.parallel(world)`): opening and `close()` are collective — every rank opens the
 /// same file and makes the same calls, whatever its shard — and every later read is independent, so
@@ -17,6 +20,8 @@ public final class TileStoreReader {
     public let attributes: TileStoreAttributes
     /// The slide table, in file order.
     public let slides: [SlideRecord]
+    /// Each slide's `content_digest` (`SlideDigest`), in slide table order.
+    public let contentDigests: [String]
     public let tileCount: Int
     /// jpeg stores: where each tile's bytes start in `/tiles/jpeg`, and how many there are.
     /// Empty for raw stores.
@@ -97,6 +102,7 @@ public final class TileStoreReader {
                 throw TileStoreError.inconsistent(path: path, message: "/\(T.jpeg) has shape \(shape), expected one dimension")
             }
             jpegByteCount = shape[0]
+            guard bytes.hasChecksum else { throw TileStoreError.writtenWithoutChecksums(path: path) }
             tileOffsets = try withStoreErrors(path) { try file.readDataset(T.offset, of: Int64.self) }
             tileLengths = try withStoreErrors(path) { try file.readDataset(T.length, of: Int64.self) }
         case .raw:
@@ -107,6 +113,7 @@ public final class TileStoreReader {
                 throw TileStoreError.inconsistent(
                     path: path, message: "/\(T.raw) has shape \(pixels.shape), expected [\(tiles), \(t), \(t), 3]")
             }
+            guard pixels.hasChecksum else { throw TileStoreError.writtenWithoutChecksums(path: path) }
             jpeg = nil
             raw = pixels
             jpegByteCount = 0
@@ -115,7 +122,7 @@ public final class TileStoreReader {
         }
 
         for name in [S.slideID, S.patientID, S.label, S.mpp, S.level, S.downsample, S.width, S.height, S.tilesKept,
-                     S.tilesConsidered] {
+                     S.tilesConsidered, S.contentDigest] {
             try require(name)
         }
         let table = try withStoreErrors(path) {
@@ -129,18 +136,20 @@ public final class TileStoreReader {
             let height = try file.readDataset(S.height, of: Int64.self)
             let kept = try file.readDataset(S.tilesKept, of: Int64.self)
             let considered = try file.readDataset(S.tilesConsidered, of: Int64.self)
+            let digests = try file.readStrings(S.contentDigest)
             let rows = try commonLength([(S.slideID, [ids.count]), (S.patientID, [patients.count]), (S.label, [labels.count]),
                                          (S.mpp, [mpp.count]), (S.level, [level.count]), (S.downsample, [downsample.count]),
                                          (S.width, [width.count]), (S.height, [height.count]), (S.tilesKept, [kept.count]),
-                                         (S.tilesConsidered, [considered.count])], "slide table")
-            return (0..<rows).map { i in
+                                         (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count])], "slide table")
+            return (digests, (0..<rows).map { i in
                 SlideRecord(slideID: ids[i], patientID: patients[i], label: labels[i].isEmpty ? nil : labels[i],
                             mpp: mpp[i] < 0 ? nil : mpp[i], level: Int(level[i]), downsample: downsample[i],
                             width: Int(width[i]), height: Int(height[i]), tilesKept: Int(kept[i]),
                             tilesConsidered: Int(considered[i]))
-            }
+            })
         }
-        slides = table
+        contentDigests = table.0
+        slides = table.1
     }
 
     /// Closes the file (collective for parallel files). A reader may also simply be released.
@@ -165,7 +174,39 @@ public final class TileStoreReader {
     /// The JPEG bytes of one tile (jpeg stores).
     public func encodedTile(_ index: Int) throws -> [UInt8] {
         let range = try byteRange(index)
-        return try bytes(offset: range.lowerBound, count: range.count)
+        do {
+            return try bytes(offset: range.lowerBound, count: range.count)
+        } catch TileStoreError.damagedData {
+            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.jpeg)
+        }
+    }
+
+    /// Which of `indices` fail their checksum, each read alone (a batch read stops at the first).
+    public func damagedTiles(_ indices: [Int]) throws -> [Int] {
+        try indices.filter { index in
+            do {
+                switch attributes.encoding {
+                case .jpeg: _ = try encodedTile(index)
+                case .raw:
+                    guard index >= 0 && index < tileCount else {
+                        throw TileStoreError.tileIndexOutOfRange(path: path, index: index, count: tileCount)
+                    }
+                    _ = try rawTile(index)
+                }
+                return false
+            } catch TileStoreError.damagedTile {
+                return true
+            }
+        }
+    }
+
+    /// One raw tile's pixels, a damaged tile named.
+    private func rawTile(_ index: Int) throws -> [UInt8] {
+        do {
+            return try rawPixels(from: index, count: 1)
+        } catch TileStoreError.damagedData {
+            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.raw)
+        }
     }
 
     /// The JPEG bytes of several tiles, in the order asked (repeats allowed). Nearby tiles are read
@@ -186,7 +227,14 @@ public final class TileStoreReader {
                 upper = max(upper, o + Int(tileLengths[order[runEnd]]))
                 runEnd += 1
             }
-            let block = try bytes(offset: lower, count: upper - lower)
+            let block: [UInt8]
+            do {
+                block = try bytes(offset: lower, count: upper - lower)
+            } catch TileStoreError.damagedData {
+                // Name the first damaged tile of the run.
+                for index in order[runStart..<runEnd] { _ = try encodedTile(index) }
+                throw TileStoreError.damagedData(path: path, message: "bytes \(lower)..<\(upper) of /\(TileStoreSchema.Tiles.jpeg) fail their checksum")
+            }
             for index in order[runStart..<runEnd] {
                 let o = Int(tileOffsets[index]) - lower
                 slices[index] = Array(block[o..<(o + Int(tileLengths[index]))])
@@ -245,7 +293,13 @@ public final class TileStoreReader {
                 throw TileStoreError.tileIndexOutOfRange(path: path, index: index, count: tileCount)
             }
             let t = attributes.tileSize
-            let pixels = try withStoreErrors(path) { try raw!.readRows(indices, collective: false) }
+            let pixels: [UInt8]
+            do {
+                pixels = try withStoreErrors(path) { try raw!.readRows(indices, collective: false) }
+            } catch TileStoreError.damagedData {
+                for index in indices { _ = try rawTile(index) }
+                throw TileStoreError.damagedData(path: path, message: "/\(TileStoreSchema.Tiles.raw) fails its checksum")
+            }
             return indices.indices.map { k in
                 let image = RGBImage(width: t, height: t, pixels: Array(pixels[(k * t * t * 3)..<((k + 1) * t * t * 3)]))
                 return scale == 1 ? image : image.boxDownsampled(by: scale)

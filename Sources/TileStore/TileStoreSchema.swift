@@ -65,6 +65,14 @@
 /// | `/slides/width`, `/slides/height` | int64 | level-0 size of the slide in pixels              |
 /// | `/slides/tiles_kept`       | int64   | tiles of this slide in the file                          |
 /// | `/slides/tiles_considered` | int64   | candidate tiles before the background filter            |
+/// | `/slides/content_digest`   | string  | what the slide's stored tiles are (`SlideDigest`): equal digests in two rows mean the same slide tiled twice; "" when it kept no tile |
+///
+/// Integrity: every dataset is chunked with HDF5's Fletcher-32 filter, so the library checks each
+/// chunk on every read and a damaged file fails the read (`TileStoreError.damagedTile`,
+/// `.damagedData`) instead of returning changed bytes. `/tiles/jpeg` is checked per 256 KiB chunk,
+/// so one damaged byte fails every tile that shares its chunk. Files written before the checksums
+/// (no filter on the tile bytes) are refused (`TileStoreError.writtenWithoutChecksums`): re-tile.
+/// The root attributes are not checksummed.
 ///
 /// Strings are fixed-length, NUL-padded UTF-8 (what parallel HDF5 can write; h5py reads them as
 /// bytes). Unknown values are −1 rather than absent, so every file has every field.
@@ -123,6 +131,7 @@ public enum TileStoreSchema {
         public static let height = "slides/height"
         public static let tilesKept = "slides/tiles_kept"
         public static let tilesConsidered = "slides/tiles_considered"
+        public static let contentDigest = "slides/content_digest"
     }
 
     /// Chunk of `/tiles/jpeg`, in bytes.

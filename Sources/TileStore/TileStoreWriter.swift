@@ -12,6 +12,9 @@ import TesseraCore
 /// The file is written under a temporary name beside `url` and renamed into place by `finish()`,
 /// so a killed job never leaves a file that looks complete; `discard()` removes the temporary file.
 /// A writer released without either removes its temporary file and logs a warning.
+///
+/// Every dataset is written with Fletcher-32 checksums (see `TileStoreSchema`), and each slide's
+/// `content_digest` is computed from the tiles added under it (`SlideDigest`).
 public final class TileStoreWriter {
     /// Tiles buffered before a write.
     public static let batchTiles = 256
@@ -29,6 +32,10 @@ public final class TileStoreWriter {
     private let datasets: Datasets
 
     private var slides: [SlideRecord] = []
+    /// Each slide's content digest: computed from its tiles as they are added, or copied with the
+    /// slide by `append(contentsOf:)`.
+    private var digests: [SlideDigest] = []
+    private var copiedDigests: [Int: String] = [:]
     private var slideIDs: Set<String> = []
     private var currentSlide: Int?
     /// Tiles and bytes already in the file.
@@ -75,7 +82,8 @@ public final class TileStoreWriter {
                 _ = try file.createGroup(TileStoreSchema.Tiles.group)
                 _ = try file.createGroup(TileStoreSchema.Slides.group)
                 func column<T: HDF5Scalar>(_ name: String, _: T.Type) throws -> HDF5Dataset<T> {
-                    try file.createDataset(name, of: T.self, shape: [0], maxShape: [nil], chunk: [TileStoreSchema.columnChunk])
+                    try file.createDataset(name, of: T.self, shape: [0], maxShape: [nil], chunk: [TileStoreSchema.columnChunk],
+                                           checksum: true)
                 }
                 let t = attributes.tileSize
                 let jpeg = attributes.encoding == .jpeg
@@ -86,11 +94,11 @@ public final class TileStoreWriter {
                     y: try column(TileStoreSchema.Tiles.y, Int64.self),
                     background: try column(TileStoreSchema.Tiles.background, Float.self),
                     jpeg: jpeg ? try file.createDataset(TileStoreSchema.Tiles.jpeg, of: UInt8.self, shape: [0], maxShape: [nil],
-                                                        chunk: [TileStoreSchema.jpegChunkBytes]) : nil,
+                                                        chunk: [TileStoreSchema.jpegChunkBytes], checksum: true) : nil,
                     offset: jpeg ? try column(TileStoreSchema.Tiles.offset, Int64.self) : nil,
                     length: jpeg ? try column(TileStoreSchema.Tiles.length, Int64.self) : nil,
                     raw: jpeg ? nil : try file.createDataset(TileStoreSchema.Tiles.raw, of: UInt8.self, shape: [0, t, t, 3],
-                                                             maxShape: [nil, t, t, 3], chunk: [1, t, t, 3]))
+                                                             maxShape: [nil, t, t, 3], chunk: [1, t, t, 3], checksum: true))
             }
         } catch {
             try? file.close()
@@ -123,6 +131,7 @@ public final class TileStoreWriter {
         var row = record
         row.tilesKept = 0
         slides.append(row)
+        digests.append(SlideDigest())
         slideIDs.insert(record.slideID)
         currentSlide = slides.count - 1
         return slides.count - 1
@@ -149,7 +158,7 @@ public final class TileStoreWriter {
         pendingOffsets.append(Int64(writtenBytes + pendingBytes.count))
         pendingLengths.append(Int64(encoded.count))
         pendingBytes.append(contentsOf: encoded)
-        try add(record)
+        try add(record, digesting: encoded)
     }
 
     /// Adds an uncompressed tile to the current slide (raw stores).
@@ -158,10 +167,10 @@ public final class TileStoreWriter {
         precondition(image.width == attributes.tileSize && image.height == attributes.tileSize,
                      "\(path): a \(image.width)×\(image.height) tile in a store of \(attributes.tileSize)² tiles")
         pendingBytes.append(contentsOf: image.pixels)
-        try add(record)
+        try add(record, digesting: image.pixels)
     }
 
-    private func add(_ record: TileRecord) throws {
+    private func add(_ record: TileRecord, digesting bytes: [UInt8]) throws {
         precondition(state == .open, "\(path): addTile after finish() or discard()")
         guard let slide = currentSlide else { preconditionFailure("\(path): addTile before beginSlide") }
         precondition(record.label >= TileStoreSchema.unlabelled && Int(record.label) < attributes.classes.count,
@@ -172,6 +181,7 @@ public final class TileStoreWriter {
         pending.y.append(record.y)
         pending.background.append(record.background)
         slides[slide].tilesKept += 1
+        digests[slide].add(bytes)
         if pending.count >= Self.batchTiles || pendingBytes.count >= Self.batchBytes {
             try flush()
         }
@@ -266,7 +276,9 @@ public final class TileStoreWriter {
         for (s, record) in reader.slides.enumerated() {
             var row = record
             row.tilesKept = kept[s]
+            copiedDigests[slides.count] = reader.contentDigests[s]
             slides.append(row)
+            digests.append(SlideDigest())
             slideIDs.insert(row.slideID)
         }
         currentSlide = nil
@@ -301,16 +313,17 @@ public final class TileStoreWriter {
         try flush()
         try withStoreErrors(path) {
             typealias S = TileStoreSchema.Slides
-            try file.writeStrings(S.slideID, slides.map(\.slideID))
-            try file.writeStrings(S.patientID, slides.map(\.patientID))
-            try file.writeStrings(S.label, slides.map { $0.label ?? "" })
-            try file.writeDataset(S.mpp, slides.map { $0.mpp ?? Double(TileStoreSchema.unknown) })
-            try file.writeDataset(S.level, slides.map { Int32($0.level) })
-            try file.writeDataset(S.downsample, slides.map(\.downsample))
-            try file.writeDataset(S.width, slides.map { Int64($0.width) })
-            try file.writeDataset(S.height, slides.map { Int64($0.height) })
-            try file.writeDataset(S.tilesKept, slides.map { Int64($0.tilesKept) })
-            try file.writeDataset(S.tilesConsidered, slides.map { Int64($0.tilesConsidered) })
+            try file.writeStrings(S.slideID, slides.map(\.slideID), checksum: true)
+            try file.writeStrings(S.patientID, slides.map(\.patientID), checksum: true)
+            try file.writeStrings(S.label, slides.map { $0.label ?? "" }, checksum: true)
+            try file.writeDataset(S.mpp, slides.map { $0.mpp ?? Double(TileStoreSchema.unknown) }, checksum: true)
+            try file.writeDataset(S.level, slides.map { Int32($0.level) }, checksum: true)
+            try file.writeDataset(S.downsample, slides.map(\.downsample), checksum: true)
+            try file.writeDataset(S.width, slides.map { Int64($0.width) }, checksum: true)
+            try file.writeDataset(S.height, slides.map { Int64($0.height) }, checksum: true)
+            try file.writeDataset(S.tilesKept, slides.map { Int64($0.tilesKept) }, checksum: true)
+            try file.writeDataset(S.tilesConsidered, slides.map { Int64($0.tilesConsidered) }, checksum: true)
+            try file.writeStrings(S.contentDigest, slides.indices.map { copiedDigests[$0] ?? digests[$0].text }, checksum: true)
             try file.close()
         }
         try AtomicFile.commit(temporaryURL, to: url)

@@ -1,14 +1,17 @@
 import Foundation
 import TesseraCore
 
-/// Tessera's binary container for checkpoints and model files:
+/// Tessera's binary container for checkpoints and model files (format version 2):
 ///
-///     magic (8 bytes) | version UInt32 LE | header length UInt64 LE | header (JSON) | float32 LE blobs
+///     magic (8 bytes) | version UInt32 LE | header length UInt64 LE | header (JSON) | float32 LE blobs | checksum UInt64 LE
 ///
-/// The JSON header describes itself (configuration, provenance) and lists the blobs with their
-/// element counts and an FNV-1a checksum of all blob bytes, so a truncated or damaged file is
-/// refused with a message rather than loaded as garbage. Written under a temporary name and
-/// renamed when complete.
+/// The JSON header describes itself (configuration, provenance, normalisation) and lists the blobs
+/// with their element counts. The trailing checksum is a 64-bit FNV-1a over every byte before it —
+/// the header and the weights together — so one changed digit in the header is refused like one
+/// changed weight. Every length is checked against the file's size before it is used: a damaged
+/// file is refused with a message naming it, never trusted or crashed on. Written under a
+/// temporary name and renamed when complete. Version 1 files (whose checksum covered only the
+/// weights) are refused with a hint to retrain.
 public enum Archive {
     public struct Blob: Codable, Equatable, Sendable {
         public var name: String
@@ -18,30 +21,27 @@ public enum Archive {
     struct Envelope<Header: Codable>: Codable {
         var header: Header
         var blobs: [Blob]
-        var checksum: String
     }
 
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
+    /// magic + version + header length.
+    static let prefixBytes = 20
+    static let checksumBytes = 8
 
     public static func write<Header: Codable>(to url: URL, magic: String, header: Header, blobs: [(String, [Float])]) throws {
         precondition(magic.utf8.count == 8)
-        var payload = Data()
-        for (_, values) in blobs {
-            values.withUnsafeBufferPointer { b in
-                // Little-endian hosts (x86-64, arm64): the in-memory bytes are the file's bytes.
-                payload.append(UnsafeBufferPointer(start: UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: UInt8.self), count: b.count * 4))
-            }
-        }
-        let envelope = Envelope(header: header, blobs: blobs.map { Blob(name: $0.0, count: $0.1.count) },
-                                checksum: String(stableHash(bytes: payload), radix: 16))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(envelope)
+        let json = try encoder.encode(Envelope(header: header, blobs: blobs.map { Blob(name: $0.0, count: $0.1.count) }))
         var data = Data(magic.utf8)
         withUnsafeBytes(of: version.littleEndian) { data.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
-        data.append(payload)
+        for (_, values) in blobs {
+            // Little-endian hosts (x86-64, arm64): the in-memory bytes are the file's bytes.
+            values.withUnsafeBytes { data.append(contentsOf: $0) }
+        }
+        withUnsafeBytes(of: checksum(data).littleEndian) { data.append(contentsOf: $0) }
         try AtomicFile.write(data, to: url)
     }
 
@@ -54,32 +54,69 @@ public enum Archive {
         func bad(_ message: String) -> TesseraError {
             TesseraError.invalidInput(path: url.path, message: message, hint: "the file is damaged or was cut short; use an earlier \(what) or re-run")
         }
-        guard data.count >= 20, String(decoding: data.prefix(8), as: UTF8.self) == magic else {
+        guard data.count >= prefixBytes, String(decoding: data.prefix(8), as: UTF8.self) == magic else {
             throw TesseraError.invalidInput(path: url.path, message: "not a Tessera \(what)", hint: "check the path (a \(what) starts with \(magic))")
         }
-        let version = data.subdata(in: 8..<12).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        let version: UInt32 = littleEndian(data, at: 8)
+        if version == 1 {
+            throw TesseraError.invalidInput(path: url.path, message: "\(what) format version 1, written by an older Tessera whose checksum did not cover the header",
+                                            hint: magic == "TESSMODL" ? "train the model again with this Tessera" : "start the run afresh with this Tessera (without --resume)")
+        }
         guard version == Archive.version else {
             throw TesseraError.invalidInput(path: url.path, message: "\(what) format version \(version); this Tessera reads version \(Archive.version)",
                                             hint: "use the Tessera version that wrote it")
         }
-        let length = Int(data.subdata(in: 12..<20).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
-        guard length <= data.count - 20 else { throw bad("header runs past the end of the file") }
+        // Lengths come from the file: compare them with its size before any arithmetic that could overflow.
+        let headerLength: UInt64 = littleEndian(data, at: 12)
+        let room = data.count - prefixBytes - checksumBytes
+        guard room >= 0, headerLength <= UInt64(room) else {
+            throw bad("the header length field says \(headerLength) bytes, but the file has \(max(room, 0)) bytes for the header and weights")
+        }
+        let stored: UInt64 = littleEndian(data, at: data.count - checksumBytes)
+        guard checksum(data.prefix(data.count - checksumBytes)) == stored else {
+            throw bad("checksum mismatch: the header or the weights changed after the file was written")
+        }
+        let length = Int(headerLength)
         let envelope: Envelope<Header>
-        do { envelope = try JSONDecoder().decode(Envelope<Header>.self, from: data.subdata(in: 20..<(20 + length))) } catch {
+        do {
+            envelope = try JSONDecoder().decode(Envelope<Header>.self, from: data.subdata(in: prefixBytes..<(prefixBytes + length)))
+        } catch {
             throw bad("unreadable header (\(error))")
         }
-        let payload = data.subdata(in: (20 + length)..<data.count)
-        let expected = envelope.blobs.reduce(0) { $0 + $1.count * 4 }
-        guard payload.count == expected else { throw bad("\(payload.count) bytes of weights, the header lists \(expected)") }
-        guard String(stableHash(bytes: payload), radix: 16) == envelope.checksum else { throw bad("checksum mismatch") }
+        let payloadStart = prefixBytes + length, payloadCount = room - length
+        var expected = 0
+        for b in envelope.blobs {
+            let (bytes, overflow) = b.count.multipliedReportingOverflow(by: 4)
+            guard b.count >= 0, !overflow, bytes <= payloadCount - expected else {
+                throw bad("the header lists more weights (blob \(b.name): \(b.count) values) than the file holds (\(payloadCount) bytes)")
+            }
+            expected += bytes
+        }
+        guard payloadCount == expected else { throw bad("\(payloadCount) bytes of weights, the header lists \(expected)") }
         var blobs: [String: [Float]] = [:]
-        var offset = 0
-        payload.withUnsafeBytes { raw in
+        var offset = payloadStart
+        data.withUnsafeBytes { raw in
             for b in envelope.blobs {
                 blobs[b.name] = (0..<b.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * $0, as: UInt32.self))) }
                 offset += 4 * b.count
             }
         }
         return (envelope.header, blobs)
+    }
+
+    /// FNV-1a 64 over `bytes`, on the raw buffer (the generic `stableHash` walks `Data` slowly).
+    static func checksum(_ bytes: Data) -> UInt64 {
+        bytes.withUnsafeBytes { raw in
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for b in raw {
+                h ^= UInt64(b)
+                h = h &* 0x0000_0100_0000_01B3
+            }
+            return h
+        }
+    }
+
+    private static func littleEndian<T: FixedWidthInteger>(_ data: Data, at offset: Int) -> T {
+        data.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }
 }

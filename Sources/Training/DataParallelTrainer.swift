@@ -27,6 +27,8 @@ public final class DataParallelTrainer {
         /// (for testing resume; the checkpoint is written first).
         public var stopAfterSteps: Int?
         public var progressInterval: Double = 10
+        /// Go on when files the tiler's status records are missing from train/ or validation/ (logged).
+        public var allowPartialStore = false
 
         public init(store: URL, output: URL, config: TrainingConfig, threads: Int, resume: Bool = false) {
             self.store = store
@@ -63,6 +65,11 @@ public final class DataParallelTrainer {
     public func run() throws -> Summary {
         BLASRuntime.setThreads(options.threads)
         let access = HDF5File.Access.parallel(world)
+        // Every rank sees the same folder and refuses alike, before the first collective call.
+        let completeness = StoreCompleteness.check(store: options.store, splits: [TileStoreLayout.trainSplit, TileStoreLayout.validationSplit])
+        for line in try completeness.enforce(store: options.store, allowPartial: options.allowPartialStore) where world.isRoot {
+            Log.warning(line)
+        }
         let train = try TileIndex(store: options.store, split: TileStoreLayout.trainSplit, access: access)
         let hasValidation = !TileStoreLayout.storeFiles(in: options.store, split: TileStoreLayout.validationSplit).isEmpty
         let validation = hasValidation ? try TileIndex(store: options.store, split: TileStoreLayout.validationSplit, access: access) : nil

@@ -14,8 +14,11 @@ struct TesseraAudit: ParsableCommand {
             checks that every .h5 file is a tile store of this schema version, that all files agree on \
             the tiling parameters, that every tile decodes and its record is consistent, that no slide \
             appears twice and no patient is in two splits (also against splits.csv), and that each \
-            test file holds the one slide it is named after. Slides the tiler gave up on \
-            (failures/*.csv) are listed.
+            test file holds the one slide it is named after. Every chunk read is checked against its \
+            Fletcher-32 checksum (damaged tiles are named). Every file and slide that the tiler's \
+            status files (status/task-*.json) record as written must be there (--allow-partial-store \
+            lists what is missing without failing), and no slide's content may appear in two splits \
+            or under two patients. Slides the tiler gave up on (failures/*.csv) are listed.
 
             Examples:
               tessera-audit /scratch/$USER/store
@@ -43,6 +46,9 @@ struct TesseraAudit: ParsableCommand {
     @Flag(help: "Also fail when the tiler recorded failed slides.")
     var strict = false
 
+    @Flag(help: "List files the tiler's status records but the store lacks without failing the audit.")
+    var allowPartialStore = false
+
     func validate() throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: store, isDirectory: &isFolder), isFolder.boolValue else {
@@ -66,6 +72,7 @@ struct TesseraAudit: ParsableCommand {
     func run() throws {
         Log.program = "tessera-audit"
         var options = StoreAuditOptions(checkPixels: !noPixels)
+        options.allowPartialStore = allowPartialStore
         if let workers { options.workers = workers }
         let report = try StoreAudit.run(store: URL(fileURLWithPath: store), options: options)
         print(report.text, terminator: "")

@@ -107,6 +107,9 @@ struct Predict: ParsableCommand {
     @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
     var force = false
 
+    @Flag(help: "With --store: predict even if test files that the tiler's status records are missing (they are logged).")
+    var allowPartialStore = false
+
     @Option(help: .hidden)
     var stopAfterSlides: Int?
 
@@ -128,6 +131,9 @@ struct Predict: ParsableCommand {
         }
         if manifest != nil && (slidesDir != nil || slidesManifest != nil) {
             throw ValidationError("--slides-dir and --slides-manifest go with --store; with --manifest the slides are known")
+        }
+        if manifest != nil && allowPartialStore {
+            throw ValidationError("--allow-partial-store goes with --store; with --manifest there is no store")
         }
         if store != nil && (assumeMPP != nil || skipMissing) {
             throw ValidationError("--assume-mpp and --skip-missing go with --manifest; a store's slides are already tiled")
@@ -171,6 +177,7 @@ struct Predict: ParsableCommand {
         options.bootstrap = report.bootstrap
         options.seed = report.seed
         options.force = force
+        options.allowPartialStore = allowPartialStore
         options.stopAfterSlides = stopAfterSlides
         do {
             switch try PredictionJob(options: options).run() {

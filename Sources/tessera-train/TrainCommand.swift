@@ -110,6 +110,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from OUT/checkpoint.tsc (same options and number of ranks).")
     var resume = false
 
+    @Flag(help: "Train even if train/ or validation/ files that the tiler's status records are missing (they are logged).")
+    var allowPartialStore = false
+
     @Option(help: .hidden)
     var stopAfterSteps: Int?
 
@@ -173,6 +176,7 @@ struct TrainCommand: ParsableCommand {
         var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
                                                   threads: threads ?? max(1, cores / max(localRanks, 1)), resume: resume)
         options.checkpointEvery = checkpointEvery
+        options.allowPartialStore = allowPartialStore
         options.stopAfterSteps = stopAfterSteps
         options.progressInterval = progressInterval
         do {
