@@ -181,7 +181,7 @@ public final class PredictionJob {
             }),
         ]
         return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
-                     lockURL: lockURL, output: options.output, temporaries: temporaries)
+                     lockURL: lockURL, output: options.output, temporaries: temporaries, keepsWorkForRetry: true)
     }
 
     /// The outcome of a complete task; a one-task run also merges.

@@ -21,15 +21,20 @@ public final class ResumableTask<Status: ResumableStatus> {
         /// Folders where a killed run of this task may have left `.name.tmp-PID` files, each with a
         /// test of whether a name is this task's (other tasks may share the folder).
         public var temporaries: [(folder: URL, isOurs: (String) -> Bool)]
+        /// Keep the work folder of a task finished with failed items, so that retrying them merges
+        /// again from the others' results (small results: prediction). Without it (large results:
+        /// tiling), the task carries its merged outputs into a retry itself (see `reopened`).
+        public var keepsWorkForRetry: Bool
 
         public init(label: String, statusURL: URL, workFolder: URL, lockURL: URL, output: URL,
-                    temporaries: [(folder: URL, isOurs: (String) -> Bool)]) {
+                    temporaries: [(folder: URL, isOurs: (String) -> Bool)], keepsWorkForRetry: Bool) {
             self.label = label
             self.statusURL = statusURL
             self.workFolder = workFolder
             self.lockURL = lockURL
             self.output = output
             self.temporaries = temporaries
+            self.keepsWorkForRetry = keepsWorkForRetry
         }
     }
 
@@ -47,6 +52,8 @@ public final class ResumableTask<Status: ResumableStatus> {
     public let layout: Layout
     public let policy: Policy
     private var lock: TaskLock?
+    /// Set by `start` when a complete task was reopened to retry its failed items.
+    public private(set) var reopened = false
 
     public init(layout: Layout, policy: Policy) {
         self.layout = layout
@@ -86,12 +93,13 @@ public final class ResumableTask<Status: ResumableStatus> {
             Log.info("\(layout.label): retrying \(failed.count) slide\(failed.count == 1 ? "" : "s") that failed before "
                 + "(\(failed.prefix(5).joined(separator: ", "))\(failed.count > 5 ? ", …" : "")); --no-retry-failed keeps them failed")
             for item in failed { status.forget(item) }
+            reopened = status.complete
             status.complete = false
         }
         if status.complete {
             // A task killed between writing "complete" and removing its work folder left it behind.
-            // (With failed items it is kept on purpose: see `finish`.)
-            if status.failedItems.isEmpty && fm.fileExists(atPath: layout.workFolder.path) {
+            // (Kept on purpose for failed items to retry: see `finish`.)
+            if !keepsWork(status) && fm.fileExists(atPath: layout.workFolder.path) {
                 try? fm.removeItem(at: layout.workFolder)
                 Log.info("\(layout.label): removed the work folder a finished run left behind (\(layout.workFolder.path))")
             }
@@ -110,13 +118,14 @@ public final class ResumableTask<Status: ResumableStatus> {
         }
     }
 
-    /// Marks the task complete. The work folder goes, unless items failed: then it is kept, so
-    /// that a later run retrying them merges again from the other items' results instead of
-    /// redoing them (it goes once a run ends without failures, or with `--force`).
+    private func keepsWork(_ status: Status) -> Bool { layout.keepsWorkForRetry && !status.failedItems.isEmpty }
+
+    /// Marks the task complete. The work folder goes, unless items failed and the layout keeps it
+    /// for their retry (it goes once a run ends without failures, or with `--force`).
     public func finish(_ status: inout Status) throws {
         status.complete = true
         try save(status)
-        if status.failedItems.isEmpty {
+        if !keepsWork(status) {
             try? FileManager.default.removeItem(at: layout.workFolder)
         } else {
             Log.info("\(layout.label): kept \(layout.workFolder.path) so that a re-run retries the failed slides without redoing the others")

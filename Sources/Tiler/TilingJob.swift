@@ -160,7 +160,7 @@ public final class TilingJob {
                 (store.appendingPathComponent(split), { (n: String) in n.contains(name) || n.contains(part) })
             }
         return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
-                     lockURL: lockURL, output: store, temporaries: temporaries)
+                     lockURL: lockURL, output: store, temporaries: temporaries, keepsWorkForRetry: false)
     }
 
     // MARK: One slide
@@ -258,7 +258,14 @@ public final class TilingJob {
             guard !slides.isEmpty else { try? fm.removeItem(at: part); continue }
             let writer = try TileStoreWriter(url: part, attributes: attributes(split: split, classes: manifest.classes))
             do {
-                for entry in slides {
+                var carried: Set<String> = []
+                if FileManager.default.fileExists(atPath: carriedURL(split).path) {
+                    let reader = try TileStoreReader(url: carriedURL(split))
+                    carried = Set(reader.slides.map(\.slideID))
+                    try writer.append(contentsOf: reader)
+                    try reader.close()
+                }
+                for entry in slides where !carried.contains(entry.slideID) {
                     let reader = try TileStoreReader(url: fragmentURL(entry.slideID))
                     try writer.append(contentsOf: reader)
                     try reader.close()
@@ -320,16 +327,42 @@ public final class TilingJob {
                 message: "this store was tiled with other parameters:\n  " + parameters.differences(from: previous).joined(separator: "\n  "),
                 hint: "use another --store, or --force to redo this task with the new parameters (all tasks must use the same ones)")
         })
-        // A slide marked done whose fragment vanished (e.g. a copied store, or a finished task's
-        // work folder removed before a retry) is redone.
+        if task.reopened { try carryParts() }
+        // A slide marked done whose fragment vanished (e.g. a copied store) is redone.
         var checked = status
         if !status.complete {
+            let carried = try carriedSlides()
             for (id, s) in status.slides where s.state == .done {
                 let movedTest = s.split == .test && fm.fileExists(atPath: testURL(id).path)
-                if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest { checked.slides[id] = nil }
+                if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest && !carried.contains(id) { checked.slides[id] = nil }
             }
         }
         return checked
+    }
+
+    // MARK: Retrying a finished task
+
+    /// Where a reopened task keeps its earlier part file of `split` until the new merge.
+    private func carriedURL(_ split: Split) -> URL { workFolder.appendingPathComponent(".carried-\(split.rawValue).h5") }
+
+    /// A finished task reopened to retry its failed slides: its part files hold the slides done
+    /// before (their fragments were removed when merged); they are moved into the work folder and
+    /// merged again with the retried slides, instead of tiling those slides again.
+    private func carryParts() throws {
+        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: partURL(split).path) {
+            try AtomicFile.commit(partURL(split), to: carriedURL(split))
+        }
+    }
+
+    /// The slides in the carried part files.
+    private func carriedSlides() throws -> Set<String> {
+        var ids: Set<String> = []
+        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: carriedURL(split).path) {
+            let reader = try TileStoreReader(url: carriedURL(split))
+            ids.formUnion(reader.slides.map(\.slideID))
+            try reader.close()
+        }
+        return ids
     }
 
     private func outcome(_ status: TaskStatus) -> Outcome {

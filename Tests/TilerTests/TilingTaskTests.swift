@@ -95,6 +95,9 @@ extension TilerEndToEndTests {
         XCTAssertEqual(failed.status, 3, failed.output)
         let failures = store.appendingPathComponent("failures/task-0000-of-0001.csv")
         XCTAssertEqual(try CSV.parse(String(contentsOf: failures, encoding: .utf8)).dropFirst().map { $0.fields[0] }, ["FLAKY"])
+        // The merged slides' fragments are not kept twice meanwhile: a retry carries the part file.
+        let work = store.appendingPathComponent(".work/task-0000-of-0001")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.path))
         try FileManager.default.moveItem(at: dir.appendingPathComponent("away.svs"), to: flaky)
 
         // --no-retry-failed: as before, the slide stays failed.
@@ -110,7 +113,7 @@ extension TilerEndToEndTests {
         XCTAssertTrue(retried.stderr.contains("retrying 1 slide that failed before (FLAKY)"), retried.stderr)
         XCTAssertTrue(retried.stderr.contains("resuming: 2 slides already done"), retried.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: failures.path))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: store.appendingPathComponent(".work/task-0000-of-0001").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.path))
         try assertSameTiles(reference, store)
         XCTAssertEqual(try runCommand(TestEnvironment.executable("tessera-audit"), [store.path]).status, 0)
     }
