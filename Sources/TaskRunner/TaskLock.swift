@@ -47,6 +47,8 @@ public final class TaskLock: @unchecked Sendable {
     public let owner: Owner
     private var timer: DispatchSourceTimer?
     private var released = false
+    /// The SIGTERM and SIGINT handlers in place before the lock's own.
+    private var previousHandlers: [(Int32, sighandler_t?)] = []
 
     private init(url: URL, owner: Owner) {
         self.url = url
@@ -80,6 +82,7 @@ public final class TaskLock: @unchecked Sendable {
                 }
                 let lock = TaskLock(url: url, owner: me)
                 lock.startHeartbeat()
+                lock.releaseOnTermination()
                 return lock
             }
             guard errno == EEXIST else {
@@ -139,12 +142,31 @@ public final class TaskLock: @unchecked Sendable {
         self.timer = timer
     }
 
+    /// A task ended by SIGTERM or SIGINT removes its lock, then dies of the signal as before: a
+    /// re-submitted task need not wait for the lock to go stale. (A plain handler: it only calls
+    /// async-signal-safe functions — unlink, signal, raise — on a path prepared beforehand.)
+    private func releaseOnTermination() {
+        TaskLock.signalPath = strdup(url.path)
+        for sig in [SIGTERM, SIGINT] {
+            previousHandlers.append((sig, signal(sig) { sig in
+                if let path = TaskLock.signalPath { unlink(path) }
+                signal(sig, SIG_DFL)
+                raise(sig)
+            }))
+        }
+    }
+
+    /// The lock file a signal handler removes (one task per process).
+    nonisolated(unsafe) private static var signalPath: UnsafeMutablePointer<CChar>?
+
     /// Removes the lock file, if it is still ours.
     public func release() {
         guard !released else { return }
         released = true
         timer?.cancel()
         if Self.readOwner(url) == owner { unlink(url.path) }
+        for (sig, handler) in previousHandlers { signal(sig, handler) }
+        previousHandlers = []
     }
 
     deinit { release() }

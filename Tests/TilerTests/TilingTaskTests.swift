@@ -55,6 +55,36 @@ extension TilerEndToEndTests {
         try assertSameTiles(reference, store)
     }
 
+    /// A task ended by SIGTERM (Slurm's time limit, scancel) removes its lock as it dies, so that a
+    /// re-submitted task on any node starts at once.
+    func testTerminatedTaskRemovesItsLock() throws {
+        let cohort = try TilerEndToEndTests.cohort()
+        let dir = try TestEnvironment.temporaryDirectory(self, "tiler")
+        let store = dir.appendingPathComponent("store")
+        let args = ["--manifest", cohort.appendingPathComponent("manifest.csv").path, "--store", store.path, "--tile-size", "256",
+                    "--assume-mpp", "0.5", "--threads", "1"]
+        let process = Process()
+        process.executableURL = TestEnvironment.executable("tessera-tile")
+        process.arguments = args
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let lock = store.appendingPathComponent(lockName)
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: lock.path) && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        // The lock file appears just before its owner installs the signal handlers.
+        while (try? Data(contentsOf: lock))?.isEmpty ?? true, process.isRunning { Thread.sleep(forTimeInterval: 0.005) }
+        Thread.sleep(forTimeInterval: 0.05)
+        XCTAssertTrue(process.isRunning, "the task ended before it could be terminated")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(process.terminationStatus, SIGTERM)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lock.path))
+        let resumed = try tile(args)
+        XCTAssertEqual(resumed.status, 0, resumed.output)
+        XCTAssertFalse(resumed.stderr.contains("stale lock"), resumed.stderr)
+    }
+
     /// A lock left by a process that is gone (killed, node rebooted) is taken over with a log line.
     func testStaleLockOfADeadProcessIsTakenOver() throws {
         let cohort = try TilerEndToEndTests.cohort()
