@@ -130,8 +130,10 @@ extension TilerEndToEndTests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: work.path))
         try FileManager.default.moveItem(at: dir.appendingPathComponent("away.svs"), to: flaky)
 
-        // --no-retry-failed: as before, the slide stays failed.
-        let kept = try tile(args + ["--store", store.path, "--no-retry-failed"])
+        // --no-retry-failed (here from a job file): as before, the slide stays failed.
+        let job = dir.appendingPathComponent("job.env")
+        try Data("NO_RETRY_FAILED=1\n".utf8).write(to: job)
+        let kept = try tile(args + ["--store", store.path, "--job", job.path])
         XCTAssertEqual(kept.status, 3, kept.output)
         XCTAssertTrue(kept.stderr.contains("already complete"), kept.stderr)
         XCTAssertEqual(try CSV.parse(String(contentsOf: failures, encoding: .utf8)).dropFirst().map { $0.fields[0] }, ["FLAKY"])
