@@ -56,9 +56,9 @@ public final class TaskLock: @unchecked Sendable {
     }
 
     public static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
+        var buffer = [UInt8](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown-host" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// Takes the lock at `url` for `task` (a name for messages, e.g. "task 3 of 8"), taking over a
