@@ -51,6 +51,8 @@ let package = Package(
 
         // MARK: Pure Swift
         .target(name: "TesseraCore"),
+        // The resumable sharded task that tiling and prediction share: lock, status, retry, clean-up.
+        .target(name: "TaskRunner", dependencies: ["TesseraCore"]),
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
         .target(name: "Tiling", dependencies: ["TesseraCore"]),
         .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
@@ -58,10 +60,10 @@ let package = Package(
         // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
         .target(name: "Training", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The tiling stage wired to the wrappers: slides in, tile stores out.
-        .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TesseraCore"]),
+        .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TaskRunner", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TesseraCore"],
+                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
                 exclude: ["README-section.md"]),
 
         // MARK: Executables
@@ -75,7 +77,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "Tiling", "TileStore", "TesseraCore",
+            "Tiler", "Tiling", "TileStore", "TaskRunner", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
@@ -88,7 +90,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "BLAS", "TesseraCore",
+            "Prediction", "BLAS", "TaskRunner", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -104,7 +106,7 @@ let package = Package(
             "TileStore", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "TilerTests", dependencies: [
-            "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TesseraCore", "TesseraTestSupport",
+            "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
@@ -119,7 +121,7 @@ let package = Package(
             "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
-            "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport",
+            "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
         ]),
     ]

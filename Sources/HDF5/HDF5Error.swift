@@ -27,6 +27,7 @@ enum HDF5Errors {
     nonisolated(unsafe) private static var silenced = false
     static func silenceAutoPrinting() {
         if silenced { return }
+        HDF5Library.prepare()
         H5Eset_auto2(ch5_e_default(), nil, nil)
         silenced = true
     }

@@ -77,7 +77,9 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
         guard !closed else { return }
         closed = true
         registry.closeAll()
-        try HDF5Errors.check(H5Fclose(id), "H5Fclose", path)
+        let status = H5Fclose(id)
+        if status < 0 { HDF5Library.closeFailed = true }
+        try HDF5Errors.check(status, "H5Fclose", path)
     }
 
     deinit {
@@ -87,7 +89,7 @@ public final class HDF5File: HDF5Location, @unchecked Sendable {
         // would hang the job instead of letting the error abort it. Leave it to process exit.
         if isParallel { return }
         registry.closeAll()
-        H5Fclose(id)
+        if H5Fclose(id) < 0 { HDF5Library.closeFailed = true }
         assert(!writable, "HDF5File \(path) released without close(): flush errors would be lost")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import JPEG
 import NeuralNet
 import OpenSlide
+import TaskRunner
 import TesseraCore
 import Tiler
 import TileStore
@@ -17,6 +18,9 @@ import Training
 /// when complete (then its heatmap, then the status file records it as done), so a task killed at
 /// any moment and run again skips exactly the finished slides. When all are done, the task writes
 /// its part files (slides.csv, tiles.csv, failures.csv) and removes the work folder.
+///
+/// The skeleton (lock, status, retry of failed slides, clean-up, environment failures) is the
+/// `ResumableTask` that tiling shares.
 public final class PredictionJob {
     public struct Options: Sendable {
         public var model: URL
@@ -47,6 +51,8 @@ public final class PredictionJob {
         public var force = false
         /// Store source: go on when test files the tiler's status records are missing (logged).
         public var allowPartialStore = false
+        /// Predict again the slides an earlier run recorded as failed.
+        public var retryFailed = true
         /// Stop after predicting this many slides, as if killed there (for testing resume).
         public var stopAfterSlides: Int?
 
@@ -69,6 +75,8 @@ public final class PredictionJob {
     private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.shard, taskCount: options.shards) }
     private var workFolder: URL { partFolder.appendingPathComponent(PredictionLayout.workFolder) }
     private var statusURL: URL { partFolder.appendingPathComponent(PredictionLayout.statusFile) }
+    /// Beside the part folder, so `--force` (which removes the folder) never removes the lock.
+    private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock") }
 
     public init(options: Options) {
         precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
@@ -78,6 +86,12 @@ public final class PredictionJob {
     }
 
     public func run() throws -> Outcome {
+        do { return try runTask() } catch {
+            throw EnvironmentFailure(classifying: error, folder: options.output) ?? error
+        }
+    }
+
+    private func runTask() throws -> Outcome {
         let fm = FileManager.default
         BLASRuntime.setThreads(options.threads)
         let modelFile = try ModelFile.read(options.model)
@@ -106,12 +120,13 @@ public final class PredictionJob {
                                   sourceDescription: options.source.description)
         try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards))
 
-        var status = try loadStatus(parameters: parameters)
+        let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: .init(force: options.force, retryFailed: options.retryFailed))
+        defer { task.release() }
+        var status = try loadStatus(task, parameters: parameters)
         if status.complete {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return try finish(status)
         }
-        removeStaleTemporaries(mine)
         let t = header.tiling
         Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
             + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(Self.resolution(t)); "
@@ -139,7 +154,7 @@ public final class PredictionJob {
                                  slidePath: drawing.slidePath ?? locator.path(of: item.slideID))
             }
             status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
-            try saveStatus(status)
+            try task.save(status)
             predictedThisRun += 1
             let p = result.prediction
             switch p.outcome {
@@ -152,16 +167,27 @@ public final class PredictionJob {
             case .noTissueTiles:
                 progress.advance(note: "\(item.slideID): no tissue tiles")
             case .failed:
-                Log.warning("\(item.slideID) (\(result.source)) skipped at stage \(result.stage ?? "?"): \(p.message)")
+                Log.warning("\(item.slideID) (\(result.source)) skipped at stage \(result.stage?.rawValue ?? "?"): \(p.message)")
                 progress.advance(note: "\(item.slideID) FAILED")
             }
         }
 
         try writePart(mine, classes: classes)
-        status.complete = true
-        try saveStatus(status)
-        try? fm.removeItem(at: workFolder)
+        try task.finish(&status)
         return try finish(status)
+    }
+
+    private func layout(_ mine: [PredictionItem]) -> ResumableTask<PredictionTaskStatus>.Layout {
+        // Heatmap temporaries are named by slide: only our slides' are ours.
+        let ours = Set(mine.map { "." + PredictionLayout.heatmapURL(options.output, slideID: $0.slideID).lastPathComponent })
+        let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [
+            (workFolder, { _ in true }), (partFolder, { _ in true }),
+            (options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), { name in
+                name.range(of: ".tmp-").map { ours.contains(String(name[..<$0.lowerBound])) } ?? false
+            }),
+        ]
+        return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
+                     lockURL: lockURL, output: options.output, temporaries: temporaries, keepsWorkForRetry: true)
     }
 
     /// The outcome of a complete task; a one-task run also merges.
@@ -185,7 +211,7 @@ public final class PredictionJob {
     // MARK: One slide
 
     struct SlideFailure: Error {
-        let stage: String
+        let stage: FailureStage
         let message: String
     }
 
@@ -224,11 +250,11 @@ public final class PredictionJob {
         }
     }
 
-    private static func stage(of error: Error) -> String {
+    private static func stage(of error: Error) -> FailureStage {
         switch error {
-        case is JPEGError, is TesseraError: return "decode"
-        case is TilingPlanError: return "metadata"
-        default: return "read"
+        case is JPEGError, is TesseraError: return .decode
+        case is TilingPlanError: return .metadata
+        default: return .read
         }
     }
 
@@ -236,12 +262,12 @@ public final class PredictionJob {
         let reader: TileStoreReader
         do { reader = try TileStoreReader(url: URL(fileURLWithPath: item.path)) } catch {
             if Self.isDamage(error) { throw error }
-            throw SlideFailure(stage: "open", message: "\(error)")
+            throw SlideFailure(stage: .open, message: "\(error)")
         }
         defer { try? reader.close() }
         try ModelCompatibility.check(model: header, modelPath: options.model.path, store: reader.attributes, storePath: item.path)
         guard reader.slides.count == 1, let record = reader.slides.first, record.slideID == item.slideID else {
-            throw SlideFailure(stage: "open", message: "the file holds slides [\(reader.slides.map(\.slideID).joined(separator: ", "))], expected only \(item.slideID) (a test file holds its one slide)")
+            throw SlideFailure(stage: .open, message: "the file holds slides [\(reader.slides.map(\.slideID).joined(separator: ", "))], expected only \(item.slideID) (a test file holds its one slide)")
         }
         let tiles: TileScores
         do { tiles = try scorer.score(reader) } catch {
@@ -260,9 +286,9 @@ public final class PredictionJob {
                                rule: BackgroundRule(threshold: t.backgroundThreshold, maxBackground: t.maxBackground),
                                encoding: .jpeg, quality: Self.jpegQuality(options, header), workers: options.threads)
         let slide: Slide
-        do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: "open", message: "\(error)") }
+        do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
         let plan: TilingPlan
-        do { plan = try tiler.plan(for: slide) } catch { throw SlideFailure(stage: "metadata", message: "\(error)") }
+        do { plan = try tiler.plan(for: slide) } catch { throw SlideFailure(stage: .metadata, message: "\(error)") }
         let (width, height) = slide.dimensions(level: 0)
         var x: [Int] = [], y: [Int] = [], waiting: [TilePayload] = [], submitted = 0
         let probabilities: [Float]
@@ -322,7 +348,7 @@ public final class PredictionJob {
             let result = try JSONFile.read(SlideResult.self, from: workURL(item.slideID), hint: "re-run this task with --force")
             slideRows.append(result.prediction.fields(classes: classes))
             if result.prediction.outcome == .failed {
-                failureRows.append([item.slideID, result.source, result.stage ?? "", result.prediction.message])
+                failureRows.append([item.slideID, result.source, result.stage?.rawValue ?? "", result.prediction.message])
             }
             try tiles.write(result.tiles.csvLines(slideID: item.slideID))
         }
@@ -364,38 +390,12 @@ public final class PredictionJob {
         options.jpegQuality ?? header.tiling.jpegQuality ?? 90
     }
 
-    private func loadStatus(parameters: PredictionParameters) throws -> PredictionTaskStatus {
-        let fm = FileManager.default
-        if options.force {
-            try? fm.removeItem(at: partFolder)
-            try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-            return PredictionTaskStatus(parameters: parameters)
-        }
-        guard fm.fileExists(atPath: statusURL.path) else { return PredictionTaskStatus(parameters: parameters) }
-        let status = try JSONFile.read(PredictionTaskStatus.self, from: statusURL, hint: "re-run with --force to redo this task")
-        guard status.parameters == parameters else {
-            throw PredictionError.parametersChanged(statusFile: statusURL.path, differences: parameters.differences(from: status.parameters))
-        }
-        return status
-    }
-
-    private func saveStatus(_ status: PredictionTaskStatus) throws { try JSONFile.write(status, to: statusURL) }
-
-    /// Temporary files of a killed run (`.name.tmp-PID`) in this task's folders and of its slides' heatmaps.
-    private func removeStaleTemporaries(_ mine: [PredictionItem]) {
-        let fm = FileManager.default
-        for folder in [workFolder, partFolder] {
-            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
-                try? fm.removeItem(at: folder.appendingPathComponent(name))
-            }
-        }
-        let heatmaps = options.output.appendingPathComponent(PredictionLayout.heatmapsFolder)
-        let ours = Set(mine.map { "." + PredictionLayout.heatmapURL(options.output, slideID: $0.slideID).lastPathComponent })
-        for name in (try? fm.contentsOfDirectory(atPath: heatmaps.path)) ?? [] {
-            if let dot = name.range(of: ".tmp-"), ours.contains(String(name[..<dot.lowerBound])) {
-                try? fm.removeItem(at: heatmaps.appendingPathComponent(name))
-            }
-        }
+    private func loadStatus(_ task: ResumableTask<PredictionTaskStatus>, parameters: PredictionParameters) throws -> PredictionTaskStatus {
+        let part = partFolder
+        return try task.start(parameters: parameters, resetOutputs: { try? FileManager.default.removeItem(at: part) },
+                              mismatch: { [statusURL] previous in
+            PredictionError.parametersChanged(statusFile: statusURL.path, differences: parameters.differences(from: previous))
+        })
     }
 
     // MARK: Descriptions

@@ -1,4 +1,5 @@
 import Foundation
+import TaskRunner
 import TesseraCore
 
 /// Everything that decides what a prediction task writes. Kept in each task's status file: a
@@ -60,6 +61,11 @@ public struct PredictionTaskStatus: Codable, Equatable, Sendable {
     public init(parameters: PredictionParameters) { self.parameters = parameters }
 }
 
+extension PredictionTaskStatus: ResumableStatus {
+    public var failedItems: [String] { slides.filter { $0.value.outcome == .failed }.map(\.key).sorted() }
+    public mutating func forget(_ item: String) { slides[item] = nil }
+}
+
 /// One finished slide of an unfinished task: `PRED/parts/task-I-of-N/work/<slide>.json`.
 struct SlideResult: Codable, Equatable, Sendable {
     var prediction: SlidePrediction
@@ -67,7 +73,7 @@ struct SlideResult: Codable, Equatable, Sendable {
     /// The store file or slide file read.
     var source: String
     /// Where a failed slide failed: open, metadata, read, decode.
-    var stage: String?
+    var stage: FailureStage?
 }
 
 enum JSONFile {

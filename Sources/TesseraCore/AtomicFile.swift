@@ -24,4 +24,19 @@ public enum AtomicFile {
                                   hint: "check that the directory is writable and on one file system")
         }
     }
+
+    /// Removes the temporaries (`.name.tmp-PID`) that killed processes of this host left in
+    /// `folder`: those whose PID is not running. A live writer's temporary is left alone. Returns
+    /// the names removed.
+    @discardableResult
+    public static func removeStaleTemporaries(in folder: URL) -> [String] {
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") {
+            guard let r = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[r.upperBound...]) else { continue }
+            if pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH) {
+                if (try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))) != nil { removed.append(name) }
+            }
+        }
+        return removed
+    }
 }

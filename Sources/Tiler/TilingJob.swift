@@ -1,5 +1,6 @@
 import Foundation
 import OpenSlide
+import TaskRunner
 import TesseraCore
 import TileStore
 import Tiling
@@ -13,6 +14,9 @@ import Tiling
 /// `train/part-I-of-N.h5` and `validation/part-I-of-N.h5`, and test fragments are moved to
 /// `test/<slide_id>.h5`. A task killed at any moment and re-run skips the slides whose fragments
 /// were completed and redoes the rest; the merged files come out the same.
+///
+/// The skeleton (lock, status, retry of failed slides, clean-up, environment failures) is the
+/// `ResumableTask` that prediction shares.
 public final class TilingJob {
     public struct Options: Sendable {
         public var manifest: URL
@@ -32,6 +36,8 @@ public final class TilingJob {
         public var threads = 2
         public var tissueMask = true
         public var force = false
+        /// Tile again the slides an earlier run recorded as failed.
+        public var retryFailed = true
         /// Record missing slide files as failed slides instead of refusing the manifest.
         public var skipMissing = false
 
@@ -61,6 +67,8 @@ public final class TilingJob {
     private var store: URL { options.store }
     private var workFolder: URL { store.appendingPathComponent(".work/\(taskName)") }
     private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).json") }
+    /// Beside the status file, so `--force` (which removes the status) never removes the lock.
+    private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).lock") }
     private var failuresURL: URL {
         store.appendingPathComponent(TileStoreLayout.failuresFolder)
             .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards))
@@ -69,7 +77,15 @@ public final class TilingJob {
         store.appendingPathComponent(TileStoreLayout.testSplit).appendingPathComponent(TileStoreLayout.testFileName(slideID: slideID))
     }
 
+    /// Runs the task. Throws `TaskLock.Held` when another process runs it, and
+    /// `EnvironmentFailure` when the store's file system cannot take the writes.
     public func run() throws -> Outcome {
+        do { return try runTask() } catch {
+            throw EnvironmentFailure(classifying: error, folder: store) ?? error
+        }
+    }
+
+    private func runTask() throws -> Outcome {
         let fm = FileManager.default
         let manifest = try SlideManifest.load(options.manifest, classes: options.classes, requireReadable: !options.skipMissing)
         let split = PatientSplit(entries: manifest.entries, fractions: options.splitFractions, seed: options.splitSeed)
@@ -86,12 +102,13 @@ public final class TilingJob {
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
         try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent(TileStoreLayout.splitsFile))
 
-        var status = try loadStatus(parameters: parameters)
+        let task = ResumableTask<TaskStatus>(layout: layout, policy: .init(force: options.force, retryFailed: options.retryFailed))
+        defer { task.release() }
+        var status = try loadStatus(task, parameters: parameters)
         if status.complete {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        removeStaleTemporaries()
         Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(describe(options.target)), tile \(options.tileSize) px, \(options.rule.description)")
 
         let tiler = SlideTiler(target: options.target, tileSize: options.tileSize, overlap: options.overlap,
@@ -113,29 +130,52 @@ public final class TilingJob {
                                                            tilesConsidered: kept.considered)
                 tilesSoFar += kept.kept
                 secondsSoFar += Date().timeIntervalSince(started)
-                try saveStatus(status)
+                try task.save(status)
                 progress.advance(note: "\(entry.slideID): \(kept.kept)/\(kept.considered) tiles kept; \(tilesSoFar) tiles, \(String(format: "%.1f", Double(tilesSoFar) / max(secondsSoFar, 1e-3))) tiles/s")
             } catch let failure as SlideFailure {
-                Log.warning("\(entry.slideID) (\(entry.slidePath)) skipped at stage \(failure.stage): \(failure.message)")
+                Log.warning("\(entry.slideID) (\(entry.slidePath)) skipped at stage \(failure.stage.rawValue): \(failure.message)")
                 status.slides[entry.slideID] = SlideStatus(state: .failed, split: slideSplit, tilesKept: 0, tilesConsidered: 0,
                                                            stage: failure.stage, message: failure.message)
-                try saveStatus(status)
+                try task.save(status)
                 progress.advance(note: "\(entry.slideID) FAILED")
             }
+            // Whatever else is thrown ends the task: the slide is not recorded, a re-run redoes it.
         }
 
-        try mergeFragments(mine: mine, status: status, manifest: manifest)
-        status.complete = true
-        try saveStatus(status)
-        try? fm.removeItem(at: workFolder)
+        do { try mergeFragments(mine: mine, status: status, manifest: manifest) } catch {
+            throw task.environmentFailure(error) ?? error
+        }
+        try task.finish(&status)
         return outcome(status)
+    }
+
+    private var layout: ResumableTask<TaskStatus>.Layout {
+        let part = TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards)
+        let name = taskName
+        let work = workFolder
+        let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [(work, { _ in true })]
+            + ["train", "validation", "test", TileStoreLayout.statusFolder].map { split in
+                // Only our task's names: our part files, our status. Test slides' temporaries are
+                // named by slide and may be another task's, so they are left alone.
+                (store.appendingPathComponent(split), { (n: String) in n.contains(name) || n.contains(part) })
+            }
+        return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
+                     lockURL: lockURL, output: store, temporaries: temporaries, keepsWorkForRetry: false)
     }
 
     // MARK: One slide
 
     struct SlideFailure: Error {
-        let stage: String
+        let stage: FailureStage
         let message: String
+    }
+
+    /// A writing error as the task-ending environment failure it may be: by its errno, or, for a
+    /// write error that names none, by a probe write into the work folder.
+    private func environmentFailure(_ error: Error) -> EnvironmentFailure? {
+        if let failure = EnvironmentFailure(classifying: error, folder: store) { return failure }
+        if let code = EnvironmentFailure.probe(workFolder) { return EnvironmentFailure(folder: store.path, code: code, detail: "\(error)") }
+        return nil
     }
 
     private func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
@@ -156,18 +196,19 @@ public final class TilingJob {
                            tiler: SlideTiler) throws -> (kept: Int, considered: Int) {
         let slide: Slide
         do { slide = try Slide(path: entry.slidePath) } catch {
-            throw SlideFailure(stage: "open", message: "\(error)")
+            throw SlideFailure(stage: .open, message: "\(error)")
         }
         let plan: TilingPlan
         do { plan = try tiler.plan(for: slide) } catch {
-            throw SlideFailure(stage: "metadata", message: "\(error)")
+            throw SlideFailure(stage: .metadata, message: "\(error)")
         }
         let labelIndex = Int32(entry.label.flatMap { manifest.classes.firstIndex(of: $0) } ?? -1)
         let writer: TileStoreWriter
         do {
             writer = try TileStoreWriter(url: fragmentURL(entry.slideID), attributes: attributes(split: split, classes: manifest.classes))
         } catch {
-            throw SlideFailure(stage: "write", message: "\(error)")
+            if let failure = environmentFailure(error) { throw failure }
+            throw SlideFailure(stage: .write, message: "\(error)")
         }
         let (w0, h0) = slide.dimensions(level: 0)
         var record = SlideRecord(slideID: entry.slideID, patientID: entry.patientID, label: entry.label, mpp: plan.mpp,
@@ -196,7 +237,8 @@ public final class TilingJob {
             return (summary.kept, summary.considered)
         } catch {
             writer.discard()
-            let stage = error is OpenSlideError ? "read" : (error is TileStoreError ? "write" : "encode")
+            let stage: FailureStage = error is OpenSlideError ? .read : (error is TileStoreError ? .write : .encode)
+            if stage == .write, let failure = environmentFailure(error) { throw failure }
             throw SlideFailure(stage: stage, message: "\(error)")
         }
     }
@@ -216,7 +258,14 @@ public final class TilingJob {
             guard !slides.isEmpty else { try? fm.removeItem(at: part); continue }
             let writer = try TileStoreWriter(url: part, attributes: attributes(split: split, classes: manifest.classes))
             do {
-                for entry in slides {
+                var carried: Set<String> = []
+                if FileManager.default.fileExists(atPath: carriedURL(split).path) {
+                    let reader = try TileStoreReader(url: carriedURL(split))
+                    carried = Set(reader.slides.map(\.slideID))
+                    try writer.append(contentsOf: reader)
+                    try reader.close()
+                }
+                for entry in slides where !carried.contains(entry.slideID) {
                     let reader = try TileStoreReader(url: fragmentURL(entry.slideID))
                     try writer.append(contentsOf: reader)
                     try reader.close()
@@ -244,7 +293,7 @@ public final class TilingJob {
     private func writeFailures(mine: [ManifestEntry], status: TaskStatus) throws {
         let rows = mine.compactMap { e -> [String]? in
             guard let s = status.slides[e.slideID], s.state == .failed else { return nil }
-            return [e.slideID, e.slidePath, s.stage ?? "", s.message ?? ""]
+            return [e.slideID, e.slidePath, s.stage?.rawValue ?? "", s.message ?? ""]
         }
         if rows.isEmpty {
             try? FileManager.default.removeItem(at: failuresURL)
@@ -267,58 +316,53 @@ public final class TilingJob {
             splitSeed: options.splitSeed, shards: options.shards, tissueMask: options.tissueMask)
     }
 
-    private func loadStatus(parameters: TilingParameters) throws -> TaskStatus {
+    private func loadStatus(_ task: ResumableTask<TaskStatus>, parameters: TilingParameters) throws -> TaskStatus {
         let fm = FileManager.default
-        if options.force {
-            try? fm.removeItem(at: statusURL)
-            try? fm.removeItem(at: workFolder)
+        let status = try task.start(parameters: parameters, resetOutputs: {
             try? fm.removeItem(at: failuresURL)
             for split in [Split.train, .validation] { try? fm.removeItem(at: partURL(split)) }
-            try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-            return TaskStatus(parameters: parameters)
-        }
-        guard let data = try? Data(contentsOf: statusURL) else { return TaskStatus(parameters: parameters) }
-        let status: TaskStatus
-        do { status = try JSONDecoder().decode(TaskStatus.self, from: data) } catch {
-            throw TesseraError.invalidInput(path: statusURL.path, message: "unreadable status file (\(error))",
-                                            hint: "re-run with --force to redo this task")
-        }
-        guard status.parameters == parameters else {
-            throw TesseraError.invalidInput(
+        }, mismatch: { previous in
+            TesseraError.invalidInput(
                 path: statusURL.path,
-                message: "this store was tiled with other parameters:\n  " + parameters.differences(from: status.parameters).joined(separator: "\n  "),
+                message: "this store was tiled with other parameters:\n  " + parameters.differences(from: previous).joined(separator: "\n  "),
                 hint: "use another --store, or --force to redo this task with the new parameters (all tasks must use the same ones)")
-        }
+        })
+        if task.reopened { try carryParts() }
         // A slide marked done whose fragment vanished (e.g. a copied store) is redone.
         var checked = status
         if !status.complete {
+            let carried = try carriedSlides()
             for (id, s) in status.slides where s.state == .done {
                 let movedTest = s.split == .test && fm.fileExists(atPath: testURL(id).path)
-                if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest { checked.slides[id] = nil }
+                if !fm.fileExists(atPath: fragmentURL(id).path) && !movedTest && !carried.contains(id) { checked.slides[id] = nil }
             }
         }
         return checked
     }
 
-    private func saveStatus(_ status: TaskStatus) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(status), to: statusURL)
+    // MARK: Retrying a finished task
+
+    /// Where a reopened task keeps its earlier part file of `split` until the new merge.
+    private func carriedURL(_ split: Split) -> URL { workFolder.appendingPathComponent(".carried-\(split.rawValue).h5") }
+
+    /// A finished task reopened to retry its failed slides: its part files hold the slides done
+    /// before (their fragments were removed when merged); they are moved into the work folder and
+    /// merged again with the retried slides, instead of tiling those slides again.
+    private func carryParts() throws {
+        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: partURL(split).path) {
+            try AtomicFile.commit(partURL(split), to: carriedURL(split))
+        }
     }
 
-    /// Temporary files of a killed run (`.name.tmp-PID`) in this task's folders.
-    private func removeStaleTemporaries() {
-        let fm = FileManager.default
-        for folder in [workFolder, store.appendingPathComponent("train"), store.appendingPathComponent("validation"),
-                       store.appendingPathComponent("test"), store.appendingPathComponent("status")] {
-            for name in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
-                // Only our task's names: fragments in our work folder, our part files, our status.
-                if folder == workFolder || name.contains(taskName)
-                    || name.contains(TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards)) {
-                    try? fm.removeItem(at: folder.appendingPathComponent(name))
-                }
-            }
+    /// The slides in the carried part files.
+    private func carriedSlides() throws -> Set<String> {
+        var ids: Set<String> = []
+        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: carriedURL(split).path) {
+            let reader = try TileStoreReader(url: carriedURL(split))
+            ids.formUnion(reader.slides.map(\.slideID))
+            try reader.close()
         }
+        return ids
     }
 
     private func outcome(_ status: TaskStatus) -> Outcome {

@@ -1,4 +1,5 @@
 import Foundation
+import TaskRunner
 import Tiling
 
 /// Everything that decides what a tiling task writes. Stored in each task's status file: a re-run
@@ -44,7 +45,7 @@ public struct SlideStatus: Codable, Equatable, Sendable {
     public var split: Split
     public var tilesKept: Int
     public var tilesConsidered: Int
-    public var stage: String?
+    public var stage: FailureStage?
     public var message: String?
 }
 
@@ -57,4 +58,9 @@ public struct TaskStatus: Codable, Equatable, Sendable {
     public var complete = false
 
     public init(parameters: TilingParameters) { self.parameters = parameters }
+}
+
+extension TaskStatus: ResumableStatus {
+    public var failedItems: [String] { slides.filter { $0.value.state == .failed }.map(\.key).sorted() }
+    public mutating func forget(_ item: String) { slides[item] = nil }
 }

@@ -131,6 +131,11 @@ public final class DataParallelTrainer {
             world.broadcast(network.state, root: 0)
         }
         if world.isRoot { try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true) }
+        // A run killed while writing a checkpoint or metrics left `.name.tmp-PID` files; they are never completed.
+        if world.isRoot {
+            let stale = AtomicFile.removeStaleTemporaries(in: options.output)
+            if !stale.isEmpty { log("removed \(stale.count) temporary file\(stale.count == 1 ? "" : "s") of a killed run: \(stale.joined(separator: ", "))") }
+        }
         log("\(config.model) (\(network.parameterCount) parameters), input \(config.inputSize)², \(classes.count) classes \(classes.joined(separator: ",")); "
             + "\(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch) × \(options.threads) BLAS thread\(options.threads == 1 ? "" : "s") (\(BLASRuntime.coreName)); "
             + "\(train.count) training tiles → \(stepsPerEpoch) steps per epoch, \(validation?.count ?? 0) validation tiles; "

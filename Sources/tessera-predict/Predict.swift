@@ -14,7 +14,7 @@ struct Predict: ParsableCommand {
             .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
             .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
-            .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"),
+            .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
         ]
     }
 
@@ -38,7 +38,9 @@ struct Predict: ParsableCommand {
 
             Exit status: 0 all slides predicted (a slide without tissue tiles counts as predicted); \
             3 done, but some slides failed (listed in failures.csv; with --strict this is 1); \
-            1 fatal error; 64 bad options. A killed task re-run with the same options resumes.
+            1 fatal error (also: the task is already running elsewhere, or the output's file system is \
+            full, over quota, read-only or failing); 64 bad options. A killed task re-run with the same \
+            options resumes, and predicts the slides that failed before again (unless --no-retry-failed).
 
             Examples:
               tessera-predict --model run/model.tsm --store store --out pred --tile-scores
@@ -48,7 +50,7 @@ struct Predict: ParsableCommand {
 
             Job-file keys: STORE, RUN (the model is RUN/model.tsm), PREDICTIONS (--out), TILE_SCORES, \
             HEATMAPS, HEATMAP_SIZE, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
-            BOOTSTRAP_SEED, STRICT.
+            BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
     @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
@@ -109,6 +111,8 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "With --store: predict even if test files that the tiler's status records are missing (they are logged).")
     var allowPartialStore = false
+    @Flag(help: "Keep the slides an earlier run recorded as failed as they are (default: predict them again).")
+    var noRetryFailed = false
 
     @Option(help: .hidden)
     var stopAfterSlides: Int?
@@ -178,6 +182,7 @@ struct Predict: ParsableCommand {
         options.seed = report.seed
         options.force = force
         options.allowPartialStore = allowPartialStore
+        options.retryFailed = !noRetryFailed
         options.stopAfterSlides = stopAfterSlides
         do {
             switch try PredictionJob(options: options).run() {

@@ -22,7 +22,7 @@ struct TileCommand: ParsableCommand {
         .option("BACKGROUND_THRESHOLD", "--background-threshold"), .option("MAX_BACKGROUND", "--max-background"),
         .option("ENCODING", "--encoding"), .option("QUALITY", "--quality"), .option("SPLIT", "--split"),
         .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
-        .flag("STRICT", "--strict"),
+        .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
     ]
 
     static func main() {
@@ -54,8 +54,10 @@ struct TileCommand: ParsableCommand {
             that could not be tiled), STORE/status/ (resume state). Check a store with tessera-audit.
 
             Exit status: 0 all slides tiled; 3 done, but some slides failed (listed in failures/; \
-            with --strict this is 1); 1 fatal error; 64 bad options.
-            A killed task re-run with the same options resumes where it stopped.
+            with --strict this is 1); 1 fatal error (also: the task is already running elsewhere, or \
+            the store's file system is full, over quota, read-only or failing); 64 bad options.
+            A killed task re-run with the same options resumes where it stopped, and tries the \
+            slides that failed before again (unless --no-retry-failed).
             """)
 
     @Option(help: "Slide manifest CSV: slide_path,slide_id,patient_id,label (paths relative to the manifest).")
@@ -121,6 +123,9 @@ struct TileCommand: ParsableCommand {
     @Flag(help: "Exit 1 if any slide failed.")
     var strict = false
 
+    @Flag(help: "Keep the slides an earlier run recorded as failed as they are (default: tile them again).")
+    var noRetryFailed = false
+
     @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
     var force = false
 
@@ -182,6 +187,7 @@ struct TileCommand: ParsableCommand {
         options.threads = resolvedThreads
         options.tissueMask = !noTissueMask
         options.force = force
+        options.retryFailed = !noRetryFailed
         options.skipMissing = skipMissing
         do {
             switch try TilingJob(options: options).run() {

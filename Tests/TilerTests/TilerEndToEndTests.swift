@@ -35,7 +35,7 @@ final class TilerEndToEndTests: XCTestCase {
         try runCommand(TestEnvironment.executable("tessera-tile"), arguments, timeout: 600)
     }
 
-    /// Every tile of a store as "split|slide|x|y|label" → JPEG bytes, plus the slide tables.
+    /// Every tile of a store as "split|slide|x|y|label" → JPEG bytes (raw: pixels), plus the slide tables.
     func contents(of store: URL) throws -> (tiles: [String: [UInt8]], slides: [String: SlideRecord]) {
         var tiles: [String: [UInt8]] = [:]
         var slides: [String: SlideRecord] = [:]
@@ -49,7 +49,8 @@ final class TilerEndToEndTests: XCTestCase {
                     let slide = reader.slides[Int(columns.slides[i])].slideID
                     let key = "\(split)|\(slide)|\(columns.x[i])|\(columns.y[i])|\(columns.labels[i])"
                     XCTAssertNil(tiles[key], "tile \(key) twice")
-                    tiles[key] = try reader.encodedTile(i)
+                    // Raw stores: the pixels (`image` reads them without decoding).
+                    tiles[key] = reader.attributes.encoding == .raw ? try reader.image(i, decoder: JPEGDecoder()).pixels : try reader.encodedTile(i)
                 }
                 try reader.close()
             }
