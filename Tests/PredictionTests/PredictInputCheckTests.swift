@@ -6,13 +6,7 @@ import XCTest
 /// `tessera-predict --manifest` refuses what would hang it or fail late: a FIFO among the slides,
 /// a non-finite --assume-mpp, a misspelt job-file key.
 final class PredictInputCheckTests: XCTestCase {
-    override class func tearDown() {
-        PredictionFixture.tearDown()
-        super.tearDown()
-    }
-
     func predict(_ args: [String]) throws -> CommandResult {
-        // A hang fails the test instead of blocking it.
         try runCommand(TestEnvironment.executable("tessera-predict"), args + ["--threads", "1", "--bootstrap", "0"], timeout: 120)
     }
 
@@ -34,7 +28,11 @@ final class PredictInputCheckTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no work started")
     }
+}
 
+/// On the shared pipeline fixture (a real model), whose tear-down PredictorEndToEndTests owns.
+extension PredictorEndToEndTests {
+    /// A FIFO among the slides is refused instead of blocking the reader forever.
     func testFIFOInTheManifestIsRefusedWithoutHanging() throws {
         let f = try PredictionFixture.shared()
         let dir = try TestEnvironment.temporaryDirectory(self, "predict-fifo")
@@ -43,8 +41,10 @@ final class PredictInputCheckTests: XCTestCase {
         let manifest = dir.appendingPathComponent("m.csv")
         try Data("slide_path,slide_id,patient_id,label\nfifo.svs,S1,P1,LUAD\n".utf8).write(to: manifest)
         for extra in [[], ["--skip-missing"]] {
-            let r = try predict(["--model", f.model.path, "--manifest", manifest.path, "--out", dir.appendingPathComponent("out").path,
-                                 "--assume-mpp", "0.5"] + extra)
+            // A hang fails the test (timeout) instead of blocking it.
+            let r = try runCommand(TestEnvironment.executable("tessera-predict"),
+                                   ["--model", f.model.path, "--manifest", manifest.path, "--out", dir.appendingPathComponent("out").path,
+                                    "--assume-mpp", "0.5", "--threads", "1"] + extra, timeout: 120)
             XCTAssertEqual(r.status, 1, "\(extra): \(r.output)")
             XCTAssertTrue(r.stderr.contains("line 2: slide file \(fifo) is a FIFO or other special file, not a regular file"), r.stderr)
         }

@@ -20,4 +20,13 @@ final class StoreAuditPatientCaseTests: XCTestCase {
         XCTAssertEqual(report.split("test")?.patients, 3)
         XCTAssertEqual(report.split("total")?.patients, 6, "p1 and P1 count once")
     }
+
+    /// An absurd --workers (one decoder each) is a usage error, not memory without end.
+    func testAbsurdWorkerCountIsRefused() throws {
+        let store = try TestEnvironment.temporaryDirectory(self, "store")
+        try StoreFixtures.writeCleanStore(store)
+        let r = try runCommand(TestEnvironment.executable("tessera-audit"), [store.path, "--workers", "1000000000"], timeout: 60)
+        XCTAssertEqual(r.status, 2, r.output)
+        XCTAssertTrue(r.stderr.hasPrefix("Error: --workers must be at most 1024, got 1000000000"), r.stderr)
+    }
 }
