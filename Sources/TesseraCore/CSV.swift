@@ -14,6 +14,25 @@ public enum CSV {
         return field
     }
 
+    /// First characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) run a cell as
+    /// a formula (OWASP "CSV injection").
+    public static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// Why an id or label cannot be copied verbatim into the CSVs analysts open in a spreadsheet,
+    /// or nil: it starts like a formula, or holds a line break or another control character (one
+    /// record would become two in tools that read line by line). Tessera refuses such values on
+    /// input instead of altering them on output, so ids round-trip exactly.
+    public static func unsafeValueReason(_ value: String) -> String? {
+        if let first = value.first, formulaStarts.contains(first) {
+            let shown = first == "\t" ? "a tab" : first == "\r" ? "a carriage return" : "'\(first)'"
+            return "starts with \(shown), which spreadsheets run as a formula; ids and labels may not start with = + - @, a tab or a carriage return"
+        }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "contains a line break or another control character"
+        }
+        return nil
+    }
+
     /// A whole document: header then rows, each line ended by "\n".
     public static func document(header: [String], rows: [[String]]) -> String {
         var s = line(header) + "\n"

@@ -7,10 +7,14 @@ import Foundation
 /// a cluster's login node), and the executables read the same file with this small parser, so both
 /// sides cannot disagree. Supported: `KEY=value`, `KEY="value"` or `KEY='value'`, blank lines,
 /// `#` comments and `export KEY=value`. Not supported (refused with the line number): `$VAR`
-/// expansion, command substitution, anything else a shell would run.
+/// expansion, command substitution, anything else a shell would run. Keys no Tessera program or
+/// script reads are refused, with the nearest known key (see `JobFile.knownKeys`): a typo would
+/// otherwise run silently with the default.
 public struct JobFile: Sendable, Equatable {
     public let path: String
     public let values: [String: String]
+    /// The (1-based) line each key was last set on, for messages.
+    public let lines: [String: Int]
 
     public struct ParseError: Error, CustomStringConvertible, Equatable {
         public let path: String
@@ -19,9 +23,10 @@ public struct JobFile: Sendable, Equatable {
         public var description: String { "\(path):\(line): \(message)\nhint: a job file holds KEY=value lines (see Jobs/demo.env)" }
     }
 
-    public init(path: String, values: [String: String]) {
+    public init(path: String, values: [String: String], lines: [String: Int] = [:]) {
         self.path = path
         self.values = values
+        self.lines = lines
     }
 
     public static func load(_ path: String) throws -> JobFile {
@@ -33,6 +38,7 @@ public struct JobFile: Sendable, Equatable {
 
     public static func parse(_ text: String, path: String) throws -> JobFile {
         var values: [String: String] = [:]
+        var lines: [String: Int] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -63,8 +69,9 @@ public struct JobFile: Sendable, Equatable {
             }
             if q(value) { throw ParseError(path: path, line: n + 1, message: "$ or ` in a value: job files do no expansion; write the value out") }
             values[key] = value
+            lines[key] = n + 1
         }
-        return JobFile(path: path, values: values)
+        return JobFile(path: path, values: values, lines: lines)
     }
 
     private static func q(_ v: String) -> Bool { v.contains("$") || v.contains("`") }
@@ -115,6 +122,11 @@ public struct JobFile: Sendable, Equatable {
             path = rest[i + 1]
             rest.removeSubrange(i...(i + 1))
         }
-        return try load(path).arguments(mappings) + rest
+        for m in mappings {
+            precondition(knownKeys.contains(m.key), "job-file key \(m.key) is missing from JobFile.knownKeys")
+        }
+        let job = try load(path)
+        try job.checkKeys()
+        return try job.arguments(mappings) + rest
     }
 }

@@ -218,8 +218,10 @@ private final class StoreAuditRun {
             for slide in file.slides {
                 if slideFiles[slide.slideID] == nil { slideOrder.append(slide.slideID) }
                 slideFiles[slide.slideID, default: []].append(file.relative)
-                if !(patients[slide.patientID]?[file.folder]?.contains(file.relative) ?? false) {
-                    patients[slide.patientID, default: [:]][file.folder, default: []].append(file.relative)
+                // Patients compare case-insensitively: tcga-sy-0001 and TCGA-SY-0001 are one person.
+                let patient = slide.patientID.uppercased()
+                if !(patients[patient]?[file.folder]?.contains(file.relative) ?? false) {
+                    patients[patient, default: [:]][file.folder, default: []].append(file.relative)
                 }
             }
         }
@@ -259,10 +261,11 @@ private final class StoreAuditRun {
                 malformed.append("line \(line): \"\(CSV.line(row))\"")
                 continue
             }
-            if let earlier = listed[row[0]], earlier != row[1] {
+            let patient = row[0].uppercased()
+            if let earlier = listed[patient], earlier != row[1] {
                 problem(.patientInTwoSplits, name, "patient \(row[0]) is listed in both \(earlier) and \(row[1])")
             }
-            listed[row[0]] = row[1]
+            listed[patient] = row[1]
         }
         report(.splitsFile, name, "lines that are not \"patient_id,split\" with a split of \(TileStoreLayout.splits.joined(separator: "/"))", malformed)
         var missing: [String] = []
@@ -531,7 +534,7 @@ private final class StoreAuditRun {
             for file in surveyed where file.folder == name {
                 summary.slides += file.slides.count
                 summary.tiles += file.tileCount
-                patients.formUnion(file.slides.map(\.patientID))
+                patients.formUnion(file.slides.map { $0.patientID.uppercased() })
                 counts += file.tilesPerSlide
                 for (label, n) in file.tilesPerLabel {
                     if label == TileStoreSchema.unlabelled {

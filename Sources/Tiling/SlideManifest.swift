@@ -34,8 +34,13 @@ public struct ManifestError: Error, CustomStringConvertible, Equatable {
 /// A cohort manifest: CSV with columns `slide_path,slide_id,patient_id,label`.
 ///
 /// `slide_path` is required; `slide_id` defaults to the file name without extension; `patient_id`
-/// defaults to the first 12 characters of a TCGA barcode (`TCGA-XX-YYYY`) and is an error for other
-/// ids; `label` may be empty (unlabelled cohorts).
+/// defaults to the first 12 characters of a TCGA barcode (`TCGA-XX-YYYY`), upper-cased, and is an
+/// error for other ids; `label` may be empty (unlabelled cohorts).
+///
+/// Refused, every problem with its line: a column named twice; ids and labels that start like a
+/// spreadsheet formula (= + - @, tab, CR) or hold line breaks (they are copied verbatim into CSVs
+/// analysts open in spreadsheets); a slide file listed twice, by any path (its tiles would land
+/// in two splits); a slide path that is not a regular file (a FIFO would hang the reader).
 public struct SlideManifest: Sendable {
     public let url: URL
     public let entries: [ManifestEntry]
@@ -69,6 +74,14 @@ public struct SlideManifest: Sendable {
                 "line \(header.line): no slide_path column (header is \(header.fields.joined(separator: ","))); expected \(columns.joined(separator: ","))",
             ])
         }
+        var firstColumnOfName: [String: Int] = [:]
+        for (i, n) in names.enumerated() where !n.isEmpty {
+            if let first = firstColumnOfName[n] {
+                problems.append("line \(header.line): column \(n) appears twice (columns \(first + 1) and \(i + 1)); keep one")
+            } else {
+                firstColumnOfName[n] = i
+            }
+        }
         let idColumn = names.firstIndex(of: "slide_id")
         let patientColumn = names.firstIndex(of: "patient_id")
         let labelColumn = names.firstIndex(of: "label")
@@ -79,6 +92,7 @@ public struct SlideManifest: Sendable {
         let known = classes.map(Set.init)
         var entries: [ManifestEntry] = []
         var firstLineOfID: [String: Int] = [:]
+        var firstLineOfFile: [SlideFileIdentity: (line: Int, path: String)] = [:]
         for record in records.dropFirst() {
             let f = record.fields
             let line = record.line
@@ -110,14 +124,32 @@ public struct SlideManifest: Sendable {
             }
             if let reason = unsafeIDReason(slideID) {
                 problems.append("line \(line): slide_id '\(slideID)' \(reason)")
+            } else if let reason = CSV.unsafeValueReason(slideID) {
+                problems.append("line \(line), column slide_id: '\(slideID)' \(reason)")
             }
             let label = field(labelColumn)
+            for (column, value) in [("patient_id", field(patientColumn)), ("label", label)] {
+                if let value, let reason = CSV.unsafeValueReason(value) {
+                    problems.append("line \(line), column \(column): '\(Self.shown(value))' \(reason)")
+                }
+            }
             if let label, let known, !known.contains(label) {
                 problems.append("line \(line): label '\(label)' is not one of the classes \(classes!.joined(separator: ", "))")
             }
-            if requireReadable && !FileManager.default.isReadableFile(atPath: path) {
+            let file = SlideFileIdentity(path)
+            if let kind = file.nonRegularKind {
+                problems.append("line \(line): slide file \(path) is \(kind), not a regular file; list the slide file itself")
+            } else if requireReadable && !FileManager.default.isReadableFile(atPath: path) {
                 let exists = FileManager.default.fileExists(atPath: path)
                 problems.append("line \(line): slide file \(path) \(exists ? "is not readable" : "does not exist")")
+            }
+            if let first = firstLineOfFile[file] {
+                // A repeated slide_id is reported above already.
+                if firstLineOfID[slideID] == line {
+                    problems.append("line \(line): slide file \(path) is the same file as line \(first.line)'s (\(first.path)); a slide listed twice puts identical tiles in two splits: list it once")
+                }
+            } else {
+                firstLineOfFile[file] = (line, path)
             }
             if let patientID {
                 entries.append(ManifestEntry(slidePath: path, slideID: slideID, patientID: patientID, label: label, line: line))
@@ -133,7 +165,13 @@ public struct SlideManifest: Sendable {
     public static func tcgaPatient(_ id: String) -> String? {
         let parts = id.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[0].uppercased() == "TCGA", parts[1].count == 2, parts[2].count == 4 else { return nil }
-        return String(id.prefix(12))
+        // Upper-cased: `tcga-sy-0001-01a…` and `TCGA-SY-0001-11A…` are one patient, in one split.
+        return String(id.prefix(12)).uppercased()
+    }
+
+    /// A value as a message shows it: line breaks visible.
+    static func shown(_ value: String) -> String {
+        value.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: "\\t")
     }
 
     /// Slide ids become file names (`test/<slide_id>.h5`); refuse those that cannot be one safely.

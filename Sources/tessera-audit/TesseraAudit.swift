@@ -40,7 +40,7 @@ struct TesseraAudit: ParsableCommand {
     @Flag(name: .customLong("no-pixels"), help: "Do not decode the tiles (every other check still runs).")
     var noPixels = false
 
-    @Option(help: ArgumentHelp("Threads decoding tiles (default: every core).", valueName: "n"))
+    @Option(help: ArgumentHelp("Threads decoding tiles, 1…1024 (default: every core).", valueName: "n"))
     var workers: Int?
 
     @Flag(help: "Also fail when the tiler recorded failed slides.")
@@ -66,6 +66,10 @@ struct TesseraAudit: ParsableCommand {
         }
         if let workers, workers < 1 {
             throw ValidationError("--workers must be at least 1, got \(workers)")
+        }
+        // One JPEG decoder each: an absurd count would exhaust memory before the first tile.
+        if let workers, workers > 1024 {
+            throw ValidationError("--workers must be at most 1024, got \(workers)")
         }
     }
 

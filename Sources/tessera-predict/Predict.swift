@@ -80,7 +80,7 @@ struct Predict: ParsableCommand {
     @Option(help: "With --store: a manifest giving the slide files to draw heatmaps on.")
     var slidesManifest: String?
 
-    @Option(help: "With --manifest: µm per pixel to assume for slides that record neither MPP nor objective power (otherwise they fail).")
+    @Option(help: "With --manifest: µm per pixel (0.025…100) to assume for slides that record neither MPP nor objective power (otherwise they fail).")
     var assumeMPP: Double?
 
     @Option(help: "With --manifest: JPEG quality tiles are encoded at before prediction (default: the training store's, recorded in the model).")
@@ -95,7 +95,7 @@ struct Predict: ParsableCommand {
     @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
     var shards: Int?
 
-    @Option(help: "Threads of this task: OpenBLAS threads and slide readers (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
+    @Option(help: "Threads of this task, 1…1024: OpenBLAS threads and slide readers (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
     var threads: Int?
 
     @Option(help: "Tiles per forward batch.")
@@ -145,7 +145,9 @@ struct Predict: ParsableCommand {
         if let slidesManifest, !FileManager.default.isReadableFile(atPath: slidesManifest) {
             throw ValidationError("--slides-manifest \(slidesManifest) does not exist or is not readable")
         }
-        if let assumeMPP, !(assumeMPP > 0) { throw ValidationError("--assume-mpp must be > 0 µm per pixel, e.g. 0.25") }
+        if let problem = OptionCheck.number("--assume-mpp", assumeMPP, in: OptionCheck.micronsPerPixel, example: "0.25 (µm per pixel)") {
+            throw ValidationError(problem)
+        }
         if let jpegQuality, !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 1…100") }
         guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
@@ -154,7 +156,7 @@ struct Predict: ParsableCommand {
         guard i >= 0 && i < n else {
             throw ValidationError("--shard \(i) is outside 0…\(n - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
         }
-        guard SlurmArrayTask.threads(threads) >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        if let problem = OptionCheck.integer("--threads", SlurmArrayTask.threads(threads), in: 1...1024) { throw ValidationError(problem) }
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 

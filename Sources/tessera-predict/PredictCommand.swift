@@ -45,7 +45,8 @@ struct PredictCommand: ParsableCommand {
                 arguments = try JobFile.expand(arguments, mappings: Predict.jobKeys(arguments))
             }
         } catch {
-            exit(withError: error)
+            // A bad job file is a usage error (64), like a bad option.
+            exit(withError: ValidationError("\(error)"))
         }
         main(arguments)
     }
@@ -53,13 +54,13 @@ struct PredictCommand: ParsableCommand {
 
 /// Shard and thread defaults from the Slurm environment, as tessera-tile takes them.
 struct ReportOptions: ParsableArguments {
-    @Option(help: "Bootstrap resamples for the 95% AUC intervals (0: none).")
+    @Option(help: "Bootstrap resamples for the 95% AUC intervals, 0…100000 (0: none).")
     var bootstrap = 1000
 
     @Option(help: "Seed of the bootstrap resamples.")
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard bootstrap >= 0 else { throw ValidationError("--bootstrap must be ≥ 0 (0 skips the intervals)") }
+        guard (0...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be 0…100000 (0 skips the intervals); got \(bootstrap)") }
     }
 }

@@ -26,7 +26,8 @@ struct TileCommand: ParsableCommand {
     ]
 
     static func main() {
-        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: error) }
+        // A bad job file is a usage error (64), like a bad option.
+        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: ValidationError("\(error)")) }
     }
 
     @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
@@ -66,19 +67,19 @@ struct TileCommand: ParsableCommand {
     @Option(help: "The tile store folder (created if missing), shared by all tasks.")
     var store: String
 
-    @Option(help: "Class names in label-index order, comma-separated (default: the manifest's labels, sorted). Labels outside the list are an error.")
+    @Option(help: "Class names in label-index order, comma-separated, each once (default: the manifest's labels, sorted). Labels outside the list are an error.")
     var classes: String?
 
-    @Option(help: "Tile at this objective power (e.g. 20). Default when neither --mpp nor --level is given: 20.")
+    @Option(help: "Tile at this objective power, 0.1…400 (e.g. 20). Default when neither --mpp nor --level is given: 20.")
     var magnification: Double?
 
-    @Option(help: "Tile at this resolution in µm per pixel (e.g. 0.5).")
+    @Option(help: "Tile at this resolution in µm per pixel, 0.025…100 (e.g. 0.5).")
     var mpp: Double?
 
     @Option(help: "Tile this pyramid level as it is, without resampling.")
     var level: Int?
 
-    @Option(help: "µm per pixel to assume for slides that record neither MPP nor objective power (otherwise they are skipped).")
+    @Option(help: "µm per pixel (0.025…100) to assume for slides that record neither MPP nor objective power (otherwise they are skipped).")
     var assumeMPP: Double?
 
     @Option(help: "Tile side in pixels.")
@@ -99,7 +100,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "JPEG quality (1–100).")
     var quality = 90
 
-    @Option(help: "Train,validation,test fractions of patients.")
+    @Option(help: "Train,validation,test fractions of patients: three numbers in 0…1 summing to 1.")
     var split = "0.7,0.15,0.15"
 
     @Option(help: "Seed of the patient split.")
@@ -111,7 +112,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
     var shards: Int?
 
-    @Option(help: "Worker threads in this task (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
+    @Option(help: "Worker threads in this task, 1…1024 (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
     var threads: Int?
 
     @Flag(help: "Read every grid position, without the low-resolution tissue mask.")
@@ -135,7 +136,8 @@ struct TileCommand: ParsableCommand {
         return .magnification(magnification ?? 20)
     }
 
-    var fractions: [Double] { split.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+    /// nil when --split is not three fractions (validate() refuses it).
+    var fractions: [Double]? { OptionCheck.numbers(split, count: 3, in: .closed(0, 1)) }
 
     var resolvedShards: Int { SlurmArrayTask.shards(shards) }
     var resolvedShard: Int { SlurmArrayTask.shard(shard) }
@@ -145,29 +147,33 @@ struct TileCommand: ParsableCommand {
         if [magnification != nil, mpp != nil, level != nil].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --magnification, --mpp and --level")
         }
-        if let magnification, !(magnification > 0) { throw ValidationError("--magnification must be > 0, e.g. 20") }
-        if let mpp, !(mpp > 0) { throw ValidationError("--mpp must be > 0 µm per pixel, e.g. 0.5") }
-        if let level, level < 0 { throw ValidationError("--level must be ≥ 0") }
-        if let assumeMPP, !(assumeMPP > 0) { throw ValidationError("--assume-mpp must be > 0 µm per pixel, e.g. 0.25") }
+        // Before any work: an absurd resolution builds an absurd resampler (memory without end).
+        if let problem = [
+            OptionCheck.number("--magnification", magnification, in: OptionCheck.magnification, example: "20"),
+            OptionCheck.number("--mpp", mpp, in: OptionCheck.micronsPerPixel, example: "0.5 (µm per pixel)"),
+            OptionCheck.number("--assume-mpp", assumeMPP, in: OptionCheck.micronsPerPixel, example: "0.25 (µm per pixel)"),
+            OptionCheck.integer("--level", level, in: 0...63),
+        ].compactMap({ $0 }).first {
+            throw ValidationError(problem)
+        }
         guard (16...4096).contains(tileSize) else { throw ValidationError("--tile-size must be 16…4096 pixels") }
         guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
         guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
         guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
         guard TileEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be jpeg or raw") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
-        let f = fractions
-        guard f.count == 3, f.allSatisfy({ $0 >= 0 }), abs(f.reduce(0, +) - 1) < 1e-6 else {
-            throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15")
+        guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
+            throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
         }
         guard resolvedShards >= 1 else { throw ValidationError("--shards must be ≥ 1") }
         guard resolvedShard >= 0 && resolvedShard < resolvedShards else {
             throw ValidationError("--shard \(resolvedShard) is outside 0…\(resolvedShards - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
         }
-        guard resolvedThreads >= 1 else { throw ValidationError("--threads must be ≥ 1") }
+        if let problem = OptionCheck.integer("--threads", resolvedThreads, in: 1...1024) { throw ValidationError(problem) }
         guard FileManager.default.isReadableFile(atPath: manifest) else {
             throw ValidationError("--manifest \(manifest) does not exist or is not readable")
         }
-        if let classes, classes.split(separator: ",").isEmpty { throw ValidationError("--classes needs at least one name") }
+        if let classes, let problem = OptionCheck.names("--classes", classes) { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -180,7 +186,7 @@ struct TileCommand: ParsableCommand {
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
         options.encoding = TileEncoding(rawValue: encoding)!
         options.quality = quality
-        options.splitFractions = fractions
+        options.splitFractions = fractions!
         options.splitSeed = seed
         options.shard = resolvedShard
         options.shards = resolvedShards

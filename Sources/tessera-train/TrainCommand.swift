@@ -18,7 +18,8 @@ struct TrainCommand: ParsableCommand {
     ]
 
     static func main() {
-        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: error) }
+        // A bad job file is a usage error (64), like a bad option.
+        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: ValidationError("\(error)")) }
     }
 
     @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
@@ -59,13 +60,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Side of the network input; tiles are reduced to it by area averaging.")
     var inputSize = 128
 
-    @Option(help: "Passes over the training tiles.")
+    @Option(help: "Passes over the training tiles, 1…10000.")
     var epochs = 10
 
-    @Option(help: "Images per rank per step.")
+    @Option(help: "Images per rank per step, 1…4096.")
     var batch = 32
 
-    @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch).")
+    @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch); finite and > 0.")
     var learningRate = 0.1
 
     @Option(help: "sgd (momentum, Nesterov) or adam.")
@@ -77,10 +78,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Plain momentum instead of Nesterov's.")
     var noNesterov = false
 
-    @Option(help: "Weight decay (on convolution and linear weights).")
+    @Option(help: "Weight decay (on convolution and linear weights), 0…1.")
     var weightDecay: Float = 5e-4
 
-    @Option(help: "Epochs of linear learning-rate warm-up.")
+    @Option(help: "Epochs of linear learning-rate warm-up, 0…10000.")
     var warmupEpochs = 1.0
 
     @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs).")
@@ -92,7 +93,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No random flips and 90° rotations.")
     var noAugment = false
 
-    @Option(help: "Colour jitter brightness,contrast,hue (fractions, e.g. 0.1,0.1,0.05); default none.")
+    @Option(help: "Colour jitter brightness,contrast,hue: three fractions in 0…1 (e.g. 0.1,0.1,0.05); default none.")
     var jitter: String?
 
     @Flag(help: "Build the model without BatchNorm.")
@@ -101,7 +102,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout before the classifier (0 = none).")
     var dropout: Float = 0
 
-    @Option(help: "OpenBLAS threads per rank (default: cores on this node / ranks on this node).")
+    @Option(help: "OpenBLAS threads per rank, 1…1024 (default: cores on this node / ranks on this node).")
     var threads: Int?
 
     @Option(help: "Also write a checkpoint every this many steps.")
@@ -116,29 +117,36 @@ struct TrainCommand: ParsableCommand {
     @Option(help: .hidden)
     var stopAfterSteps: Int?
 
-    @Option(help: "Seconds between progress lines.")
+    @Option(help: "Seconds between progress lines, 0…86400.")
     var progressInterval = 10.0
 
-    var jitterValues: [Float]? { jitter.map { $0.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) } } }
+    /// nil without --jitter; validate() refuses a --jitter that is not three fractions.
+    var jitterValues: [Float]? { jitter.flatMap { OptionCheck.numbers($0, count: 3, in: .closed(0, 1)) }.map { $0.map(Float.init) } }
 
     func validate() throws {
         guard Models.names.contains(model) else { throw ValidationError("--model must be one of \(Models.names.joined(separator: ", "))") }
         guard (8...4096).contains(inputSize) else { throw ValidationError("--input-size must be 8…4096") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be ≥ 1") }
-        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
-        guard learningRate > 0 && learningRate.isFinite else { throw ValidationError("--learning-rate must be > 0") }
+        // Before any work: inf or nan would trap converting to steps, or poison every weight.
+        if let problem = [
+            OptionCheck.integer("--epochs", epochs, in: 1...10_000),
+            OptionCheck.integer("--batch", batch, in: 1...4096),
+            OptionCheck.number("--learning-rate", learningRate, in: .above(0), example: "0.1"),
+            OptionCheck.number("--weight-decay", weightDecay, in: .closed(0, 1), example: "5e-4"),
+            OptionCheck.number("--warmup-epochs", warmupEpochs, in: .closed(0, 10_000), example: "1"),
+            OptionCheck.number("--progress-interval", progressInterval, in: .closed(0, 86_400), example: "10 (seconds)"),
+            OptionCheck.integer("--threads", threads, in: 1...1024),
+        ].compactMap({ $0 }).first {
+            throw ValidationError(problem)
+        }
         guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer must be sgd or adam") }
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be ≥ 0") }
-        guard warmupEpochs >= 0 else { throw ValidationError("--warmup-epochs must be ≥ 0") }
         guard schedule == "cosine" || (schedule.hasPrefix("step:") && schedule.dropFirst(5).split(separator: ",").allSatisfy { Int($0) != nil }) else {
             throw ValidationError("--schedule must be cosine or step:E1,E2 (e.g. step:6,9)")
         }
-        if let j = jitterValues, j.count != 3 || j.contains(where: { $0 < 0 || $0 > 1 }) {
-            throw ValidationError("--jitter takes three fractions brightness,contrast,hue, e.g. 0.1,0.1,0.05")
+        if let jitter, jitterValues == nil {
+            throw ValidationError("--jitter takes three fractions (0…1) brightness,contrast,hue, e.g. 0.1,0.1,0.05; got '\(jitter)'")
         }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {

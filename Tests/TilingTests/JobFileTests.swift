@@ -41,6 +41,35 @@ final class JobFileTests: XCTestCase {
         XCTAssertThrowsError(try JobFile.expand(["--job"], mappings: mappings))
     }
 
+    /// A misspelt key is refused with its line and the nearest known key, instead of running with
+    /// the default silently.
+    func testUnknownKeyIsRefusedWithTheNearestKnownKey() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self, "job")
+        let path = dir.appendingPathComponent("j.env").path
+        try "STORE=s\nMAGNIFICATON=40\nTILESIZE=256\nCOLOUR=blue\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try JobFile.expand(["--job", path], mappings: [.option("STORE", "--store")])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("\(path):2: unknown key MAGNIFICATON; did you mean MAGNIFICATION?"), text)
+            XCTAssertTrue(text.contains("\(path):3: unknown key TILESIZE; did you mean TILE_SIZE?"), text)
+            XCTAssertTrue(text.contains("\(path):4: unknown key COLOUR\n"), text)
+            XCTAssertTrue(text.contains("known keys: ASSUME_MPP, BACKGROUND_THRESHOLD"), text)
+        }
+        XCTAssertEqual(JobFile.nearestKnownKey(to: "LEARNINGRATE"), "LEARNING_RATE")
+        XCTAssertEqual(JobFile.nearestKnownKey(to: "magnification"), "MAGNIFICATION")
+        XCTAssertNil(JobFile.nearestKnownKey(to: "WHATEVER"))
+    }
+
+    /// Every key the shipped job files and the scripts' job files use is known.
+    func testKeysOfShippedJobFilesAreKnown() throws {
+        for name in ["demo.env", "tcga-lung.env"] {
+            let job = try JobFile.load(TestEnvironment.packageRoot.appendingPathComponent("Jobs/\(name)").path)
+            XCTAssertNoThrow(try job.checkKeys(), name)
+        }
+        let scriptKeys = try JobFile.parse("NAME=x\nRANKS=2\nTILE_SHARDS=3\nTILE_THREADS=1\nTRAIN_THREADS=1\nPREDICT_SHARDS=2\nPREDICT_THREADS=1\nTESSERA_LAUNCHER=mpirun\n",
+                                           path: "j.env")
+        XCTAssertNoThrow(try scriptKeys.checkKeys())
+    }
+
     /// The repository's job files parse, and carry every key the pipeline scripts need.
     func testShippedJobFiles() throws {
         for name in ["demo.env", "tcga-lung.env"] {

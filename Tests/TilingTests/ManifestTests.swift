@@ -66,7 +66,7 @@ final class ManifestTests: XCTestCase {
             """)
         XCTAssertThrowsError(try SlideManifest.load(url, classes: ["LUAD", "LUSC", "normal"])) { error in
             let e = try! XCTUnwrap(error as? ManifestError)
-            XCTAssertEqual(e.problems.count, 6, e.description)
+            XCTAssertEqual(e.problems.count, 7, e.description)
             let text = e.description
             XCTAssertTrue(text.contains("line 3: duplicate slide_id TCGA-SY-0001-01A-01-TS1 (first on line 2)"), text)
             XCTAssertTrue(text.contains("line 4: slide file") && text.contains("missing.svs does not exist"), text)
@@ -74,6 +74,7 @@ final class ManifestTests: XCTestCase {
             XCTAssertTrue(text.contains("line 6: label 'adeno' is not one of the classes LUAD, LUSC, normal"), text)
             XCTAssertTrue(text.contains("line 7: slide_id '../evil' contains a path separator"), text)
             XCTAssertTrue(text.contains("line 8: 3 fields, the header has 4"), text)
+            XCTAssertTrue(text.contains("line 7: slide file") && text.contains("is the same file as line 6's"), text)
             XCTAssertTrue(text.contains(url.path), text)
         }
     }
@@ -85,6 +86,139 @@ final class ManifestTests: XCTestCase {
         XCTAssertThrowsError(try SlideManifest.load(try write(""))) { error in
             XCTAssertTrue("\(error)".contains("empty"), "\(error)")
         }
+    }
+}
+
+/// What the manifest refuses so that no patient leaks across splits and nothing unsafe reaches the
+/// CSVs analysts open in spreadsheets.
+final class ManifestInputCheckTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = try TestEnvironment.temporaryDirectory(self, "manifest-checks")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("slides"), withIntermediateDirectories: true)
+        for name in ["tcga-sy-0001-01a-01-ts1", "TCGA-SY-0001-11A-01-TS1", "TCGA-SY-0002-01A-01-TS1", "a", "b"] {
+            try Data("x".utf8).write(to: dir.appendingPathComponent("slides/\(name).svs"))
+        }
+    }
+
+    func write(_ text: String) throws -> URL {
+        let url = dir.appendingPathComponent("manifest.csv")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    func problems(_ text: String) throws -> [String] {
+        do {
+            _ = try SlideManifest.load(try write(text))
+        } catch let e as ManifestError {
+            return e.problems
+        }
+        XCTFail("the manifest was accepted:\n\(text)")
+        return []
+    }
+
+    /// A lower-case barcode is the same patient as its upper-case sibling: one id, one split.
+    func testLowerCaseBarcodeGivesTheUpperCasePatient() throws {
+        let m = try SlideManifest.load(try write("""
+            slide_path,label
+            slides/tcga-sy-0001-01a-01-ts1.svs,LUAD
+            slides/TCGA-SY-0001-11A-01-TS1.svs,normal
+            slides/TCGA-SY-0002-01A-01-TS1.svs,LUAD
+            """))
+        XCTAssertEqual(m.entries.map(\.slideID), ["tcga-sy-0001-01a-01-ts1", "TCGA-SY-0001-11A-01-TS1", "TCGA-SY-0002-01A-01-TS1"],
+                       "slide ids stay as written")
+        XCTAssertEqual(m.entries.map(\.patientID), ["TCGA-SY-0001", "TCGA-SY-0001", "TCGA-SY-0002"])
+        for seed: UInt64 in 1...20 {
+            let split = PatientSplit(entries: m.entries, seed: seed)
+            XCTAssertEqual(split.splitOfPatient.count, 2)
+            XCTAssertEqual(split.split(of: m.entries[0].patientID), split.split(of: m.entries[1].patientID))
+        }
+    }
+
+    /// One slide file listed twice, by the same path, through a symlink, by another relative path
+    /// or an absolute one: refused, naming both lines.
+    func testTheSameSlideFileTwiceIsRefused() throws {
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.svs").path,
+                                                   withDestinationPath: dir.appendingPathComponent("slides/a.svs").path)
+        try FileManager.default.linkItem(atPath: dir.appendingPathComponent("slides/b.svs").path,
+                                         toPath: dir.appendingPathComponent("hard.svs").path)
+        let absolute = dir.appendingPathComponent("slides/a.svs").path
+        for (second, what) in [("slides/a.svs", "the same path"), ("link.svs", "a symlink"), ("./slides/../slides/a.svs", "another relative path"),
+                               (absolute, "an absolute path")] {
+            let p = try problems("""
+                slide_path,slide_id,patient_id,label
+                slides/a.svs,S1,P1,LUAD
+                slides/b.svs,S2,P2,LUSC
+                \(second),S3,P3,normal
+                """)
+            XCTAssertEqual(p.count, 1, "\(what): \(p)")
+            XCTAssertTrue(p.first?.hasPrefix("line 4: slide file") ?? false, "\(what): \(p)")
+            XCTAssertTrue(p.first?.contains("is the same file as line 2's") ?? false, "\(what): \(p)")
+        }
+        let hard = try problems("slide_path,slide_id,patient_id\nslides/b.svs,S1,P1\nhard.svs,S2,P2\n")
+        XCTAssertEqual(hard.count, 1, "\(hard)")
+        XCTAssertTrue(hard.first?.contains("line 3: slide file") ?? false && hard.first?.contains("same file as line 2's") ?? false, "\(hard)")
+    }
+
+    /// A FIFO (or a folder) named as a slide hangs or fails the reader: refused, without opening it.
+    func testNonRegularSlideFilesAreRefused() throws {
+        let fifo = dir.appendingPathComponent("slides/fifo.svs").path
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        let fifo2 = dir.appendingPathComponent("slides/fifo2.svs").path
+        XCTAssertEqual(mkfifo(fifo2, 0o644), 0)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("to-fifo.svs").path, withDestinationPath: fifo2)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("folder.svs"), withIntermediateDirectories: true)
+        let text = """
+            slide_path,slide_id,patient_id
+            slides/fifo.svs,S1,P1
+            to-fifo.svs,S2,P2
+            folder.svs,S3,P3
+            """
+        let p = try problems(text)
+        XCTAssertEqual(p.count, 3, "\(p)")
+        XCTAssertTrue(p[0].hasPrefix("line 2: slide file \(fifo) is a FIFO or other special file, not a regular file"), "\(p)")
+        XCTAssertTrue(p[1].hasPrefix("line 3: slide file") && p[1].contains("not a regular file"), "\(p)")
+        XCTAssertTrue(p[2].hasPrefix("line 4: slide file") && p[2].contains("is a folder, not a regular file"), "\(p)")
+        // Also when missing files are allowed (--skip-missing): a FIFO is not a missing file.
+        XCTAssertThrowsError(try SlideManifest.load(try write(text), requireReadable: false))
+    }
+
+    /// Ids and labels that a spreadsheet would run as a formula are refused with line and column.
+    func testSpreadsheetFormulasAreRefused() throws {
+        let p = try problems("""
+            slide_path,slide_id,patient_id,label
+            slides/a.svs,=HYPERLINK(1),P1,LUAD
+            slides/b.svs,S2,+P2,LUAD
+            slides/TCGA-SY-0002-01A-01-TS1.svs,,-2+3,LUAD
+            slides/TCGA-SY-0001-11A-01-TS1.svs,,,@SUM(A1)
+            """)
+        XCTAssertEqual(p.count, 4, "\(p)")
+        XCTAssertTrue(p[0].hasPrefix("line 2, column slide_id: '=HYPERLINK(1)' starts with '='"), "\(p)")
+        XCTAssertTrue(p[1].hasPrefix("line 3, column patient_id: '+P2' starts with '+'"), "\(p)")
+        XCTAssertTrue(p[2].hasPrefix("line 4, column patient_id: '-2+3' starts with '-'"), "\(p)")
+        XCTAssertTrue(p[3].hasPrefix("line 5, column label: '@SUM(A1)' starts with '@'"), "\(p)")
+        XCTAssertTrue(p[3].contains("spreadsheets run as a formula"), "\(p)")
+    }
+
+    func testTabLedValueIsRefused() throws {
+        let p = try problems("slide_path,slide_id,patient_id,label\nslides/a.svs,S1,P1,\"\t=1\"\n")
+        XCTAssertEqual(p.count, 1, "\(p)")
+        XCTAssertTrue(p[0].hasPrefix("line 2, column label:") && p[0].contains("formula"), "\(p)")
+    }
+
+    func testDuplicateColumnAndLineBreaksInValuesAreRefused() throws {
+        let duplicate = try problems("slide_path,slide_id,patient_id,label,label\nslides/a.svs,S1,P1,LUAD,LUSC\n")
+        XCTAssertEqual(duplicate, ["line 1: column label appears twice (columns 4 and 5); keep one"])
+        let broken = try problems("""
+            slide_path,slide_id,patient_id,label
+            slides/a.svs,S1,"P1
+            P9",LUAD
+            slides/b.svs,S2,P2,"LU\rAD"
+            """)
+        XCTAssertEqual(broken.count, 2, "\(broken)")
+        XCTAssertTrue(broken[0].hasPrefix("line 2, column patient_id: 'P1\\nP9' contains a line break"), "\(broken)")
+        XCTAssertTrue(broken[1].hasPrefix("line 4, column label: 'LU\\rAD' contains a line break"), "\(broken)")
     }
 }
 
