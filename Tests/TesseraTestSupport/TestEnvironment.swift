@@ -27,16 +27,16 @@ public enum TestEnvironment {
     public static func realSlide(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let url = slidesDirectory.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            let reason = """
+            let slideAbsent = """
                 The real test slide \(url.path) is absent. These tests need the folder of real slides \
                 (cmu-1-small-region.svs, tcga-cr-7395-01a-01-ts1.svs, broken.svs): set TESSERA_TEST_SLIDES \
                 to it (default ../shared/slides beside the checkout).
                 """
             if realSlidesRequired {
-                XCTFail(reason + " TESSERA_REQUIRE_TEST_SLIDES=1 makes this a failure.", file: file, line: line)
+                XCTFail(slideAbsent + " TESSERA_REQUIRE_TEST_SLIDES=1 makes this a failure.", file: file, line: line)
                 throw CocoaError(.fileNoSuchFile)
             }
-            throw XCTSkip(reason, file: file, line: line)
+            throw XCTSkip(slideAbsent, file: file, line: line)
         }
         return url.path
     }
