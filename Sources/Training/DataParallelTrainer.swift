@@ -2,6 +2,7 @@ import BLAS
 import Foundation
 import HDF5
 import MPI
+import Model
 import NeuralNet
 import TesseraCore
 import TileStore
@@ -242,7 +243,7 @@ public final class DataParallelTrainer {
 
         if !stoppedEarly && world.isRoot {
             let header = ModelFile.Header(created: ISO8601DateFormatter().string(from: Date()), network: network.configuration,
-                                          classes: classes, normalization: normalization, tiling: TilingInfo(attributes),
+                                          classes: classes, normalization: normalization, tiling: attributes.tiling,
                                           parameterInfo: network.parameterInfo, stateInfo: network.stateInfo,
                                           epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
             let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
@@ -379,7 +380,7 @@ public final class DataParallelTrainer {
         let state = optimizer.exportState()
         let header = Checkpoint.Header(
             created: ISO8601DateFormatter().string(from: Date()), config: config, classes: classes,
-            storeTiling: TilingInfo(attributes), trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
+            storeTiling: attributes.tiling, trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
             normalization: normalization, optimizerKind: state.kind, optimizerSteps: state.stepCount,
             optimizerBuffers: state.buffers.map(\.name), randomState: network.randomState,
             parameterInfo: network.parameterInfo, stateInfo: network.stateInfo, metrics: history,

@@ -1,5 +1,6 @@
 import BLAS
 import Foundation
+import Model
 import NeuralNet
 import Prediction
 import TesseraCore
