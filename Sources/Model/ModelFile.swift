@@ -20,16 +20,17 @@ public struct ModelFile: Sendable {
         public var epochs: Int
         public var validationAccuracy: Double?
 
-        public init(created: String, network: NetworkConfiguration, classes: [String], normalization: Normalization,
-                    tiling: TilingSpec, parameterInfo: [ParameterInfo], stateInfo: [StateInfo], epochs: Int,
-                    validationAccuracy: Double?) {
-            self.created = created
-            self.network = network
+        /// The header of `network` as trained: its configuration and the layout of its weights and
+        /// state come from the network itself, so they cannot disagree with the blobs written.
+        public init(network: Network, classes: [String], normalization: Normalization, tiling: TilingSpec, epochs: Int,
+                    validationAccuracy: Double?, created: Date = Date()) {
+            self.created = ISO8601DateFormatter().string(from: created)
+            self.network = network.configuration
             self.classes = classes
             self.normalization = normalization
             self.tiling = tiling
-            self.parameterInfo = parameterInfo
-            self.stateInfo = stateInfo
+            self.parameterInfo = network.parameterInfo
+            self.stateInfo = network.stateInfo
             self.epochs = epochs
             self.validationAccuracy = validationAccuracy
         }

@@ -19,13 +19,6 @@ public struct FieldDifference: Equatable, Sendable, CustomStringConvertible {
     public var mine: String
     public var theirs: String
 
-    public init(name: String, label: String, mine: String, theirs: String) {
-        self.name = name
-        self.label = label
-        self.mine = mine
-        self.theirs = theirs
-    }
-
     /// "name: theirs → mine": how a record changed since `theirs` was recorded.
     public var description: String { "\(name): \(theirs) → \(mine)" }
 }

@@ -242,9 +242,7 @@ public final class DataParallelTrainer {
         }
 
         if !stoppedEarly && world.isRoot {
-            let header = ModelFile.Header(created: ISO8601DateFormatter().string(from: Date()), network: network.configuration,
-                                          classes: classes, normalization: normalization, tiling: attributes.tiling,
-                                          parameterInfo: network.parameterInfo, stateInfo: network.stateInfo,
+            let header = ModelFile.Header(network: network, classes: classes, normalization: normalization, tiling: attributes.tiling,
                                           epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
             let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
             // A re-run of a finished run (--resume from the last checkpoint) computes the same model:

@@ -14,9 +14,8 @@ final class ModelContractTests: XCTestCase {
 
     func model() throws -> ModelFile {
         let net = try Network(model: "refnet-s", classes: 2, inputSize: 16, seed: 3)
-        let header = ModelFile.Header(created: "2026-12-01T00:00:00Z", network: net.configuration, classes: ["LUAD", "LUSC"],
-                                      normalization: Normalization(mean: [200, 150, 180], std: [30, 40, 35]), tiling: tiling,
-                                      parameterInfo: net.parameterInfo, stateInfo: net.stateInfo, epochs: 2, validationAccuracy: 0.75)
+        let header = ModelFile.Header(network: net, classes: ["LUAD", "LUSC"], normalization: Normalization(mean: [200, 150, 180], std: [30, 40, 35]),
+                                      tiling: tiling, epochs: 2, validationAccuracy: 0.75)
         return ModelFile(header: header, parameters: net.exportParameters(), state: net.exportState())
     }
 

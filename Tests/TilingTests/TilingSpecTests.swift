@@ -42,10 +42,10 @@ final class TilingSpecTests: XCTestCase {
         b.tileSize = 128
         b.target = .magnification(20)
         b.jpegQuality = nil
-        XCTAssertEqual(a.differences(from: b), [
-            FieldDifference(name: "tileSize", label: "tile size", mine: "256", theirs: "128"),
-            FieldDifference(name: "targetMagnification", label: "magnification", mine: "10.0×", theirs: "20.0×"),
-            FieldDifference(name: "jpegQuality", label: "JPEG quality", mine: "90", theirs: "none (raw)"),
+        XCTAssertEqual(a.differences(from: b).map { [$0.name, $0.label, $0.mine, $0.theirs] }, [
+            ["tileSize", "tile size", "256", "128"],
+            ["targetMagnification", "magnification", "10.0×", "20.0×"],
+            ["jpegQuality", "JPEG quality", "90", "none (raw)"],
         ])
         // mpp → level: both of the target's fields change.
         XCTAssertEqual(TilingSpec(tileSize: 8, target: .mpp(0.5), jpegQuality: nil)
