@@ -94,7 +94,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
-            "Training", "Model", "NeuralNet", "MPI", "BLAS", "TesseraCore",
+            "Training", "NeuralNet", "MPI", "BLAS", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
@@ -103,7 +103,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "Model", "BLAS", "TaskRunner", "TesseraCore",
+            "Prediction", "BLAS", "TaskRunner", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -4,7 +4,6 @@ import Model
 import NeuralNet
 import Prediction
 import TesseraCore
-import Training
 
 /// Prediction end to end from a tile store, through the predictor's own code path
 /// (`PredictionBenchmark.storeInference`): HDF5 read, JPEG decode at reduced scale, resampling and
