@@ -49,21 +49,34 @@ let package = Package(
         .target(name: "JPEG", dependencies: ["CTurboJPEG", "TesseraCore"]),
         .target(name: "TIFF", dependencies: ["CTIFF", "TesseraCore"]),
 
-        // MARK: Pure Swift
+        // MARK: Pure Swift, shared
+        // Errors, logging, atomic files, CSV, job files, Slurm array indices, field-by-field comparison.
         .target(name: "TesseraCore"),
         // The resumable sharded task that tiling and prediction share: lock, status, retry, clean-up.
         .target(name: "TaskRunner", dependencies: ["TesseraCore"]),
+        // Synthetic pyramidal slides (tissue textures, scan profiles) for tests and demos.
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
+        // Pure tiling logic: TilingSpec (how tiles are cut), tiling plan, tissue mask, manifests, patient split.
         .target(name: "Tiling", dependencies: ["TesseraCore"]),
+        // The CNN: layers, forward/backward, optimisers, on OpenBLAS.
         .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
-        .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "TesseraCore"]),
-        // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
-        .target(name: "Training", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
+        // The tile store schema: HDF5 files of tiles and slide tables, their reader, writer and audit.
+        .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "Tiling", "TesseraCore"]),
+        // Cutting tiles from an open slide by a TilingSpec (threads, tissue mask, encoding): what the
+        // tiler and the predictor share.
+        .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "JPEG", "TesseraCore"]),
+        // The contract between training and prediction: the model file, its archive format, the
+        // input pipeline and normalisation, and whether a model fits a store.
+        .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore"]),
+
+        // MARK: Stages (siblings: a stage never imports another stage)
         // The tiling stage wired to the wrappers: slides in, tile stores out.
-        .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TaskRunner", "TesseraCore"]),
+        .target(name: "Tiler", dependencies: ["SlideTiles", "Tiling", "OpenSlide", "TileStore", "TaskRunner", "TesseraCore"]),
+        // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
+        .target(name: "Training", dependencies: ["Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
+                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
                 exclude: ["README-section.md"]),
 
         // MARK: Executables
@@ -73,7 +86,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
             "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
-            "NeuralNet", "MPI", "TileStore", "Training", "Prediction",
+            "NeuralNet", "MPI", "TileStore", "Model", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
@@ -102,15 +115,18 @@ let package = Package(
         ]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
+        .testTarget(name: "ModelTests", dependencies: [
+            "Model", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
+        ]),
         .testTarget(name: "TileStoreTests", dependencies: [
-            "TileStore", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
+            "TileStore", "Tiling", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "TilerTests", dependencies: [
             "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
+            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
         .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
@@ -121,7 +137,7 @@ let package = Package(
             "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
-            "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
+            "Prediction", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
         ]),
     ]

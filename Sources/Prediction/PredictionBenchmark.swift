@@ -1,7 +1,7 @@
 import Foundation
+import Model
 import NeuralNet
 import TileStore
-import Training
 
 /// Speed of prediction for `tessera-bench` (tests never time anything): tiles per second end to
 /// end from a store file — HDF5 read, JPEG decode at reduced scale, area resample, normalise, and

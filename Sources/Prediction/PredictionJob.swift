@@ -1,14 +1,14 @@
 import BLAS
 import Foundation
 import JPEG
+import Model
 import NeuralNet
 import OpenSlide
+import SlideTiles
 import TaskRunner
 import TesseraCore
-import Tiler
 import TileStore
 import Tiling
-import Training
 
 /// One prediction task (one Slurm array task): its share of the slides, predicted into its own
 /// part of the output folder, resumably. With one task, the part is merged into the final files
@@ -129,7 +129,7 @@ public final class PredictionJob {
         }
         let t = header.tiling
         Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
-            + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(Self.resolution(t)); "
+            + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(t.target); "
             + "batch \(options.batchSize), \(options.threads) thread\(options.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
 
         let scorer = try TileScorer(network: try modelFile.makeNetwork(), normalization: header.normalization,
@@ -281,10 +281,10 @@ public final class PredictionJob {
     }
 
     private func predictFromSlide(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
-        let t = header.tiling
-        let tiler = SlideTiler(target: Self.target(t), tileSize: t.tileSize, assumeMPP: options.assumeMPP,
-                               rule: BackgroundRule(threshold: t.backgroundThreshold, maxBackground: t.maxBackground),
-                               encoding: .jpeg, quality: Self.jpegQuality(options, header), workers: options.threads)
+        // Cut as the training store was, but JPEG-encoded at the chosen quality (a raw store's model too).
+        var spec = header.tiling
+        spec.jpegQuality = Self.jpegQuality(options, header)
+        let tiler = SlideTiler(spec: spec, assumeMPP: options.assumeMPP, workers: options.threads)
         let slide: Slide
         do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
         let plan: TilingPlan
@@ -315,7 +315,7 @@ public final class PredictionJob {
         let tiles = TileScores(classes: header.classes.count, x: x, y: y, probabilities: probabilities)
         let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label,
                                                    aggregate: tiles.aggregate)
-        let drawing = Drawing(width: width, height: height, tileSpan: Double(t.tileSize) * plan.downsample, slidePath: item.path)
+        let drawing = Drawing(width: width, height: height, tileSpan: Double(spec.tileSize) * plan.downsample, slidePath: item.path)
         return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
     }
 
@@ -393,29 +393,15 @@ public final class PredictionJob {
     private func loadStatus(_ task: ResumableTask<PredictionTaskStatus>, parameters: PredictionParameters) throws -> PredictionTaskStatus {
         let part = partFolder
         return try task.start(parameters: parameters, resetOutputs: { try? FileManager.default.removeItem(at: part) },
-                              mismatch: { [statusURL] previous in
-            PredictionError.parametersChanged(statusFile: statusURL.path, differences: parameters.differences(from: previous))
+                              mismatch: { [statusURL] differences in
+            PredictionError.parametersChanged(statusFile: statusURL.path, differences: differences.map(\.description))
         })
     }
 
     // MARK: Descriptions
 
-    static func target(_ t: TilingInfo) -> TilingTarget {
-        if let level = t.level { return .level(level) }
-        if let mpp = t.targetMPP { return .mpp(mpp) }
-        return .magnification(t.targetMagnification ?? 20)
-    }
-
-    static func resolution(_ t: TilingInfo) -> String {
-        switch target(t) {
-        case let .mpp(v): return "\(v) µm/px"
-        case let .magnification(v): return "\(v)×"
-        case let .level(v): return "level \(v)"
-        }
-    }
-
     static func describe(_ header: ModelFile.Header, path: String) -> PredictionReport.Model {
         PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
-                               tileSize: header.tiling.tileSize, resolution: resolution(header.tiling))
+                               tiling: header.tiling)
     }
 }

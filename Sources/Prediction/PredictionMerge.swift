@@ -41,7 +41,7 @@ public struct PredictionMerge {
             let status = try JSONFile.read(PredictionTaskStatus.self, from: url, hint: "re-run task \(task) with --force")
             guard status.complete else { unfinished.append(task); continue }
             if status.parameters != plan.parameters {
-                problems.append("task \(task) ran with other parameters than the plan: " + plan.parameters.differences(from: status.parameters).joined(separator: "; "))
+                problems.append("task \(task) ran with other parameters than the plan: " + plan.parameters.differences(from: status.parameters).map(\.description).joined(separator: "; "))
             }
             statuses.append(status)
         }

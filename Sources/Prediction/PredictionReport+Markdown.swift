@@ -4,7 +4,7 @@ extension PredictionReport {
     /// report.md: the same content as report.json, for people.
     public func markdown() -> String {
         var s = "# Prediction report\n\n"
-        s += "- Model: `\(model.path)` (\(model.architecture), input \(model.inputSize)², tiles \(model.tileSize) px at \(model.resolution))\n"
+        s += "- Model: `\(model.path)` (\(model.architecture), input \(model.inputSize)², tiles \(model.tiling.tileSize) px at \(model.tiling.target))\n"
         s += "- Slides from: \(source)\n"
         s += "- Classes: \(classes.joined(separator: ", "))\n"
         s += "- Created: \(created) by Tessera \(tesseraVersion)\n\n"

@@ -1,5 +1,6 @@
 import Foundation
 import TesseraCore
+import Tiling
 
 /// report.json (and, rendered, report.md): counts and metrics of a prediction run, at tile, slide
 /// and patient level, for both aggregation rules, where labels exist.
@@ -23,8 +24,8 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var path: String
         public var architecture: String
         public var inputSize: Int
-        public var tileSize: Int
-        public var resolution: String
+        /// How the model's training tiles were cut (and so the tiles predicted on).
+        public var tiling: TilingSpec
     }
 
     public struct Bootstrap: Equatable, Sendable, Codable {

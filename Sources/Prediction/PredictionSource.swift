@@ -1,8 +1,8 @@
 import Foundation
+import Model
 import TesseraCore
 import TileStore
 import Tiling
-import Training
 
 /// Where the slides to predict come from.
 public enum PredictionSource: Sendable, Equatable {
@@ -32,31 +32,6 @@ struct PredictionItem: Sendable, Equatable {
     var size: Int64
 }
 
-/// Whether a model can predict on a store: the same classes in the same order, the same tiling
-/// (tile size, resolution, background rule), and tiles at least as large as its input.
-public enum ModelCompatibility {
-    /// "what: model …, store …" for every difference; empty when compatible.
-    public static func differences(model: ModelFile.Header, store: TileStoreAttributes) -> [String] {
-        var d: [String] = []
-        if model.classes != store.classes {
-            d.append("classes: model \(model.classes.joined(separator: ",")), store \(store.classes.joined(separator: ","))")
-        }
-        d += model.tiling.differences(from: store)
-        if model.network.inputSize > store.tileSize {
-            d.append("input size: the model's input is \(model.network.inputSize)², larger than the store's \(store.tileSize)² tiles")
-        }
-        return d
-    }
-
-    /// Throws the differences as one message naming the file.
-    static func check(model: ModelFile.Header, modelPath: String, store: TileStoreAttributes, storePath: String) throws {
-        let d = differences(model: model, store: store)
-        guard d.isEmpty else {
-            throw PredictionError.mismatch(model: modelPath, store: storePath, differences: d)
-        }
-    }
-}
-
 extension PredictionSource {
     /// Every slide of the source, sorted by slide id. A store's test files are named after their
     /// slide (`<slide_id>.h5`); a manifest is validated as the tiler does, its labels against the
@@ -81,6 +56,16 @@ extension PredictionSource {
             return manifest.entries.map {
                 PredictionItem(slideID: $0.slideID, patientID: $0.patientID, label: $0.label, path: $0.slidePath, size: size($0.slidePath))
             }.sorted { $0.slideID < $1.slideID }
+        }
+    }
+}
+
+extension ModelCompatibility {
+    /// Throws the differences as one message naming the file.
+    static func check(model: ModelFile.Header, modelPath: String, store: TileStoreAttributes, storePath: String) throws {
+        let d = differences(model: model, store: store)
+        guard d.isEmpty else {
+            throw PredictionError.mismatch(model: modelPath, store: storePath, differences: d)
         }
     }
 }

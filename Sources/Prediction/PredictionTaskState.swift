@@ -5,7 +5,7 @@ import TesseraCore
 /// Everything that decides what a prediction task writes. Kept in each task's status file: a
 /// re-run with other parameters into the same folder is refused unless forced, and the merge
 /// refuses parts that disagree.
-public struct PredictionParameters: Codable, Equatable, Sendable {
+public struct PredictionParameters: TaskParameters {
     /// FNV-1a of the model file's bytes.
     public var modelDigest: String
     /// `store <path>` or `manifest <path>` with the manifest's digest.
@@ -17,15 +17,6 @@ public struct PredictionParameters: Codable, Equatable, Sendable {
     public var assumeMPP: Double?
     public var jpegQuality: Int
     public var shards: Int
-
-    /// Lines "name: was → now" for every parameter that differs.
-    public func differences(from other: PredictionParameters) -> [String] {
-        let a = Mirror(reflecting: self).children, b = Mirror(reflecting: other).children
-        return zip(a, b).compactMap { x, y in
-            let l = "\(x.value)", r = "\(y.value)"
-            return l == r ? nil : "\(x.label ?? "?"): \(r) → \(l)"
-        }
-    }
 }
 
 /// Which task predicts which slide, and what the merge needs to describe the run:

@@ -1,6 +1,6 @@
 import Foundation
 import OpenSlide
-import Tiler
+import SlideTiles
 import Tiling
 
 /// Tiles a slide on a background thread while the caller predicts the tiles already cut, so that

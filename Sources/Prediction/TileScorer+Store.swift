@@ -1,6 +1,6 @@
 import JPEG
+import Model
 import TileStore
-import Training
 
 extension TileScorer {
     /// Every tile of a store file, scored in file order: tile bytes are read on this thread (HDF5

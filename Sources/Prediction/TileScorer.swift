@@ -1,7 +1,7 @@
 import Foundation
+import Model
 import NeuralNet
 import TesseraCore
-import Training
 
 /// Tiles in, class probabilities out: the model's network behind training's own input pipeline
 /// (`InputPipeline`: the same reduced-scale JPEG decode, area resampling and normalisation, with no

@@ -3,7 +3,7 @@ import Foundation
 /// A task's resume state as `ResumableTask` needs to see it: the parameters that decide the output,
 /// whether the task is complete, and which items (slides) were recorded as failed.
 public protocol ResumableStatus: Codable {
-    associatedtype Parameters: Codable & Equatable
+    associatedtype Parameters: TaskParameters
     var parameters: Parameters { get }
     /// Set once the task's final outputs are written.
     var complete: Bool { get set }

@@ -65,9 +65,9 @@ public final class ResumableTask<Status: ResumableStatus> {
     /// Takes the task's lock and returns its status: fresh (first run, or `--force`, after
     /// `resetOutputs` removed the task's outputs), or as the last run left it, with the failed items
     /// forgotten when retrying (a complete task with failures is reopened). Refuses a status written
-    /// with other parameters (`mismatch` builds the error).
+    /// with other parameters (`mismatch` builds the error from how they changed since).
     public func start(parameters: Status.Parameters, resetOutputs: () throws -> Void,
-                      mismatch: (_ previous: Status.Parameters) -> Error) throws -> Status {
+                      mismatch: (_ differences: [FieldDifference]) -> Error) throws -> Status {
         let fm = FileManager.default
         lock = try TaskLock.acquire(layout.lockURL, task: layout.label)
         removeStaleTemporaries()
@@ -87,7 +87,7 @@ public final class ResumableTask<Status: ResumableStatus> {
             throw TesseraError.invalidInput(path: layout.statusURL.path, message: "unreadable status file (\(error))",
                                             hint: "re-run with --force to redo this task")
         }
-        guard status.parameters == parameters else { throw mismatch(status.parameters) }
+        guard status.parameters == parameters else { throw mismatch(parameters.differences(from: status.parameters)) }
         let failed = status.failedItems
         if !failed.isEmpty && policy.retryFailed {
             Log.info("\(layout.label): retrying \(failed.count) slide\(failed.count == 1 ? "" : "s") that failed before "

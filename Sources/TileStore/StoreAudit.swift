@@ -1,6 +1,7 @@
 import Foundation
 import JPEG
 import TesseraCore
+import Tiling
 
 /// How thoroughly and how fast `StoreAudit` works.
 public struct StoreAuditOptions: Sendable {
@@ -98,9 +99,7 @@ private final class StoreAuditRun {
             report.classes = a.classes
             report.tileSize = a.tileSize
             report.encoding = a.encoding
-            report.targetMPP = a.targetMPP
-            report.targetMagnification = a.targetMagnification
-            report.level = a.level
+            (report.targetMPP, report.targetMagnification, report.level) = a.tiling.target.fields
             for other in surveyed.dropFirst() {
                 let differences = other.attributes.tilingDifferences(from: a)
                 if !differences.isEmpty {
@@ -409,8 +408,8 @@ private final class StoreAuditRun {
                              "tile \(i) at (\(x), \(y)) on \(slide.slideID) of \(slide.width)×\(slide.height)")
             }
             let background = columns.background[i]
-            if !(background >= 0 && background <= 1 && Double(background) <= a.maxBackground + 1e-6) {
-                findings.add("tiles whose background fraction is outside 0…\(a.maxBackground) (max_background)",
+            if !(background >= 0 && background <= 1 && Double(background) <= a.tiling.maxBackground + 1e-6) {
+                findings.add("tiles whose background fraction is outside 0…\(a.tiling.maxBackground) (max_background)",
                              "tile \(i) (\(background))")
             }
         }

@@ -1,4 +1,5 @@
 import HDF5
+import Tiling
 
 extension TileStoreAttributes {
     typealias Name = TileStoreSchema.Attribute
@@ -6,19 +7,20 @@ extension TileStoreAttributes {
     /// Writes every root attribute, `format` and `schema_version` included.
     func write(to file: HDF5Location) throws {
         let unknown = Double(TileStoreSchema.unknown)
+        let (mpp, magnification, level) = tiling.target.fields
         let values: [(String, HDF5AttributeValue)] = [
             (Name.schemaVersion, .int(Int64(TileStoreSchema.version))),
             (Name.format, .string(TileStoreSchema.format)),
             (Name.split, .string(split)),
             (Name.classes, .strings(classes)),
-            (Name.tileSize, .int(Int64(tileSize))),
+            (Name.tileSize, .int(Int64(tiling.tileSize))),
             (Name.encoding, .string(encoding.rawValue)),
-            (Name.jpegQuality, .int(Int64(jpegQuality))),
-            (Name.targetMPP, .double(targetMPP ?? unknown)),
-            (Name.targetMagnification, .double(targetMagnification ?? unknown)),
+            (Name.jpegQuality, .int(Int64(tiling.jpegQuality ?? 0))),
+            (Name.targetMPP, .double(mpp ?? unknown)),
+            (Name.targetMagnification, .double(magnification ?? unknown)),
             (Name.level, .int(Int64(level ?? TileStoreSchema.unknown))),
-            (Name.backgroundThreshold, .double(backgroundThreshold)),
-            (Name.maxBackground, .double(maxBackground)),
+            (Name.backgroundThreshold, .double(tiling.backgroundThreshold)),
+            (Name.maxBackground, .double(tiling.maxBackground)),
             (Name.splitSeed, .int(Int64(bitPattern: splitSeed))),
             (Name.splitFractions, .doubles(splitFractions)),
             (Name.tesseraVersion, .string(tesseraVersion)),
@@ -55,16 +57,18 @@ extension TileStoreAttributes {
             throw TileStoreError.invalidAttribute(path: path, name: Name.tileSize, message: "\(tileSize) is not a tile size")
         }
         let level = try int(Name.level)
+        let jpegQuality = try int(Name.jpegQuality)
+        let tiling = TilingSpec(
+            tileSize: tileSize,
+            target: TilingTarget(mpp: optional(try double(Name.targetMPP)),
+                                 magnification: optional(try double(Name.targetMagnification)),
+                                 level: level < 0 ? nil : level),
+            backgroundThreshold: try double(Name.backgroundThreshold),
+            maxBackground: try double(Name.maxBackground),
+            jpegQuality: encoding == .jpeg ? jpegQuality : nil)
         self.init(split: try attribute(Name.split, file.stringAttribute),
                   classes: try attribute(Name.classes, file.stringsAttribute),
-                  tileSize: tileSize,
-                  encoding: encoding,
-                  jpegQuality: try int(Name.jpegQuality),
-                  targetMPP: optional(try double(Name.targetMPP)),
-                  targetMagnification: optional(try double(Name.targetMagnification)),
-                  level: level < 0 ? nil : level,
-                  backgroundThreshold: try double(Name.backgroundThreshold),
-                  maxBackground: try double(Name.maxBackground),
+                  tiling: tiling,
                   splitSeed: UInt64(bitPattern: try attribute(Name.splitSeed, file.intAttribute)),
                   splitFractions: try attribute(Name.splitFractions, file.doublesAttribute),
                   tesseraVersion: try attribute(Name.tesseraVersion, file.stringAttribute),

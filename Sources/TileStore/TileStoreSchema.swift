@@ -1,3 +1,5 @@
+import Tiling
+
 /// The tile store: the folder that `tessera-tile` writes and the trainer, the predictor and
 /// `tessera-audit` read. Schema version 1.
 ///
@@ -102,6 +104,21 @@ public enum TileStoreSchema {
         public static let created = "created"
         public static let task = "task"
         public static let taskCount = "task_count"
+
+        /// The attribute that records a `TilingSpec` field (by its coding key; the JPEG quality is
+        /// `jpeg_quality`, with `encoding` derived from it).
+        public static func name(ofSpecField field: String) -> String {
+            switch TilingSpec.Key(rawValue: field) {
+            case .tileSize: return tileSize
+            case .targetMPP: return targetMPP
+            case .targetMagnification: return targetMagnification
+            case .level: return level
+            case .backgroundThreshold: return backgroundThreshold
+            case .maxBackground: return maxBackground
+            case .jpegQuality: return jpegQuality
+            case nil: preconditionFailure("\(field) is not a TilingSpec field")
+            }
+        }
     }
 
     /// Dataset paths of the tile columns.

@@ -67,8 +67,8 @@ public final class TileStoreWriter {
     /// Creates the file (under its temporary name) with its attributes and empty datasets.
     public init(url: URL, attributes: TileStoreAttributes) throws {
         precondition(attributes.tileSize > 0, "tile size must be positive, got \(attributes.tileSize)")
-        precondition(attributes.encoding == .raw || (1...100).contains(attributes.jpegQuality),
-                     "JPEG quality must be 1…100, got \(attributes.jpegQuality)")
+        precondition(attributes.tiling.jpegQuality.map { (1...100).contains($0) } ?? true,
+                     "JPEG quality must be 1…100, got \(attributes.tiling.jpegQuality ?? 0)")
         self.url = url
         self.attributes = attributes
         temporaryURL = AtomicFile.temporaryURL(for: url)

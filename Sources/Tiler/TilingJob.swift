@@ -1,5 +1,6 @@
 import Foundation
 import OpenSlide
+import SlideTiles
 import TaskRunner
 import TesseraCore
 import TileStore
@@ -69,6 +70,11 @@ public final class TilingJob {
     private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).json") }
     /// Beside the status file, so `--force` (which removes the status) never removes the lock.
     private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).lock") }
+    /// How the tiles are cut, as the store files and the status record it.
+    private var spec: TilingSpec {
+        TilingSpec(tileSize: options.tileSize, target: options.target, rule: options.rule,
+                   jpegQuality: options.encoding == .jpeg ? options.quality : nil)
+    }
     private var failuresURL: URL {
         store.appendingPathComponent(TileStoreLayout.failuresFolder)
             .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards))
@@ -109,11 +115,9 @@ public final class TilingJob {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(describe(options.target)), tile \(options.tileSize) px, \(options.rule.description)")
+        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.rule.description)")
 
-        let tiler = SlideTiler(target: options.target, tileSize: options.tileSize, overlap: options.overlap,
-                               assumeMPP: options.assumeMPP, rule: options.rule,
-                               encoding: options.encoding, quality: options.quality,
+        let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
                                workers: options.threads, useTissueMask: options.tissueMask)
         let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
         let already = mine.filter { status.slides[$0.slideID] != nil }.count
@@ -181,11 +185,8 @@ public final class TilingJob {
     private func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
 
     private func attributes(split: Split, classes: [String]) -> TileStoreAttributes {
-        let (mpp, magnification, level) = options.target.fields
-        return TileStoreAttributes(
-            split: split.rawValue, classes: classes, tileSize: options.tileSize, encoding: options.encoding,
-            jpegQuality: options.encoding == .jpeg ? options.quality : 0, targetMPP: mpp, targetMagnification: magnification,
-            level: level, backgroundThreshold: options.rule.threshold, maxBackground: options.rule.maxBackground,
+        TileStoreAttributes(
+            split: split.rawValue, classes: classes, tiling: spec,
             splitSeed: options.splitSeed, splitFractions: options.splitFractions, tesseraVersion: TesseraVersion.current,
             created: ISO8601DateFormatter().string(from: Date()), task: options.shard, taskCount: options.shards)
     }
@@ -306,13 +307,9 @@ public final class TilingJob {
 
     private func makeParameters(manifest: SlideManifest) throws -> TilingParameters {
         let data = try Data(contentsOf: options.manifest)
-        let (mpp, magnification, level) = options.target.fields
         return TilingParameters(
-            manifestDigest: String(stableHash(bytes: data), radix: 16),
-            classes: manifest.classes, targetMPP: mpp, targetMagnification: magnification, level: level,
-            assumeMPP: options.assumeMPP, tileSize: options.tileSize, overlap: options.overlap,
-            backgroundThreshold: options.rule.threshold, maxBackground: options.rule.maxBackground,
-            encoding: options.encoding.rawValue, quality: options.quality, splitFractions: options.splitFractions,
+            manifestDigest: String(stableHash(bytes: data), radix: 16), classes: manifest.classes, tiling: spec,
+            assumeMPP: options.assumeMPP, overlap: options.overlap, splitFractions: options.splitFractions,
             splitSeed: options.splitSeed, shards: options.shards, tissueMask: options.tissueMask)
     }
 
@@ -321,10 +318,10 @@ public final class TilingJob {
         let status = try task.start(parameters: parameters, resetOutputs: {
             try? fm.removeItem(at: failuresURL)
             for split in [Split.train, .validation] { try? fm.removeItem(at: partURL(split)) }
-        }, mismatch: { previous in
+        }, mismatch: { differences in
             TesseraError.invalidInput(
                 path: statusURL.path,
-                message: "this store was tiled with other parameters:\n  " + parameters.differences(from: previous).joined(separator: "\n  "),
+                message: "this store was tiled with other parameters:\n  " + differences.map(\.description).joined(separator: "\n  "),
                 hint: "use another --store, or --force to redo this task with the new parameters (all tasks must use the same ones)")
         })
         if task.reopened { try carryParts() }
@@ -371,13 +368,5 @@ public final class TilingJob {
         let failed = status.slides.values.count - done.count
         return failed == 0 ? .allDone(slides: done.count, tiles: tiles)
             : .doneWithFailures(slides: done.count, tiles: tiles, failed: failed)
-    }
-
-    private func describe(_ target: TilingTarget) -> String {
-        switch target {
-        case let .mpp(v): return "\(v) µm/px"
-        case let .magnification(v): return "\(v)×"
-        case let .level(v): return "level \(v)"
-        }
     }
 }

@@ -4,38 +4,17 @@ import Tiling
 
 /// Everything that decides what a tiling task writes. Stored in each task's status file: a re-run
 /// with other parameters into the same store is refused (mixing would corrupt it) unless forced.
-public struct TilingParameters: Codable, Equatable, Sendable {
+public struct TilingParameters: TaskParameters {
     public var manifestDigest: String
     public var classes: [String]
-    public var targetMPP: Double?
-    public var targetMagnification: Double?
-    public var level: Int?
+    /// How tiles are cut: what the store files record.
+    public var tiling: TilingSpec
     public var assumeMPP: Double?
-    public var tileSize: Int
     public var overlap: Int
-    public var backgroundThreshold: Double
-    public var maxBackground: Double
-    public var encoding: String
-    public var quality: Int
     public var splitFractions: [Double]
     public var splitSeed: UInt64
     public var shards: Int
     public var tissueMask: Bool
-
-    public var target: TilingTarget {
-        if let level { return .level(level) }
-        if let targetMPP { return .mpp(targetMPP) }
-        return .magnification(targetMagnification ?? 20)
-    }
-
-    /// Lines "name: was → now" for every parameter that differs.
-    public func differences(from other: TilingParameters) -> [String] {
-        let a = Mirror(reflecting: self).children, b = Mirror(reflecting: other).children
-        return zip(a, b).compactMap { x, y in
-            let l = "\(x.value)", r = "\(y.value)"
-            return l == r ? nil : "\(x.label ?? "?"): \(r) → \(l)"
-        }
-    }
 }
 
 /// State of one slide in a task's status file.

@@ -27,25 +27,6 @@ public struct SlideGeometry: Sendable, Equatable {
     }
 }
 
-/// The resolution the tiles are cut at.
-public enum TilingTarget: Sendable, Equatable {
-    /// µm per tile pixel.
-    case mpp(Double)
-    /// Objective power (20 = "20×"); 10/mpp when the slide records mpp but not power.
-    case magnification(Double)
-    /// A pyramid level as it is, no resampling.
-    case level(Int)
-
-    /// The target as the three optional fields stores and status files record.
-    public var fields: (mpp: Double?, magnification: Double?, level: Int?) {
-        switch self {
-        case let .mpp(v): return (v, nil, nil)
-        case let .magnification(v): return (nil, v, nil)
-        case let .level(v): return (nil, nil, v)
-        }
-    }
-}
-
 /// Why a slide cannot be tiled at the requested resolution.
 public struct TilingPlanError: Error, CustomStringConvertible, Equatable {
     public let message: String

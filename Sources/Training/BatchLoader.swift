@@ -1,5 +1,6 @@
 import Foundation
 import JPEG
+import Model
 import TesseraCore
 import TileStore
 

@@ -1,6 +1,8 @@
 import Foundation
+import Model
 import NeuralNet
 import TesseraCore
+import Tiling
 
 /// One row of `metrics.csv`.
 public struct EpochMetrics: Codable, Equatable, Sendable {
@@ -27,7 +29,7 @@ public struct Checkpoint: Sendable {
         public var created: String
         public var config: TrainingConfig
         public var classes: [String]
-        public var storeTiling: TilingInfo
+        public var storeTiling: TilingSpec
         public var trainingTiles: Int
         /// The next step to run: `epoch` and `step` within it.
         public var epoch: Int

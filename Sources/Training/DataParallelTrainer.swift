@@ -2,6 +2,7 @@ import BLAS
 import Foundation
 import HDF5
 import MPI
+import Model
 import NeuralNet
 import TesseraCore
 import TileStore
@@ -241,9 +242,7 @@ public final class DataParallelTrainer {
         }
 
         if !stoppedEarly && world.isRoot {
-            let header = ModelFile.Header(created: ISO8601DateFormatter().string(from: Date()), network: network.configuration,
-                                          classes: classes, normalization: normalization, tiling: TilingInfo(attributes),
-                                          parameterInfo: network.parameterInfo, stateInfo: network.stateInfo,
+            let header = ModelFile.Header(network: network, classes: classes, normalization: normalization, tiling: attributes.tiling,
                                           epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
             let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
             // A re-run of a finished run (--resume from the last checkpoint) computes the same model:
@@ -379,7 +378,7 @@ public final class DataParallelTrainer {
         let state = optimizer.exportState()
         let header = Checkpoint.Header(
             created: ISO8601DateFormatter().string(from: Date()), config: config, classes: classes,
-            storeTiling: TilingInfo(attributes), trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
+            storeTiling: attributes.tiling, trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
             normalization: normalization, optimizerKind: state.kind, optimizerSteps: state.stepCount,
             optimizerBuffers: state.buffers.map(\.name), randomState: network.randomState,
             parameterInfo: network.parameterInfo, stateInfo: network.stateInfo, metrics: history,

@@ -1,3 +1,4 @@
+import Model
 import NeuralNet
 
 /// Everything that decides a training run's result (and so goes into its checkpoints): a resumed

@@ -1,9 +1,9 @@
 import BLAS
 import Foundation
+import Model
 import NeuralNet
 import Prediction
 import TesseraCore
-import Training
 
 /// Prediction end to end from a tile store, through the predictor's own code path
 /// (`PredictionBenchmark.storeInference`): HDF5 read, JPEG decode at reduced scale, resampling and

@@ -130,11 +130,7 @@ struct TileCommand: ParsableCommand {
     @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
     var force = false
 
-    var target: TilingTarget {
-        if let level { return .level(level) }
-        if let mpp { return .mpp(mpp) }
-        return .magnification(magnification ?? 20)
-    }
+    var target: TilingTarget { TilingTarget(mpp: mpp, magnification: magnification, level: level) }
 
     /// nil when --split is not three fractions (validate() refuses it).
     var fractions: [Double]? { OptionCheck.numbers(split, count: 3, in: .closed(0, 1)) }

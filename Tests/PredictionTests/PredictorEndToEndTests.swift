@@ -1,10 +1,10 @@
 import Foundation
 import JPEG
+import Model
 import Prediction
 import TesseraCore
 import TesseraTestSupport
 import TileStore
-import Training
 import XCTest
 
 /// tessera-predict as users run it, on the output of the real pipeline (synth → tile → train).
@@ -193,7 +193,7 @@ final class PredictorEndToEndTests: XCTestCase {
 
         model = try ModelFile.read(f.model)
         model.header.tiling.tileSize = 256
-        model.header.tiling.targetMagnification = 10
+        model.header.tiling.target = .magnification(10)
         let otherTiles = dir.appendingPathComponent("tiles.tsm")
         try model.write(to: otherTiles)
         let r2 = try predict(["--model", otherTiles.path, "--store", f.store.path, "--out", dir.appendingPathComponent("p2").path])

@@ -1,8 +1,8 @@
 import Foundation
+import Model
 import TesseraCore
 import TesseraTestSupport
 import TileStore
-import Training
 import XCTest
 
 /// tessera-predict (and tessera-audit) on a copy of the real pipeline's store that was damaged

@@ -170,7 +170,7 @@ final class StoreAuditTests: XCTestCase {
         try StoreFixtures.writeJPEGFile(store.appendingPathComponent("train/part-0002-of-0003.h5"), split: "validation",
                                         slides: [(StoreFixtures.slide("T5", patient: "P1"), 1)], seedBase: 70)
         var big = StoreFixtures.attributes(split: "test", tileSize: 32)
-        big.maxBackground = 0.25
+        big.tiling.maxBackground = 0.25
         let writer = try TileStoreWriter(url: store.appendingPathComponent("test/X4.h5"), attributes: big)
         writer.beginSlide(StoreFixtures.slide("X4", patient: "P5"))
         try writer.addTile(encoded: StoreFixtures.jpeg(seed: 3, size: 32), record: StoreFixtures.record(0, label: 0))

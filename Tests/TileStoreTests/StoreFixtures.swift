@@ -2,6 +2,7 @@ import Foundation
 import JPEG
 import TesseraCore
 import TileStore
+import Tiling
 import XCTest
 
 /// Small stores built with the writer, so every test knows exactly what it holds.
@@ -10,9 +11,10 @@ enum StoreFixtures {
 
     static func attributes(split: String = "train", encoding: TileEncoding = .jpeg, tileSize: Int = 16,
                            task: Int = 0, taskCount: Int = 1) -> TileStoreAttributes {
-        TileStoreAttributes(split: split, classes: classes, tileSize: tileSize, encoding: encoding,
-                            jpegQuality: encoding == .jpeg ? 90 : 0, targetMPP: 0.5, targetMagnification: nil,
-                            level: nil, backgroundThreshold: 220, maxBackground: 0.5, splitSeed: 0xFEED_FACE_CAFE_BEEF,
+        TileStoreAttributes(split: split, classes: classes,
+                            tiling: TilingSpec(tileSize: tileSize, target: .mpp(0.5), backgroundThreshold: 220, maxBackground: 0.5,
+                                               jpegQuality: encoding == .jpeg ? 90 : nil),
+                            splitSeed: 0xFEED_FACE_CAFE_BEEF,
                             splitFractions: [0.7, 0.15, 0.15], tesseraVersion: "0.1.0-test",
                             created: "2026-11-29T12:00:00Z", task: task, taskCount: taskCount)
     }

@@ -4,6 +4,7 @@ import JPEG
 import TesseraCore
 import TesseraTestSupport
 import TileStore
+import Tiling
 import XCTest
 
 /// Writing and reading store files: everything written comes back bit for bit.
@@ -12,7 +13,7 @@ final class TileStoreRoundTripTests: XCTestCase {
         let dir = try TestEnvironment.temporaryDirectory(self, "store")
         let url = dir.appendingPathComponent("part-0000-of-0001.h5")
         var attributes = StoreFixtures.attributes()
-        attributes.targetMagnification = 20
+        attributes.tiling.target = .magnification(20)
         let writer = try TileStoreWriter(url: url, attributes: attributes)
         // Written under a hidden temporary name until finish().
         XCTAssertEqual(writer.temporaryURL.deletingLastPathComponent().path, dir.path)
@@ -71,7 +72,8 @@ final class TileStoreRoundTripTests: XCTestCase {
         let file = try HDF5File.open(path: url.path)
         XCTAssertEqual(try file.intAttribute("schema_version"), 1)
         XCTAssertEqual(try file.stringAttribute("format"), "tessera-tile-store")
-        XCTAssertEqual(try file.doubleAttribute("target_mpp"), 0.5)
+        // One target (here 20×); the others are -1, "not given".
+        XCTAssertEqual(try file.doubleAttribute("target_mpp"), -1)
         XCTAssertEqual(try file.doubleAttribute("target_magnification"), 20)
         XCTAssertEqual(try file.intAttribute("level"), -1)
         XCTAssertEqual(try file.intAttribute("split_seed"), Int64(bitPattern: 0xFEED_FACE_CAFE_BEEF))
@@ -88,8 +90,7 @@ final class TileStoreRoundTripTests: XCTestCase {
         let dir = try TestEnvironment.temporaryDirectory(self, "store")
         let url = dir.appendingPathComponent("raw.h5")
         var attributes = StoreFixtures.attributes(encoding: .raw, tileSize: 8)
-        attributes.targetMPP = nil
-        attributes.level = 2
+        attributes.tiling.target = .level(2)
         let writer = try TileStoreWriter(url: url, attributes: attributes)
         writer.beginSlide(StoreFixtures.slide("R1", patient: "P1"))
         let images = (0..<3).map { StoreFixtures.image(seed: $0, size: 8) }
@@ -98,9 +99,9 @@ final class TileStoreRoundTripTests: XCTestCase {
 
         let reader = try TileStoreReader(url: url)
         XCTAssertEqual(reader.attributes, attributes)
-        XCTAssertEqual(reader.attributes.targetMPP, nil)
-        XCTAssertEqual(reader.attributes.level, 2)
-        XCTAssertEqual(reader.attributes.jpegQuality, 0)
+        XCTAssertEqual(reader.attributes.tiling.target.fields.mpp, nil)
+        XCTAssertEqual(reader.attributes.tiling.target.fields.level, 2)
+        XCTAssertEqual(reader.attributes.tiling.jpegQuality, nil)
         XCTAssertEqual(reader.tileCount, 3)
         XCTAssertEqual(reader.slides.map(\.tilesKept), [3])
         let decoder = try JPEGDecoder()
@@ -243,7 +244,7 @@ final class TileStoreRoundTripTests: XCTestCase {
         let reader = try TileStoreReader(url: source)
 
         var other = StoreFixtures.attributes()
-        other.tileSize = 32
+        other.tiling.tileSize = 32
         other.classes = ["LUAD", "LUSC", "normal"]
         let writer = try TileStoreWriter(url: dir.appendingPathComponent("other.h5"), attributes: other)
         XCTAssertThrowsError(try writer.append(contentsOf: reader)) { error in

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import NeuralNet
 import TesseraCore
 import TesseraTestSupport
@@ -32,7 +33,7 @@ final class TrainerEndToEndTests: XCTestCase {
         XCTAssertEqual(m.header.classes, TrainingStoreFixture.classes)
         XCTAssertEqual(m.header.network.inputSize, 16)
         XCTAssertEqual(m.header.tiling.tileSize, 32)
-        XCTAssertEqual(m.header.tiling.targetMPP, 0.5)
+        XCTAssertEqual(m.header.tiling.target, .mpp(0.5))
         XCTAssertEqual(m.header.tiling.jpegQuality, 95, "the store's JPEG quality, for prediction from slide files")
         XCTAssertEqual(m.header.normalization.mean.count, 3)
         let accuracy = try XCTUnwrap(m.header.validationAccuracy)

@@ -2,6 +2,7 @@ import Foundation
 import JPEG
 import TesseraCore
 import TileStore
+import Tiling
 
 /// A small labelled store built with the writer: three classes of 32² tiles told apart by texture
 /// (axis-aligned stripes, diagonal stripes, dots — distinct under the flips and rotations of
@@ -29,8 +30,9 @@ enum TrainingStoreFixture {
     }
 
     static func attributes(split: String, tileSize: Int, task: Int, taskCount: Int, encoding: TileEncoding = .jpeg) -> TileStoreAttributes {
-        TileStoreAttributes(split: split, classes: classes, tileSize: tileSize, encoding: encoding, jpegQuality: encoding == .jpeg ? 95 : 0,
-                            targetMPP: 0.5, targetMagnification: nil, level: nil, backgroundThreshold: 220, maxBackground: 0.5,
+        TileStoreAttributes(split: split, classes: classes,
+                            tiling: TilingSpec(tileSize: tileSize, target: .mpp(0.5), backgroundThreshold: 220, maxBackground: 0.5,
+                                               jpegQuality: encoding == .jpeg ? 95 : nil),
                             splitSeed: 1, splitFractions: [0.7, 0.15, 0.15], tesseraVersion: "test",
                             created: "2026-11-29T00:00:00Z", task: task, taskCount: taskCount)
     }

@@ -2,7 +2,6 @@ import Foundation
 import JPEG
 import OpenSlide
 import TesseraCore
-import TileStore
 import Tiling
 
 /// One kept tile, encoded, with where it came from.
@@ -27,32 +26,28 @@ public struct SlideTilingSummary: Sendable, Equatable {
 /// per worker thread), resamples by area to the target resolution, drops tiles that are mostly
 /// background, and encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, so
 /// the output is the same whatever the thread timing and memory stays bounded.
+///
+/// The tiler cuts stores with it and the predictor cuts slide files with it, by one `TilingSpec`.
 public struct SlideTiler: Sendable {
-    public let target: TilingTarget
-    public let tileSize: Int
+    /// Tile size, resolution, background rule, and the JPEG quality (nil: raw pixels).
+    public let spec: TilingSpec
     public let overlap: Int
     public let assumeMPP: Double?
-    public let rule: BackgroundRule
-    public let encoding: TileEncoding
-    public let quality: Int
     public let workers: Int
     public let useTissueMask: Bool
     /// Tiles per batch handed to the workers (and then to the sink).
     public var batchSize = 64
 
-    public init(target: TilingTarget, tileSize: Int = 512, overlap: Int = 0, assumeMPP: Double? = nil,
-                rule: BackgroundRule = BackgroundRule(), encoding: TileEncoding = .jpeg, quality: Int = 90,
-                workers: Int = 2, useTissueMask: Bool = true) {
-        self.target = target
-        self.tileSize = tileSize
+    public init(spec: TilingSpec, overlap: Int = 0, assumeMPP: Double? = nil, workers: Int = 2, useTissueMask: Bool = true) {
+        self.spec = spec
         self.overlap = overlap
         self.assumeMPP = assumeMPP
-        self.rule = rule
-        self.encoding = encoding
-        self.quality = quality
         self.workers = max(1, workers)
         self.useTissueMask = useTissueMask
     }
+
+    private var tileSize: Int { spec.tileSize }
+    private var rule: BackgroundRule { spec.rule }
 
     public static func geometry(of slide: Slide) -> SlideGeometry {
         SlideGeometry(levelSizes: (0..<slide.levelCount).map { slide.dimensions(level: $0) },
@@ -61,7 +56,7 @@ public struct SlideTiler: Sendable {
     }
 
     public func plan(for slide: Slide) throws -> TilingPlan {
-        try TilingPlan(geometry: SlideTiler.geometry(of: slide), target: target, tileSize: tileSize,
+        try TilingPlan(geometry: SlideTiler.geometry(of: slide), target: spec.target, tileSize: tileSize,
                        overlap: overlap, assumeMPP: assumeMPP)
     }
 
@@ -95,7 +90,7 @@ public struct SlideTiler: Sendable {
         let mask = try tissueMask(for: first, plan: plan)
         var handles = [first]
         for _ in 1..<workers { handles.append(try Slide(path: first.path)) }
-        let encoders = try (0..<workers).map { _ in try JPEGEncoder(quality: quality) }
+        let encoders = try (0..<workers).map { _ in try spec.jpegQuality.map { try JPEGEncoder(quality: $0) } }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
         let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
 
@@ -123,17 +118,17 @@ public struct SlideTiler: Sendable {
     }
 
     /// Reads, tests and encodes the given positions on the worker threads; results in input order.
-    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [Slide], encoders: [JPEGEncoder],
+    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [Slide], encoders: [JPEGEncoder?],
                           resampler: AreaResampler?) throws -> [TileOutput?] {
         // Each worker uses only its own handle and encoder; the lock guards the rest.
         final class Shared: @unchecked Sendable {
             let handles: [Slide]
-            let encoders: [JPEGEncoder]
+            let encoders: [JPEGEncoder?]
             var results: [TileOutput?]
             var error: Error?
             var next = 0
             let lock = NSLock()
-            init(_ n: Int, _ handles: [Slide], _ encoders: [JPEGEncoder]) {
+            init(_ n: Int, _ handles: [Slide], _ encoders: [JPEGEncoder?]) {
                 results = [TileOutput?](repeating: nil, count: n)
                 self.handles = handles
                 self.encoders = encoders
@@ -141,6 +136,7 @@ public struct SlideTiler: Sendable {
         }
         let shared = Shared(positions.count, handles, encoders)
         let read = plan.readSize
+        let rule = self.rule
         DispatchQueue.concurrentPerform(iterations: min(workers, max(positions.count, 1))) { worker in
             let slide = shared.handles[worker]
             let encoder = shared.encoders[worker]
@@ -157,7 +153,7 @@ public struct SlideTiler: Sendable {
                     let tile = resampler?.resample(region) ?? region
                     let background = rule.backgroundFraction(tile)
                     guard rule.keeps(backgroundFraction: background) else { continue }
-                    let bytes = encoding == .jpeg ? try encoder.encode(tile) : tile.pixels
+                    let bytes = try encoder.map { try $0.encode(tile) } ?? tile.pixels
                     let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
                     shared.lock.lock()
                     shared.results[k] = output

@@ -1,46 +1,7 @@
 import Foundation
 import NeuralNet
 import TesseraCore
-import TileStore
-
-/// The tiling a model was trained on: the predictor refuses a store or slide tiled otherwise.
-public struct TilingInfo: Codable, Equatable, Sendable {
-    public var tileSize: Int
-    public var targetMPP: Double?
-    public var targetMagnification: Double?
-    public var level: Int?
-    public var backgroundThreshold: Double
-    public var maxBackground: Double
-    /// The store's JPEG quality (nil for raw stores, and in model files written before it was
-    /// recorded): prediction from slide files encodes tiles the same way.
-    public var jpegQuality: Int?
-
-    public init(_ a: TileStoreAttributes) {
-        tileSize = a.tileSize
-        targetMPP = a.targetMPP
-        targetMagnification = a.targetMagnification
-        level = a.level
-        backgroundThreshold = a.backgroundThreshold
-        maxBackground = a.maxBackground
-        jpegQuality = a.encoding == .jpeg ? a.jpegQuality : nil
-    }
-
-    /// What differs between the model's tiling and a store's, as "name: model → store" lines.
-    public func differences(from a: TileStoreAttributes) -> [String] {
-        let other = TilingInfo(a)
-        var d: [String] = []
-        if tileSize != other.tileSize { d.append("tile size: model \(tileSize), store \(other.tileSize)") }
-        if targetMPP != other.targetMPP { d.append("target MPP: model \(targetMPP.map { "\($0)" } ?? "none"), store \(other.targetMPP.map { "\($0)" } ?? "none")") }
-        if targetMagnification != other.targetMagnification {
-            d.append("magnification: model \(targetMagnification.map { "\($0)×" } ?? "none"), store \(other.targetMagnification.map { "\($0)×" } ?? "none")")
-        }
-        if level != other.level { d.append("level: model \(level.map(String.init) ?? "none"), store \(other.level.map(String.init) ?? "none")") }
-        if backgroundThreshold != other.backgroundThreshold || maxBackground != other.maxBackground {
-            d.append("background rule: model \(backgroundThreshold)/\(maxBackground), store \(other.backgroundThreshold)/\(other.maxBackground)")
-        }
-        return d
-    }
-}
+import Tiling
 
 /// A trained model: what the predictor needs to reproduce training's view of a tile.
 public struct ModelFile: Sendable {
@@ -51,11 +12,28 @@ public struct ModelFile: Sendable {
         public var network: NetworkConfiguration
         public var classes: [String]
         public var normalization: Normalization
-        public var tiling: TilingInfo
+        /// The tiling of the training store: the predictor refuses a store tiled otherwise, and
+        /// cuts slide files by it.
+        public var tiling: TilingSpec
         public var parameterInfo: [ParameterInfo]
         public var stateInfo: [StateInfo]
         public var epochs: Int
         public var validationAccuracy: Double?
+
+        /// The header of `network` as trained: its configuration and the layout of its weights and
+        /// state come from the network itself, so they cannot disagree with the blobs written.
+        public init(network: Network, classes: [String], normalization: Normalization, tiling: TilingSpec, epochs: Int,
+                    validationAccuracy: Double?, created: Date = Date()) {
+            self.created = ISO8601DateFormatter().string(from: created)
+            self.network = network.configuration
+            self.classes = classes
+            self.normalization = normalization
+            self.tiling = tiling
+            self.parameterInfo = network.parameterInfo
+            self.stateInfo = network.stateInfo
+            self.epochs = epochs
+            self.validationAccuracy = validationAccuracy
+        }
     }
 
     public static let magic = "TESSMODL"
