@@ -47,10 +47,12 @@ let package = Package(
         .target(name: "MPI", dependencies: ["CMPI"]),
         .target(name: "BLAS", dependencies: ["COpenBLAS"]),
         .target(name: "JPEG", dependencies: ["CTurboJPEG", "TesseraCore"]),
-        .target(name: "TIFF", dependencies: ["CTIFF", "TesseraCore"]),
+        .target(name: "TIFF", dependencies: ["CTIFF"]),
 
         // MARK: Pure Swift
-        .target(name: "TesseraCore"),
+        .target(name: "TesseraCore", plugins: ["GitCommitPlugin"]),
+        // Writes the git commit into TesseraCore at build time, for `--version` and provenance.
+        .plugin(name: "GitCommitPlugin", capability: .buildTool(), path: "Sources/GitCommitPlugin"),
         // The resumable sharded task that tiling and prediction share: lock, status, retry, clean-up.
         .target(name: "TaskRunner", dependencies: ["TesseraCore"]),
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
@@ -63,44 +65,54 @@ let package = Package(
         .target(name: "Tiler", dependencies: ["Tiling", "OpenSlide", "JPEG", "TileStore", "TaskRunner", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
-                exclude: ["README-section.md"]),
+                dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"]),
 
         // MARK: Executables
+        // What only the programs share: job files, Slurm array tasks, the shared options, exit statuses.
+        .target(name: "TesseraCLI", dependencies: [
+            "TesseraCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-synth", dependencies: [
-            "SyntheticSlides", "TIFF", "OpenSlide", "TesseraCore",
+            "SyntheticSlides", "TIFF", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
-            "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
+            "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
             "NeuralNet", "MPI", "TileStore", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "Tiling", "TileStore", "TaskRunner", "TesseraCore",
+            "Tiler", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
-            "Training", "NeuralNet", "MPI", "BLAS", "TesseraCore",
+            "Training", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
+        .executableTarget(name: "tessera-mpi-check", dependencies: [
+            "MPI", "HDF5", "TesseraCore", "TesseraCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-audit", dependencies: [
-            "TileStore", "JPEG", "TesseraCore",
+            "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "BLAS", "TaskRunner", "TesseraCore",
+            "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         // Shared by the test targets: where the real slides and the built executables are.
-        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore"], path: "Tests/TesseraTestSupport"),
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
         .testTarget(name: "WrapperTests", dependencies: [
             "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
         ]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "TesseraCLITests", dependencies: [
+            "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
+            "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",
+        ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "TileStoreTests", dependencies: [
             "TileStore", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
@@ -112,7 +124,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "NeuralNet", "TileStore", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
-        .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
+        .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
             "TesseraTestSupport", "TileStore", "TesseraCore", "tessera-mpi-check",
             "tessera-synth", "tessera-tile", "tessera-audit", "tessera-train", "tessera-predict",
@@ -121,8 +133,8 @@ let package = Package(
             "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
-            "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
-            "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
+            "Prediction", "Training", "TileStore", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
+            "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
     ]
 )

@@ -1,3 +1,4 @@
+@testable import tessera_bench
 import Foundation
 import JPEG
 import Prediction
