@@ -5,8 +5,8 @@ import NeuralNet
 import OpenSlide
 import TaskRunner
 import TesseraCore
-import Tiler
 import TileStore
+import Tiler
 import Tiling
 import Training
 

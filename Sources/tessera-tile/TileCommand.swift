@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TesseraCLI
 import TesseraCore
-import Tiler
 import TileStore
+import Tiler
 import Tiling
 
 @main

@@ -1,4 +1,3 @@
-@testable import tessera_bench
 import Foundation
 import JPEG
 import Prediction
@@ -7,6 +6,8 @@ import TesseraTestSupport
 import TileStore
 import Training
 import XCTest
+
+@testable import tessera_bench
 
 /// tessera-predict as users run it, on the output of the real pipeline (synth → tile → train).
 final class PredictorEndToEndTests: XCTestCase {
