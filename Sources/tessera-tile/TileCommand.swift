@@ -85,7 +85,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles with more than this fraction of background pixels.")
     var maxBackground = 0.5
 
-    @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3).", transform: EncodingOption.parse)
+    @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)
     var encoding = EncodingOption.jpeg
 
     @Option(help: "JPEG quality (1–100).")

@@ -51,7 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder for the model, checkpoints and metrics.")
     var out: String
 
-    @Option(help: "Network: \(ModelOption.choices).", transform: ModelOption.parse)
+    @Option(help: "Network: \(ModelOption.choices). (default: refnet-s)", transform: ModelOption.parse)
     var model = ModelOption.refnetS
 
     @Option(help: "Side of the network input; tiles are reduced to it by area averaging.")
@@ -66,7 +66,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch); finite and > 0.")
     var learningRate = 0.1
 
-    @Option(help: "sgd (momentum, Nesterov) or adam.", transform: OptimizerOption.parse)
+    @Option(help: "sgd (momentum, Nesterov) or adam. (default: sgd)", transform: OptimizerOption.parse)
     var optimizer = OptimizerOption.sgd
 
     @Option(help: "SGD momentum.")
@@ -81,7 +81,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs of linear learning-rate warm-up, 0…10000.")
     var warmupEpochs = 1.0
 
-    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs).", transform: ScheduleOption.parse)
+    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs). (default: cosine)", transform: ScheduleOption.parse)
     var schedule = ScheduleOption.cosine
 
     @Option(help: "Seed of the initial weights, data order and augmentation.")

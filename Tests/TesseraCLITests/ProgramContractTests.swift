@@ -31,6 +31,23 @@ final class ProgramContractTests: XCTestCase {
                       "built from \(TesseraVersion.commit), checkout at \(head) (rebuild after committing)")
     }
 
+    /// The typed options (parsed with Tessera's own messages) still show their defaults.
+    func testTypedOptionsShowTheirDefaultsInHelp() throws {
+        let train = try runCommand(TestEnvironment.executable("tessera-train"), ["--help"], timeout: 60)
+        for text in ["(default: refnet-s)", "(default: sgd)", "(default: cosine)"] {
+            XCTAssertTrue(train.stdout.contains(text), "tessera-train --help lacks \(text)")
+        }
+        let tile = try runCommand(TestEnvironment.executable("tessera-tile"), ["--help"], timeout: 60)
+        XCTAssertTrue(tile.stdout.contains("(default: jpeg)"), tile.stdout)
+        // The shared task options appear in both task programs.
+        let predict = try runCommand(TestEnvironment.executable("tessera-predict"), ["predict", "--help"], timeout: 60)
+        for help in [tile.stdout, predict.stdout] {
+            for option in ["--job <job>", "--shard <shard>", "--shards <shards>", "--threads <threads>", "--strict", "--no-retry-failed", "--force"] {
+                XCTAssertTrue(help.contains(option), "\(option) missing from:\n\(help)")
+            }
+        }
+    }
+
     func testEveryProgramExits64OnAnUnknownOption() throws {
         for program in Self.programs {
             let r = try runCommand(TestEnvironment.executable(program), ["--no-such-option"], timeout: 60)
