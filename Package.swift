@@ -7,7 +7,7 @@ import PackageDescription
 //   C libraries (system-library targets, found by pkg-config; shims only for what Swift cannot import)
 //   → one thin Swift wrapper per library, the only code that imports C
 //   → pure-Swift library modules
-//   → thin executables that parse, validate and wire up.
+//   → thin executables that parse, validate and wire up (sharing TesseraCLI, which only they import).
 
 let package = Package(
     name: "Tessera",
