@@ -7,7 +7,7 @@ import PackageDescription
 //   C libraries (system-library targets, found by pkg-config; shims only for what Swift cannot import)
 //   → one thin Swift wrapper per library, the only code that imports C
 //   → pure-Swift library modules
-//   → thin executables that parse, validate and wire up.
+//   → thin executables that parse, validate and wire up (sharing TesseraCLI, which only they import).
 
 let package = Package(
     name: "Tessera",
@@ -47,11 +47,13 @@ let package = Package(
         .target(name: "MPI", dependencies: ["CMPI"]),
         .target(name: "BLAS", dependencies: ["COpenBLAS"]),
         .target(name: "JPEG", dependencies: ["CTurboJPEG", "TesseraCore"]),
-        .target(name: "TIFF", dependencies: ["CTIFF", "TesseraCore"]),
+        .target(name: "TIFF", dependencies: ["CTIFF"]),
 
         // MARK: Pure Swift, shared
-        // Errors, logging, atomic files, CSV, job files, Slurm array indices, field-by-field comparison.
-        .target(name: "TesseraCore"),
+        // Errors, logging, atomic files, CSV, RGB images, field-by-field comparison, the version.
+        .target(name: "TesseraCore", plugins: ["GitCommitPlugin"]),
+        // Writes the git commit into TesseraCore at build time, for `--version` and provenance.
+        .plugin(name: "GitCommitPlugin", capability: .buildTool(), path: "Sources/GitCommitPlugin"),
         // The resumable sharded task that tiling and prediction share: lock, status, retry, clean-up.
         .target(name: "TaskRunner", dependencies: ["TesseraCore"]),
         // Synthetic pyramidal slides (tissue textures, scan profiles) for tests and demos.
@@ -76,44 +78,54 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
-                exclude: ["README-section.md"]),
+                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"]),
 
         // MARK: Executables
+        // What only the programs share: job files, Slurm array tasks, the shared options, exit statuses.
+        .target(name: "TesseraCLI", dependencies: [
+            "TesseraCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-synth", dependencies: [
-            "SyntheticSlides", "TIFF", "OpenSlide", "TesseraCore",
+            "SyntheticSlides", "TIFF", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
-            "BLAS", "JPEG", "OpenSlide", "SyntheticSlides", "TIFF", "TesseraCore",
+            "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
             "NeuralNet", "MPI", "TileStore", "Model", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "Tiling", "TileStore", "TaskRunner", "TesseraCore",
+            "Tiler", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
-            "Training", "NeuralNet", "MPI", "BLAS", "TesseraCore",
+            "Training", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "tessera-mpi-check", dependencies: ["MPI", "HDF5", "TesseraCore"]),
+        .executableTarget(name: "tessera-mpi-check", dependencies: [
+            "MPI", "HDF5", "TesseraCore", "TesseraCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-audit", dependencies: [
-            "TileStore", "JPEG", "TesseraCore",
+            "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "BLAS", "TaskRunner", "TesseraCore",
+            "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: Tests
         // Shared by the test targets: where the real slides and the built executables are.
-        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore"], path: "Tests/TesseraTestSupport"),
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
         .testTarget(name: "WrapperTests", dependencies: [
             "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
         ]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "TesseraCLITests", dependencies: [
+            "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
+            "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",
+        ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [
             "Model", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
@@ -128,7 +140,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
-        .testTarget(name: "MPITests", dependencies: ["tessera-mpi-check", "TesseraTestSupport"]),
+        .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
             "TesseraTestSupport", "TileStore", "TesseraCore", "tessera-mpi-check",
             "tessera-synth", "tessera-tile", "tessera-audit", "tessera-train", "tessera-predict",
@@ -138,7 +150,7 @@ let package = Package(
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
             "Prediction", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
-            "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
+            "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
     ]
 )

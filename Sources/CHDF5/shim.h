@@ -21,10 +21,8 @@ static inline hid_t ch5_dataset_xfer(void) { return H5P_DATASET_XFER; }
 static inline unsigned ch5_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned ch5_acc_rdwr(void) { return H5F_ACC_RDWR; }
 static inline unsigned ch5_acc_trunc(void) { return H5F_ACC_TRUNC; }
-static inline unsigned ch5_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline hsize_t ch5_unlimited(void) { return H5S_UNLIMITED; }
 static inline hid_t ch5_e_default(void) { return H5E_DEFAULT; }
-static inline size_t ch5_variable(void) { return H5T_VARIABLE; }
 static inline hid_t ch5_s_all(void) { return H5S_ALL; }
 static inline MPI_Info ch5_mpi_info_null(void) { return MPI_INFO_NULL; }
 static inline H5FD_mpio_xfer_t ch5_mpio_collective(void) { return H5FD_MPIO_COLLECTIVE; }

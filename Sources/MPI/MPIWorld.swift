@@ -7,6 +7,11 @@ import Foundation
 /// process-wide singleton set up by `MPIWorld.initialize()`. Every collective is a method here: a
 /// collective that some rank skips hangs the job, so callers must make every rank take the same
 /// sequence of calls; on any error a rank calls `abort(message:)`, which ends all ranks.
+///
+/// Every MPI call's return code is checked. A failing collective cannot be recovered from (the
+/// other ranks are inside it or past it), so a failed call aborts the job with MPI's own error
+/// string (`failureMessage(call:code:)`). With MPI's default handler an error aborts inside MPI
+/// first; the checks matter when a launcher or tool installs MPI_ERRORS_RETURN.
 public final class MPIWorld: @unchecked Sendable {
     public let rank: Int
     public let size: Int
@@ -17,10 +22,38 @@ public final class MPIWorld: @unchecked Sendable {
     private init() {
         comm = cmpi_comm_world()
         var r: Int32 = 0, s: Int32 = 0
-        MPI_Comm_rank(comm, &r)
-        MPI_Comm_size(comm, &s)
+        Self.checkBeforeWorld(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
+        Self.checkBeforeWorld(MPI_Comm_size(comm, &s), "MPI_Comm_size")
         rank = Int(r)
         size = Int(s)
+    }
+
+    /// "MPI_Bcast failed (MPI error 8): MPI_ERR_ROOT: invalid root": the call, its code and MPI's
+    /// string for it. Only a running MPI gives the string (Open MPI aborts the process when asked
+    /// before MPI_Init or after MPI_Finalize); then the message ends at the code.
+    public static func failureMessage(call: String, code: Int32) -> String {
+        let message = "\(call) failed (MPI error \(code))"
+        var initialized: Int32 = 0, finalized: Int32 = 0
+        guard MPI_Initialized(&initialized) == cmpi_success(), MPI_Finalized(&finalized) == cmpi_success(),
+              initialized != 0, finalized == 0 else { return message }
+        var text = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
+        var length: Int32 = 0
+        guard MPI_Error_string(code, &text, &length) == cmpi_success(), length > 0 else { return message }
+        return message + ": " + String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Ends this process when a call made before the world exists failed: there is no communicator
+    /// to abort yet, and the launcher ends the other ranks when one exits early.
+    private static func checkBeforeWorld(_ code: Int32, _ call: String) {
+        guard code != cmpi_success() else { return }
+        FileHandle.standardError.write("fatal: \(failureMessage(call: call, code: code))\n".data(using: .utf8)!)
+        exit(1)
+    }
+
+    /// Aborts the job when `code` is an MPI error (see the type's comment).
+    private func check(_ code: Int32, _ call: String) {
+        guard code != cmpi_success() else { return }
+        abort(message: Self.failureMessage(call: call, code: code))
     }
 
     /// Initialises MPI (funneled threading: only the main thread calls MPI) and returns the world.
@@ -29,10 +62,10 @@ public final class MPIWorld: @unchecked Sendable {
     public static func initialize() -> MPIWorld {
         if let shared { return shared }
         var initialized: Int32 = 0
-        MPI_Initialized(&initialized)
+        checkBeforeWorld(MPI_Initialized(&initialized), "MPI_Initialized")
         if initialized == 0 {
             var provided: Int32 = 0
-            MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
+            checkBeforeWorld(MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
         }
         let world = MPIWorld()
         shared = world
@@ -50,12 +83,12 @@ public final class MPIWorld: @unchecked Sendable {
     /// The raw communicator, for the HDF5 wrapper's MPI-IO driver.
     public var communicator: MPI_Comm { comm }
 
-    public func barrier() { MPI_Barrier(comm) }
+    public func barrier() { check(MPI_Barrier(comm), "MPI_Barrier") }
 
     public func finalize() {
         var finalized: Int32 = 0
-        MPI_Finalized(&finalized)
-        if finalized == 0 { MPI_Finalize() }
+        check(MPI_Finalized(&finalized), "MPI_Finalized")
+        if finalized == 0 { check(MPI_Finalize(), "MPI_Finalize") }
     }
 
     /// Ends every rank of the job with `code`, after printing `message` (with this rank) to stderr.
@@ -80,14 +113,15 @@ public final class MPIWorld: @unchecked Sendable {
 
     /// In-place sum over a raw float buffer (the training loop's gradient buffer).
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm)
+        check(MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, Int32(buffer.count), cmpi_float(), cmpi_sum(), comm), "MPI_Allreduce")
     }
 
     private func allreduce<T>(_ buffer: inout [T], type: MPI_Datatype, op: MPI_Op) {
         let n = buffer.count
-        buffer.withUnsafeMutableBytes { raw in
-            _ = MPI_Allreduce(cmpi_in_place(), raw.baseAddress, Int32(n), type, op, comm)
+        let code = buffer.withUnsafeMutableBytes { raw in
+            MPI_Allreduce(cmpi_in_place(), raw.baseAddress, Int32(n), type, op, comm)
         }
+        check(code, "MPI_Allreduce")
     }
 
     public func broadcast(_ buffer: inout [Float], root: Int = 0) { bcast(&buffer, type: cmpi_float(), root: root) }
@@ -99,7 +133,7 @@ public final class MPIWorld: @unchecked Sendable {
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int = 0) {
         precondition(root >= 0 && root < size, "broadcast root \(root) out of range 0..<\(size)")
         guard buffer.count > 0 else { return }
-        MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_float(), Int32(root), comm)
+        check(MPI_Bcast(buffer.baseAddress, Int32(buffer.count), cmpi_float(), Int32(root), comm), "MPI_Bcast")
     }
 
     /// Broadcasts bytes whose length only the root knows (e.g. a serialised config).
@@ -114,8 +148,9 @@ public final class MPIWorld: @unchecked Sendable {
     private func bcast<T>(_ buffer: inout [T], type: MPI_Datatype, root: Int) {
         precondition(root >= 0 && root < size, "broadcast root \(root) out of range 0..<\(size)")
         let n = buffer.count
-        buffer.withUnsafeMutableBytes { raw in
-            _ = MPI_Bcast(raw.baseAddress, Int32(n), type, Int32(root), comm)
+        let code = buffer.withUnsafeMutableBytes { raw in
+            MPI_Bcast(raw.baseAddress, Int32(n), type, Int32(root), comm)
         }
+        check(code, "MPI_Bcast")
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import BLAS
+import Foundation
 import TesseraCore
 
 /// 2-D convolution, square kernel, any stride and zero padding.

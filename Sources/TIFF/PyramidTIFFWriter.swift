@@ -30,7 +30,7 @@ public final class PyramidTIFFWriter {
 
     /// libtiff's error handler is process-wide; install Tessera's (which keeps the last message per
     /// thread instead of printing it) once.
-    private static let handlersInstalled: Void = ctiff_install_handlers()
+    private static let handlersInstalled: Void = installTIFFErrorHandlers()
 
     /// Creates (or truncates) `path` as a BigTIFF file.
     public init(path: String, tileSize: Int, quality: Int) throws {
@@ -41,7 +41,7 @@ public final class PyramidTIFFWriter {
         self.tileSize = tileSize
         self.quality = quality
         self.tileBuffer = [UInt8](repeating: 255, count: tileSize * tileSize * 3)
-        ctiff_clear_last_error()
+        clearLastTIFFError()
         guard let h = TIFFOpen(path, "w8") else {
             throw error("opening the file for writing",
                         hint: "check that the folder exists, is writable and has free space")
@@ -124,7 +124,7 @@ public final class PyramidTIFFWriter {
         let dir = openDirectory()
         precondition(tilesWritten == dir.columns * dir.rows,
                      "directory \(directoryIndex) of \(path) has \(tilesWritten) of \(dir.columns * dir.rows) tiles written")
-        ctiff_clear_last_error()
+        clearLastTIFFError()
         try check(TIFFWriteDirectory(h), "writing directory \(directoryIndex)")
         current = nil
         directoryIndex += 1
@@ -135,10 +135,10 @@ public final class PyramidTIFFWriter {
         let h = openHandle()
         precondition(current == nil, "close() with directory \(directoryIndex) of \(path) unfinished")
         handle = nil
-        ctiff_clear_last_error()
+        clearLastTIFFError()
         let flushed = TIFFFlush(h)
         TIFFClose(h)
-        let message = ctiff_take_last_error()
+        let message = takeLastTIFFError()
         if flushed != 1 || !message.isEmpty {
             throw error("closing the file", hint: "check free space on the file system")
         }
@@ -174,7 +174,7 @@ public final class PyramidTIFFWriter {
             }
         }
         let index = TIFFComputeTile(h, UInt32(column * tileSize), UInt32(row * tileSize), 0, 0)
-        ctiff_clear_last_error()
+        clearLastTIFFError()
         let written = tileBuffer.withUnsafeMutableBytes { tile in
             TIFFWriteEncodedTile(h, index, tile.baseAddress, tmsize_t(tile.count))
         }
@@ -201,6 +201,6 @@ public final class PyramidTIFFWriter {
     }
 
     private func error(_ operation: String, hint: String) -> TIFFError {
-        TIFFError(path: path, operation: operation, message: ctiff_take_last_error(), hint: hint)
+        TIFFError(path: path, operation: operation, message: takeLastTIFFError(), hint: hint)
     }
 }

@@ -8,27 +8,27 @@ import Foundation
 private let lastErrorLock = NSLock()
 nonisolated(unsafe) private var lastErrorMessage = ""
 
-func ctiff_install_handlers() {
+func installTIFFErrorHandlers() {
     TIFFSetErrorHandler { module, format, arguments in
         var buffer = [CChar](repeating: 0, count: 512)
         if let format, let arguments { _ = vsnprintf(&buffer, buffer.count, format, arguments) }
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let where_ = module.map { String(cString: $0) } ?? "libtiff"
+        let origin = module.map { String(cString: $0) } ?? "libtiff"
         lastErrorLock.lock()
-        lastErrorMessage = "\(where_): \(text)"
+        lastErrorMessage = "\(origin): \(text)"
         lastErrorLock.unlock()
     }
     TIFFSetWarningHandler(nil)
 }
 
-func ctiff_clear_last_error() {
+func clearLastTIFFError() {
     lastErrorLock.lock()
     lastErrorMessage = ""
     lastErrorLock.unlock()
 }
 
 /// The last message libtiff reported (empty if none since the last clear).
-func ctiff_take_last_error() -> String {
+func takeLastTIFFError() -> String {
     lastErrorLock.lock()
     defer { lastErrorLock.unlock() }
     return lastErrorMessage

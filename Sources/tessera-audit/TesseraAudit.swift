@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TesseraCLI
 import TesseraCore
 import TileStore
 
@@ -27,8 +28,9 @@ struct TesseraAudit: ParsableCommand {
               tessera-audit store --strict           # tiler failures fail the audit too
 
             Exit status: 0 when every check passed, 1 when any failed (each problem is printed \
-            with its file), 2 for usage errors.
-            """)
+            with its file), 64 for usage errors.
+            """,
+        version: TesseraVersion.line("tessera-audit"))
 
     @Argument(help: ArgumentHelp("The store folder written by tessera-tile (with train/, validation/, test/).",
                                  valueName: "store"))
@@ -87,26 +89,8 @@ struct TesseraAudit: ParsableCommand {
         }
         if strict && !report.failures.isEmpty {
             print("FAILED (--strict): the tiler recorded \(report.failures.count) failed slide\(report.failures.count == 1 ? "" : "s")")
-            throw ExitCode(1)
+            throw ExitStatus.failure.exitCode
         }
-        if !report.passed { throw ExitCode(1) }
-    }
-
-    /// ArgumentParser's own `main`, with usage errors exiting 2 (not EX_USAGE, 64) as every Tessera
-    /// tool does.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            let code = exitCode(for: error)
-            let message = fullMessage(for: error)
-            if code == .success {
-                if !message.isEmpty { print(message) }
-                Foundation.exit(0)
-            }
-            if !message.isEmpty { writeStandardError(message) }
-            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
-        }
+        if !report.passed { throw ExitStatus.failure.exitCode }
     }
 }

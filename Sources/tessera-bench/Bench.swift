@@ -1,6 +1,7 @@
 import ArgumentParser
 import BLAS
 import Foundation
+import TesseraCLI
 import TesseraCore
 
 /// `tessera-bench`: the figures that size Tessera's pipeline on this machine, one `name value unit`
@@ -36,7 +37,8 @@ struct Bench: ParsableCommand {
               .build/release/tessera-bench --only training
               .build/release/tessera-bench --only prediction --gigapixel-size 20000x15000
               .build/release/tessera-bench --slides /data/slides --work /scratch/bench
-            """)
+            """,
+        version: TesseraVersion.line("tessera-bench"))
 
     @Option(help: ArgumentHelp(
         "Folder holding the reference slides (default: $TESSERA_SLIDES, else ../shared/slides).",

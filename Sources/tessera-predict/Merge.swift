@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Prediction
+import TesseraCLI
 import TesseraCore
 
 struct Merge: ParsableCommand {
@@ -10,8 +11,7 @@ struct Merge: ParsableCommand {
         .option("BOOTSTRAP_SEED", "--seed"),
     ]
 
-    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
-    var job: String?
+    @OptionGroup var job: JobOption
 
     static let configuration = CommandConfiguration(
         abstract: "Combine the parts of a multi-task prediction run into the final files and report.",
@@ -59,13 +59,13 @@ struct Merge: ParsableCommand {
             case .allDone: break
             case let .doneWithFailures(_, failed):
                 Log.warning("\(failed) slide\(failed == 1 ? "" : "s") failed (see \(out)/failures.csv)")
-                throw ExitCode(PredictExit.doneWithFailedSlides)
+                throw ExitStatus.doneWithFailedSlides.exitCode
             }
         } catch let exit as ExitCode {
             throw exit
         } catch {
             Log.error("\(error)")
-            throw ExitCode(PredictExit.fatal)
+            throw ExitStatus.failure.exitCode
         }
     }
 }

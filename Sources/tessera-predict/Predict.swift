@@ -2,6 +2,7 @@ import ArgumentParser
 import BLAS
 import Foundation
 import Prediction
+import TesseraCLI
 import TesseraCore
 
 struct Predict: ParsableCommand {
@@ -18,8 +19,7 @@ struct Predict: ParsableCommand {
         ]
     }
 
-    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
-    var job: String?
+    @OptionGroup var job: JobOption
 
     static let configuration = CommandConfiguration(
         abstract: "Predict one task's share of the slides (the default subcommand).",
@@ -89,30 +89,15 @@ struct Predict: ParsableCommand {
     @Flag(help: "With --manifest: record missing slide files as failed slides and go on (default: refuse the manifest).")
     var skipMissing = false
 
-    @Option(help: "This task's shard, 0-based (default: $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, else 0).")
-    var shard: Int?
-
-    @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
-    var shards: Int?
-
-    @Option(help: "Threads of this task, 1…1024: OpenBLAS threads and slide readers (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
-    var threads: Int?
+    @OptionGroup var task: TaskOptions
 
     @Option(help: "Tiles per forward batch.")
     var batch = 64
 
     @OptionGroup var report: ReportOptions
 
-    @Flag(help: "Exit 1 if any slide failed.")
-    var strict = false
-
-    @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
-    var force = false
-
     @Flag(help: "With --store: predict even if test files that the tiler's status records are missing (they are logged).")
     var allowPartialStore = false
-    @Flag(help: "Keep the slides an earlier run recorded as failed as they are (default: predict them again).")
-    var noRetryFailed = false
 
     @Option(help: .hidden)
     var stopAfterSlides: Int?
@@ -151,19 +136,13 @@ struct Predict: ParsableCommand {
         if let jpegQuality, !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 1…100") }
         guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
-        let n = SlurmArrayTask.shards(shards), i = SlurmArrayTask.shard(shard)
-        guard n >= 1 else { throw ValidationError("--shards must be ≥ 1") }
-        guard i >= 0 && i < n else {
-            throw ValidationError("--shard \(i) is outside 0…\(n - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
-        }
-        if let problem = OptionCheck.integer("--threads", SlurmArrayTask.threads(threads), in: 1...1024) { throw ValidationError(problem) }
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 
     func run() throws {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
-        let n = SlurmArrayTask.shards(shards), i = SlurmArrayTask.shard(shard)
+        let n = task.resolvedShards, i = task.resolvedShard
         Log.program = "tessera-predict[\(i)/\(n)]"
         Log.info(blas)
         let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
@@ -178,13 +157,13 @@ struct Predict: ParsableCommand {
         options.skipMissing = skipMissing
         options.shard = i
         options.shards = n
-        options.threads = SlurmArrayTask.threads(threads)
+        options.threads = task.resolvedThreads
         options.batchSize = batch
         options.bootstrap = report.bootstrap
         options.seed = report.seed
-        options.force = force
+        options.force = task.force
         options.allowPartialStore = allowPartialStore
-        options.retryFailed = !noRetryFailed
+        options.retryFailed = !task.noRetryFailed
         options.stopAfterSlides = stopAfterSlides
         do {
             switch try PredictionJob(options: options).run() {
@@ -192,7 +171,7 @@ struct Predict: ParsableCommand {
                 Log.info("done: \(slides) slides, \(tiles) tiles")
             case let .doneWithFailures(slides, tiles, failed):
                 Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see failures.csv): \(slides) slides predicted, \(tiles) tiles")
-                throw ExitCode(strict ? PredictExit.fatal : PredictExit.doneWithFailedSlides)
+                throw task.doneWithFailedSlides.exitCode
             case let .stopped(slides):
                 Log.info("stopped with \(slides) slides done; run again to resume")
             }
@@ -200,7 +179,7 @@ struct Predict: ParsableCommand {
             throw exit
         } catch {
             Log.error("\(error)")
-            throw ExitCode(PredictExit.fatal)
+            throw ExitStatus.failure.exitCode
         }
     }
 }

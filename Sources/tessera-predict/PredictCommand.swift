@@ -2,14 +2,8 @@ import ArgumentParser
 import BLAS
 import Foundation
 import Prediction
+import TesseraCLI
 import TesseraCore
-
-/// Exit statuses, documented in the README: Slurm scripts treat 3 as success-with-warnings.
-enum PredictExit {
-    static let allDone: Int32 = 0
-    static let fatal: Int32 = 1
-    static let doneWithFailedSlides: Int32 = 3
-}
 
 @main
 struct PredictCommand: ParsableCommand {
@@ -28,6 +22,7 @@ struct PredictCommand: ParsableCommand {
               tessera-predict merge --out pred
               tessera-predict --job Jobs/demo.env --shard 0 --shards 1
             """,
+        version: TesseraVersion.line("tessera-predict"),
         subcommands: [Predict.self, Merge.self],
         defaultSubcommand: Predict.self)
 
@@ -52,7 +47,7 @@ struct PredictCommand: ParsableCommand {
     }
 }
 
-/// Shard and thread defaults from the Slurm environment, as tessera-tile takes them.
+/// The bootstrap of the AUC intervals, shared by predict and merge.
 struct ReportOptions: ParsableArguments {
     @Option(help: "Bootstrap resamples for the 95% AUC intervals, 0…100000 (0: none).")
     var bootstrap = 1000

@@ -1,6 +1,6 @@
 import SyntheticSlides
-import TesseraCore
 import TIFF
+import TesseraCore
 
 /// Wires the pyramid stream of `SyntheticSlides` to libtiff: one JPEG-YCbCr tiled directory per
 /// level, the Aperio description on the first.

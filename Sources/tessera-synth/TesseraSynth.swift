@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SyntheticSlides
+import TesseraCLI
 import TesseraCore
 
 @main
@@ -30,7 +31,8 @@ struct TesseraSynth: ParsableCommand {
               tessera-synth --out c24 --patients 24 --width 8192 --height 8192 --seed 7
               tessera-synth --single-slide giga.svs --class LUSC \\
                   --width 40000 --height 30000 --mpp 0.2495
-            """)
+            """,
+        version: TesseraVersion.line("tessera-synth"))
 
     @Option(name: .long, help: ArgumentHelp("Folder to write the cohort into (created if missing).", valueName: "dir"))
     var out: String?

@@ -1,16 +1,10 @@
 import ArgumentParser
 import Foundation
+import TesseraCLI
 import TesseraCore
-import Tiler
 import TileStore
+import Tiler
 import Tiling
-
-/// Exit statuses, documented in the README: Slurm scripts treat 3 as success-with-warnings.
-enum TileExit {
-    static let allDone: Int32 = 0
-    static let fatal: Int32 = 1
-    static let doneWithFailedSlides: Int32 = 3
-}
 
 @main
 struct TileCommand: ParsableCommand {
@@ -25,13 +19,9 @@ struct TileCommand: ParsableCommand {
         .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
     ]
 
-    static func main() {
-        // A bad job file is a usage error (64), like a bad option.
-        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: ValidationError("\(error)")) }
-    }
+    static func main() { main(jobKeys: jobKeys) }
 
-    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
-    var job: String?
+    @OptionGroup var job: JobOption
 
     static let configuration = CommandConfiguration(
         commandName: "tessera-tile",
@@ -59,7 +49,8 @@ struct TileCommand: ParsableCommand {
             the store's file system is full, over quota, read-only or failing); 64 bad options.
             A killed task re-run with the same options resumes where it stopped, and tries the \
             slides that failed before again (unless --no-retry-failed).
-            """)
+            """,
+        version: TesseraVersion.line("tessera-tile"))
 
     @Option(help: "Slide manifest CSV: slide_path,slide_id,patient_id,label (paths relative to the manifest).")
     var manifest: String
@@ -94,8 +85,8 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles with more than this fraction of background pixels.")
     var maxBackground = 0.5
 
-    @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3).")
-    var encoding = "jpeg"
+    @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)
+    var encoding = EncodingOption.jpeg
 
     @Option(help: "JPEG quality (1–100).")
     var quality = 90
@@ -106,14 +97,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Seed of the patient split.")
     var seed: UInt64 = 1
 
-    @Option(help: "This task's shard, 0-based (default: $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, else 0).")
-    var shard: Int?
-
-    @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
-    var shards: Int?
-
-    @Option(help: "Worker threads in this task, 1…1024 (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
-    var threads: Int?
+    @OptionGroup var task: TaskOptions
 
     @Flag(help: "Read every grid position, without the low-resolution tissue mask.")
     var noTissueMask = false
@@ -121,23 +105,10 @@ struct TileCommand: ParsableCommand {
     @Flag(help: "Record missing slide files as failed slides and go on (default: refuse the manifest).")
     var skipMissing = false
 
-    @Flag(help: "Exit 1 if any slide failed.")
-    var strict = false
-
-    @Flag(help: "Keep the slides an earlier run recorded as failed as they are (default: tile them again).")
-    var noRetryFailed = false
-
-    @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
-    var force = false
-
     var target: TilingTarget { TilingTarget(mpp: mpp, magnification: magnification, level: level) }
 
     /// nil when --split is not three fractions (validate() refuses it).
     var fractions: [Double]? { OptionCheck.numbers(split, count: 3, in: .closed(0, 1)) }
-
-    var resolvedShards: Int { SlurmArrayTask.shards(shards) }
-    var resolvedShard: Int { SlurmArrayTask.shard(shard) }
-    var resolvedThreads: Int { SlurmArrayTask.threads(threads) }
 
     func validate() throws {
         if [magnification != nil, mpp != nil, level != nil].filter({ $0 }).count > 1 {
@@ -156,16 +127,10 @@ struct TileCommand: ParsableCommand {
         guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
         guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
         guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
-        guard TileEncoding(rawValue: encoding) != nil else { throw ValidationError("--encoding must be jpeg or raw") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
         }
-        guard resolvedShards >= 1 else { throw ValidationError("--shards must be ≥ 1") }
-        guard resolvedShard >= 0 && resolvedShard < resolvedShards else {
-            throw ValidationError("--shard \(resolvedShard) is outside 0…\(resolvedShards - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
-        }
-        if let problem = OptionCheck.integer("--threads", resolvedThreads, in: 1...1024) { throw ValidationError(problem) }
         guard FileManager.default.isReadableFile(atPath: manifest) else {
             throw ValidationError("--manifest \(manifest) does not exist or is not readable")
         }
@@ -173,23 +138,23 @@ struct TileCommand: ParsableCommand {
     }
 
     func run() throws {
-        Log.program = "tessera-tile[\(resolvedShard)/\(resolvedShards)]"
+        Log.program = "tessera-tile[\(task.resolvedShard)/\(task.resolvedShards)]"
         var options = TilingJob.Options(manifest: URL(fileURLWithPath: manifest), store: URL(fileURLWithPath: store), target: target)
         options.classes = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.assumeMPP = assumeMPP
         options.tileSize = tileSize
         options.overlap = overlap
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
-        options.encoding = TileEncoding(rawValue: encoding)!
+        options.encoding = TileEncoding(rawValue: encoding.rawValue)!
         options.quality = quality
         options.splitFractions = fractions!
         options.splitSeed = seed
-        options.shard = resolvedShard
-        options.shards = resolvedShards
-        options.threads = resolvedThreads
+        options.shard = task.resolvedShard
+        options.shards = task.resolvedShards
+        options.threads = task.resolvedThreads
         options.tissueMask = !noTissueMask
-        options.force = force
-        options.retryFailed = !noRetryFailed
+        options.force = task.force
+        options.retryFailed = !task.noRetryFailed
         options.skipMissing = skipMissing
         do {
             switch try TilingJob(options: options).run() {
@@ -197,13 +162,13 @@ struct TileCommand: ParsableCommand {
                 Log.info("done: \(slides) slides, \(tiles) tiles")
             case let .doneWithFailures(slides, tiles, failed):
                 Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see \(store)/failures/): \(slides) slides, \(tiles) tiles")
-                throw ExitCode(strict ? TileExit.fatal : TileExit.doneWithFailedSlides)
+                throw task.doneWithFailedSlides.exitCode
             }
         } catch let exit as ExitCode {
             throw exit
         } catch {
             Log.error("\(error)")
-            throw ExitCode(TileExit.fatal)
+            throw ExitStatus.failure.exitCode
         }
     }
 }

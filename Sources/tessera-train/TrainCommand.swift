@@ -2,7 +2,7 @@ import ArgumentParser
 import BLAS
 import Foundation
 import MPI
-import NeuralNet
+import TesseraCLI
 import TesseraCore
 import Training
 
@@ -17,13 +17,9 @@ struct TrainCommand: ParsableCommand {
         .option("CHECKPOINT_EVERY", "--checkpoint-every"), .option("TRAIN_THREADS", "--threads"), .flag("NO_AUGMENT", "--no-augment"),
     ]
 
-    static func main() {
-        // A bad job file is a usage error (64), like a bad option.
-        do { main(try JobFile.expand(Array(CommandLine.arguments.dropFirst()), mappings: jobKeys)) } catch { exit(withError: ValidationError("\(error)")) }
-    }
+    static func main() { main(jobKeys: jobKeys) }
 
-    @Option(help: "Job definition file (KEY=value lines, e.g. Jobs/demo.env); options given here override it.")
-    var job: String?
+    @OptionGroup var job: JobOption
 
     static let configuration = CommandConfiguration(
         commandName: "tessera-train",
@@ -46,7 +42,8 @@ struct TrainCommand: ParsableCommand {
 
             The learning rate is given for a global batch of 256 and scaled linearly with the \
             actual global batch (ranks × --batch).
-            """)
+            """,
+        version: TesseraVersion.line("tessera-train"))
 
     @Option(help: "Tile store folder written by tessera-tile (reads train/ and validation/).")
     var store: String
@@ -54,8 +51,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Output folder for the model, checkpoints and metrics.")
     var out: String
 
-    @Option(help: "Network: \(Models.names.joined(separator: " or ")).")
-    var model = "refnet-s"
+    @Option(help: "Network: \(ModelOption.choices). (default: refnet-s)", transform: ModelOption.parse)
+    var model = ModelOption.refnetS
 
     @Option(help: "Side of the network input; tiles are reduced to it by area averaging.")
     var inputSize = 128
@@ -69,8 +66,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch); finite and > 0.")
     var learningRate = 0.1
 
-    @Option(help: "sgd (momentum, Nesterov) or adam.")
-    var optimizer = "sgd"
+    @Option(help: "sgd (momentum, Nesterov) or adam. (default: sgd)", transform: OptimizerOption.parse)
+    var optimizer = OptimizerOption.sgd
 
     @Option(help: "SGD momentum.")
     var momentum: Float = 0.9
@@ -84,8 +81,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs of linear learning-rate warm-up, 0…10000.")
     var warmupEpochs = 1.0
 
-    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs).")
-    var schedule = "cosine"
+    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs). (default: cosine)", transform: ScheduleOption.parse)
+    var schedule = ScheduleOption.cosine
 
     @Option(help: "Seed of the initial weights, data order and augmentation.")
     var seed: UInt64 = 1
@@ -124,7 +121,6 @@ struct TrainCommand: ParsableCommand {
     var jitterValues: [Float]? { jitter.flatMap { OptionCheck.numbers($0, count: 3, in: .closed(0, 1)) }.map { $0.map(Float.init) } }
 
     func validate() throws {
-        guard Models.names.contains(model) else { throw ValidationError("--model must be one of \(Models.names.joined(separator: ", "))") }
         guard (8...4096).contains(inputSize) else { throw ValidationError("--input-size must be 8…4096") }
         // Before any work: inf or nan would trap converting to steps, or poison every weight.
         if let problem = [
@@ -138,11 +134,7 @@ struct TrainCommand: ParsableCommand {
         ].compactMap({ $0 }).first {
             throw ValidationError(problem)
         }
-        guard ["sgd", "adam"].contains(optimizer) else { throw ValidationError("--optimizer must be sgd or adam") }
         guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard schedule == "cosine" || (schedule.hasPrefix("step:") && schedule.dropFirst(5).split(separator: ",").allSatisfy { Int($0) != nil }) else {
-            throw ValidationError("--schedule must be cosine or step:E1,E2 (e.g. step:6,9)")
-        }
         if let jitter, jitterValues == nil {
             throw ValidationError("--jitter takes three fractions (0…1) brightness,contrast,hue, e.g. 0.1,0.1,0.05; got '\(jitter)'")
         }
@@ -164,19 +156,19 @@ struct TrainCommand: ParsableCommand {
         let localRanks = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? env["SLURM_NTASKS_PER_NODE"].flatMap(Int.init) ?? world.size
         let cores = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init).map { $0 * localRanks } ?? ProcessInfo.processInfo.activeProcessorCount
         var config = TrainingConfig()
-        config.model = model
+        config.model = model.rawValue
         config.inputSize = inputSize
         config.batchNorm = !noBatchNorm
         config.dropout = dropout
         config.epochs = epochs
         config.batch = batch
         config.learningRate = learningRate
-        config.optimizer = optimizer
+        config.optimizer = optimizer.rawValue
         config.momentum = momentum
         config.nesterov = !noNesterov
         config.weightDecay = weightDecay
         config.warmupEpochs = warmupEpochs
-        config.schedule = schedule
+        config.schedule = schedule.description
         config.seed = seed
         config.augmentation.dihedral = !noAugment
         if let j = jitterValues { (config.augmentation.brightness, config.augmentation.contrast, config.augmentation.hue) = (j[0], j[1], j[2]) }

@@ -33,7 +33,7 @@ final class ParallelHDF5Tests: XCTestCase {
     func testBadOptionsExitNonZeroWithAMessage() throws {
         let exe = TestEnvironment.executable("tessera-mpi-check")
         let bad = try runCommand(exe, ["--dir", "/nonexistent/folder"])
-        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.status, 64)
         XCTAssertTrue(bad.stderr.contains("--dir /nonexistent/folder is not a folder"), bad.output)
         let help = try runCommand(exe, ["--help"])
         XCTAssertEqual(help.status, 0)

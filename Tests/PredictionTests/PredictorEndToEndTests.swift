@@ -7,6 +7,8 @@ import TesseraTestSupport
 import TileStore
 import XCTest
 
+@testable import tessera_bench
+
 /// tessera-predict as users run it, on the output of the real pipeline (synth → tile → train).
 final class PredictorEndToEndTests: XCTestCase {
     override class func tearDown() {

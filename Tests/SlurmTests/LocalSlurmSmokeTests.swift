@@ -2,7 +2,7 @@ import Foundation
 import TesseraTestSupport
 import XCTest
 
-/// The local single-node Slurm (Slurm/local-cluster) does what Tessera's job scripts rely on:
+/// The local single-node Slurm (Tests/Slurm/local-cluster) does what Tessera's job scripts rely on:
 /// arrays, dependencies, failures that end their dependants, MPI, cancellation. Every job is tiny
 /// and every wait is bounded, so a broken Slurm fails these tests instead of hanging them.
 final class LocalSlurmSmokeTests: XCTestCase {

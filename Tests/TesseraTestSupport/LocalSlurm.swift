@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// A real single-node Slurm for end-to-end tests, run by the project's `Slurm/local-cluster` script
+/// A real single-node Slurm for end-to-end tests, run by the project's `Tests/Slurm/local-cluster` script
 /// in its own folder. One instance per test process: brought up by the first `shared()` call and
 /// taken down when the test bundle finishes. A run that crashed leaves daemons behind; the next
 /// test process tears them down before it starts its own.
@@ -19,7 +19,7 @@ public final class LocalSlurm: @unchecked Sendable {
     public let directory: URL
     /// The `SLURM_CONF` every client command needs.
     public let configPath: String
-    /// `Slurm/local-cluster` in this checkout.
+    /// `Tests/Slurm/local-cluster` in this checkout.
     public let script: URL
 
     /// Where the test cluster lives: not the script's default, so a developer's own instance in
@@ -70,10 +70,10 @@ public final class LocalSlurm: @unchecked Sendable {
         do {
             let result = try cluster.runScript("down", timeout: 120)
             if result.status != 0 {
-                FileHandle.standardError.write(Data("LocalSlurm: Slurm/local-cluster down failed:\n\(result.output)\n".utf8))
+                FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/local-cluster down failed:\n\(result.output)\n".utf8))
             }
         } catch {
-            FileHandle.standardError.write(Data("LocalSlurm: Slurm/local-cluster down: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/local-cluster down: \(error)\n".utf8))
         }
     }
 
@@ -87,7 +87,7 @@ public final class LocalSlurm: @unchecked Sendable {
                 """
         }
         let cluster = LocalSlurm(directory: testDirectory,
-                                 script: TestEnvironment.packageRoot.appendingPathComponent("Slurm/local-cluster"))
+                                 script: TestEnvironment.packageRoot.appendingPathComponent("Tests/Slurm/local-cluster"))
         // Whatever is in the folder belongs to an earlier test process that crashed (a finished one
         // takes its cluster down), even if it still looks healthy: start afresh, with no old jobs.
         for subcommand in ["down", "up"] {
@@ -95,10 +95,10 @@ public final class LocalSlurm: @unchecked Sendable {
             do {
                 result = try cluster.runScript(subcommand, timeout: 120)
             } catch {
-                return "Slurm/local-cluster \(subcommand) did not finish: \(error)"
+                return "Tests/Slurm/local-cluster \(subcommand) did not finish: \(error)"
             }
             guard result.status == 0 else {
-                return "Slurm/local-cluster \(subcommand) failed with status \(result.status):\n\(result.output)"
+                return "Tests/Slurm/local-cluster \(subcommand) failed with status \(result.status):\n\(result.output)"
             }
         }
         state.cluster = cluster
@@ -116,7 +116,7 @@ public final class LocalSlurm: @unchecked Sendable {
 
     // MARK: Commands
 
-    /// Runs `Slurm/local-cluster <subcommand>` for this instance.
+    /// Runs `Tests/Slurm/local-cluster <subcommand>` for this instance.
     public func runScript(_ subcommand: String, timeout: TimeInterval = 60) throws -> CommandResult {
         try runCommand(URL(fileURLWithPath: "/bin/bash"), [script.path, subcommand],
                        environment: ["TESSERA_SLURM_DIR": directory.path], timeout: timeout)

@@ -26,7 +26,7 @@ final class StoreAuditPatientCaseTests: XCTestCase {
         let store = try TestEnvironment.temporaryDirectory(self, "store")
         try StoreFixtures.writeCleanStore(store)
         let r = try runCommand(TestEnvironment.executable("tessera-audit"), [store.path, "--workers", "1000000000"], timeout: 60)
-        XCTAssertEqual(r.status, 2, r.output)
+        XCTAssertEqual(r.status, 64, r.output)
         XCTAssertTrue(r.stderr.hasPrefix("Error: --workers must be at most 1024, got 1000000000"), r.stderr)
     }
 }

@@ -5,7 +5,7 @@ import TileStore
 import XCTest
 
 /// The built `tessera-audit`: its output, its JSON, and its exit codes (0 clean, 1 problems,
-/// 2 usage errors).
+/// 64 usage errors).
 final class TesseraAuditCommandTests: XCTestCase {
     let exe = TestEnvironment.executable("tessera-audit")
 
@@ -77,7 +77,7 @@ final class TesseraAuditCommandTests: XCTestCase {
         XCTAssertTrue(strict.stdout.hasSuffix("FAILED (--strict): the tiler recorded 1 failed slide\n"), strict.stdout)
     }
 
-    func testUsageErrorsExitTwo() throws {
+    func testUsageErrorsExit64() throws {
         let empty = try TestEnvironment.temporaryDirectory(self, "empty")
         let cases: [([String], String)] = [
             ([], "Error: Missing expected argument '<store>'"),
@@ -86,20 +86,20 @@ final class TesseraAuditCommandTests: XCTestCase {
         ]
         for (arguments, message) in cases {
             let result = try runCommand(exe, arguments)
-            XCTAssertEqual(result.status, 2, "\(arguments): \(result.output)")
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.output)")
             XCTAssertTrue(result.stderr.hasPrefix(message), "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stdout, "")
         }
         let store = try TestEnvironment.temporaryDirectory(self, "store")
         try StoreFixtures.writeCleanStore(store)
         let bogus = try runCommand(exe, [store.path, "--bogus"])
-        XCTAssertEqual(bogus.status, 2, bogus.output)
+        XCTAssertEqual(bogus.status, 64, bogus.output)
         XCTAssertTrue(bogus.stderr.hasPrefix("Error: Unknown option '--bogus'"), bogus.stderr)
         let workers = try runCommand(exe, [store.path, "--workers", "0"])
-        XCTAssertEqual(workers.status, 2, workers.output)
+        XCTAssertEqual(workers.status, 64, workers.output)
         XCTAssertTrue(workers.stderr.hasPrefix("Error: --workers must be at least 1, got 0"), workers.stderr)
         let json = try runCommand(exe, [store.path, "--json", "/nonexistent/dir/audit.json"])
-        XCTAssertEqual(json.status, 2, json.output)
+        XCTAssertEqual(json.status, 64, json.output)
         XCTAssertTrue(json.stderr.hasPrefix("Error: --json /nonexistent/dir/audit.json: the folder /nonexistent/dir does not exist"),
                       json.stderr)
     }
@@ -110,6 +110,6 @@ final class TesseraAuditCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("USAGE: tessera-audit <store> [--json <file>] [--no-pixels] [--workers <n>] [--strict]"),
                       result.stdout)
         XCTAssertTrue(result.stdout.contains("Examples:\n  tessera-audit /scratch/$USER/store\n"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("2 for usage errors"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("64 for usage errors"), result.stdout)
     }
 }

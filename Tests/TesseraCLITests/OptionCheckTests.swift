@@ -1,4 +1,4 @@
-import TesseraCore
+import TesseraCLI
 import XCTest
 
 /// The shared checks of numeric and list options every program's validate() uses.

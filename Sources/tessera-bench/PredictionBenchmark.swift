@@ -1,12 +1,13 @@
 import Foundation
 import Model
 import NeuralNet
+import Prediction
 import TileStore
 
 /// Speed of prediction for `tessera-bench` (tests never time anything): tiles per second end to
 /// end from a store file — HDF5 read, JPEG decode at reduced scale, area resample, normalise, and
 /// the network's forward — through the predictor's own code path (`TileScorer.score`).
-public enum PredictionBenchmark {
+enum PredictionBenchmark {
     public struct Figure: Sendable, Equatable {
         public var tiles: Int
         public var wallSeconds: Double

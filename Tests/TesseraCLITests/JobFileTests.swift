@@ -1,4 +1,4 @@
-import TesseraCore
+import TesseraCLI
 import TesseraTestSupport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNet
 import TesseraCore
 
 /// Throughput of a network on synthetic data, for `tessera-bench` (tests never time anything).
@@ -6,7 +7,7 @@ import TesseraCore
 /// count (`BLASRuntime.setThreads`); report medians, the machines are shared. On a busy machine the
 /// `.processCPU` clock (CPU seconds of all this process's threads) shows what the code costs when
 /// it gets the cores, wall time what it got.
-public enum NetworkBenchmark {
+enum NetworkBenchmark {
     public enum Clock: Sendable {
         case wall
         case processCPU

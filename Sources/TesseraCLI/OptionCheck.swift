@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// Checks of command-line values shared by every program's `validate()`, so that a value that
 /// would trap (inf into an integer), exhaust memory (an mpp of 1e300) or fail late (nan in a

@@ -1,0 +1,42 @@
+import ArgumentParser
+
+/// The options of a resumable sharded task (`tessera-tile`, `tessera-predict`): which share of the
+/// work this process is, how many threads it uses, and what it does with earlier runs and failed
+/// slides. Shard and threads default to the Slurm array task (`SlurmArrayTask`).
+public struct TaskOptions: ParsableArguments {
+    @Option(help: "This task's shard, 0-based (default: $SLURM_ARRAY_TASK_ID − $SLURM_ARRAY_TASK_MIN, else 0).")
+    public var shard: Int?
+
+    @Option(help: "Number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1).")
+    public var shards: Int?
+
+    @Option(help: "Threads of this task, 1…1024 (default: $SLURM_CPUS_PER_TASK, else the number of cores).")
+    public var threads: Int?
+
+    @Flag(help: "Exit 1 if any slide failed.")
+    public var strict = false
+
+    @Flag(help: "Keep the slides an earlier run recorded as failed as they are (default: try them again).")
+    public var noRetryFailed = false
+
+    @Flag(help: "Redo this task from scratch, discarding its earlier output and resume state.")
+    public var force = false
+
+    public init() {}
+
+    public var resolvedShards: Int { SlurmArrayTask.shards(shards) }
+    public var resolvedShard: Int { SlurmArrayTask.shard(shard) }
+    public var resolvedThreads: Int { SlurmArrayTask.threads(threads) }
+
+    /// How a task that finished with failed slides exits: 3, or 1 with `--strict`.
+    public var doneWithFailedSlides: ExitStatus { strict ? .failure : .doneWithFailedSlides }
+
+    public func validate() throws {
+        let n = resolvedShards, i = resolvedShard
+        guard n >= 1 else { throw ValidationError("--shards must be ≥ 1") }
+        guard i >= 0 && i < n else {
+            throw ValidationError("--shard \(i) is outside 0…\(n - 1) (from --shard/--shards or SLURM_ARRAY_TASK_ID/MIN/COUNT)")
+        }
+        if let problem = OptionCheck.integer("--threads", resolvedThreads, in: 1...1024) { throw ValidationError(problem) }
+    }
+}
