@@ -15,6 +15,9 @@ import TileStore
 /// broadcast, close), because every count that decides the sequence (tiles, steps, epochs) is
 /// computed identically on all ranks — and checked to agree before the first step. A rank that
 /// hits an error aborts the whole job (`MPIWorld.abort`), so no rank is left waiting.
+///
+/// A run is a `TrainingState` (what the checkpoint holds) advanced by a `DataParallelStep` (the
+/// step tessera-bench times), with validation, metrics and checkpoints at the epoch boundaries.
 public final class DataParallelTrainer {
     public struct Options {
         public var store: URL
@@ -154,6 +157,7 @@ public final class DataParallelTrainer {
     }
 
     // MARK: Start and end
+
     /// The epoch's metrics row: one set of BatchNorm statistics for all ranks, then validation.
     private func endOfEpoch(_ state: TrainingState, classes: [String], schedule: LearningRateSchedule, validation: TileIndex?, pipeline: InputPipeline) throws -> EpochMetrics {
         averageBatchNormState(state.network)
@@ -175,7 +179,6 @@ public final class DataParallelTrainer {
             + String(format: "; %.1f images/s", row.imagesPerSecond))
         return row
     }
-
 
     /// The training and validation tiles, checked, and the same on every rank.
     private func openStore() throws -> (train: TileIndex, validation: TileIndex?) {
