@@ -1,10 +1,7 @@
 import BLAS
 import Foundation
-import JPEG
 import Model
 import NeuralNet
-import OpenSlide
-import SlideTiles
 import TaskRunner
 import TesseraCore
 import TileStore
@@ -21,7 +18,8 @@ import Tiling
 /// its part files (slides.csv, tiles.csv, failures.csv) and removes the work folder.
 ///
 /// The skeleton (lock, status, retry of failed slides, clean-up, environment failures) is the
-/// `ResumableTask` that tiling shares.
+/// `ResumableTask` that tiling shares; a slide is predicted by a `StorePredictor` or a
+/// `SlideFilePredictor`, and drawn by the `HeatmapWriter`.
 public final class PredictionJob {
     public struct Options: Sendable {
         public var model: URL
@@ -102,7 +100,7 @@ public final class PredictionJob {
         if case let .store(store) = options.source {
             let completeness = StoreCompleteness.check(store: store, splits: [TileStoreLayout.testSplit])
             for line in try completeness.enforce(store: store, allowPartial: options.allowPartialStore) { Log.warning(line) }
-            try checkStore(items, header: header)
+            try StorePredictor.checkStore(items, model: header, modelPath: options.model.path)
         }
         let parameters = try makeParameters(header: header)
         let assignment = ShardPlan.assign(sizes: items.map(\.size), ids: items.map(\.slideID), shards: options.shards)
@@ -135,6 +133,12 @@ public final class PredictionJob {
 
         let scorer = try TileScorer(network: try modelFile.makeNetwork(), normalization: header.normalization,
                                     tileSize: t.tileSize, batchSize: options.batchSize)
+        let predictor: SlidePredictor = switch options.source {
+        case .store: StorePredictor(scorer: scorer, model: header, modelPath: options.model.path)
+        case .manifest: SlideFilePredictor(scorer: scorer, classes: classes.count, spec: Self.slideFileSpec(options, header),
+                                           assumeMPP: options.assumeMPP, threads: options.threads)
+        }
+        let heatmaps = options.heatmaps ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize) : nil
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
@@ -147,12 +151,12 @@ public final class PredictionJob {
                 return .stopped(slides: status.slides.count)
             }
             let started = Date()
-            let (result, drawing) = try predict(item, header: header, scorer: scorer)
+            let (result, drawing) = try predictor.predict(item)
             let seconds = Date().timeIntervalSince(started)
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
-            if options.heatmaps, let drawing {
-                try writeHeatmap(drawing, tiles: result.tiles, slideID: item.slideID,
-                                 slidePath: drawing.slidePath ?? locator.path(of: item.slideID))
+            if let heatmaps, let drawing {
+                try heatmaps.write(drawing, tiles: result.tiles, slideID: item.slideID,
+                                   slidePath: drawing.slidePath ?? locator.path(of: item.slideID))
             }
             status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
             try task.save(status)
@@ -209,129 +213,6 @@ public final class PredictionJob {
             : .doneWithFailures(slides: done.count - failed, tiles: tiles, failed: failed)
     }
 
-    // MARK: One slide
-
-    struct SlideFailure: Error {
-        let stage: FailureStage
-        let message: String
-    }
-
-    /// What a heatmap needs besides the tile scores.
-    struct Drawing {
-        var width: Int
-        var height: Int
-        /// A tile's side in level-0 pixels.
-        var tileSpan: Double
-        /// The slide file, when known.
-        var slidePath: String?
-    }
-
-    /// Predicts one slide. A slide that cannot be read comes back as a failed result; a model
-    /// that does not fit a store file, or a store file that fails its checksums, is thrown (the
-    /// whole task is wrong, not the slide: a damaged store must not yield a partial result).
-    func predict(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
-        do {
-            switch options.source {
-            case .store: return try predictFromStore(item, header: header, scorer: scorer)
-            case .manifest: return try predictFromSlide(item, header: header, scorer: scorer)
-            }
-        } catch let failure as SlideFailure {
-            scorer.reset()
-            let row = SlidePrediction(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label, outcome: .failed,
-                                      message: "\(failure.stage): \(failure.message)")
-            return (SlideResult(prediction: row, tiles: TileScores(classes: header.classes.count), source: item.path, stage: failure.stage), nil)
-        }
-    }
-
-    /// A store file that changed after it was written (checksum failure) or cannot be verified.
-    private static func isDamage(_ error: Error) -> Bool {
-        switch error as? TileStoreError {
-        case .damagedTile?, .damagedData?, .writtenWithoutChecksums?: return true
-        default: return false
-        }
-    }
-
-    private static func stage(of error: Error) -> FailureStage {
-        switch error {
-        case is JPEGError, is TesseraError: return .decode
-        case is TilingPlanError: return .metadata
-        default: return .read
-        }
-    }
-
-    private func predictFromStore(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
-        let reader: TileStoreReader
-        do { reader = try TileStoreReader(url: URL(fileURLWithPath: item.path)) } catch {
-            if Self.isDamage(error) { throw error }
-            throw SlideFailure(stage: .open, message: "\(error)")
-        }
-        defer { try? reader.close() }
-        try ModelCompatibility.check(model: header, modelPath: options.model.path, store: reader.attributes, storePath: item.path)
-        guard reader.slides.count == 1, let record = reader.slides.first, record.slideID == item.slideID else {
-            throw SlideFailure(stage: .open, message: "the file holds slides [\(reader.slides.map(\.slideID).joined(separator: ", "))], expected only \(item.slideID) (a test file holds its one slide)")
-        }
-        let tiles: TileScores
-        do { tiles = try scorer.score(reader) } catch {
-            if Self.isDamage(error) { throw error }
-            throw SlideFailure(stage: Self.stage(of: error), message: "\(error)")
-        }
-        let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: record.patientID, label: record.label,
-                                                   aggregate: tiles.aggregate)
-        let drawing = Drawing(width: record.width, height: record.height, tileSpan: Double(reader.attributes.tileSize) * record.downsample)
-        return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
-    }
-
-    private func predictFromSlide(_ item: PredictionItem, header: ModelFile.Header, scorer: TileScorer) throws -> (SlideResult, Drawing?) {
-        // Cut as the training store was, but JPEG-encoded at the chosen quality (a raw store's model too).
-        var spec = header.tiling
-        spec.jpegQuality = Self.jpegQuality(options, header)
-        let tiler = SlideTiler(spec: spec, assumeMPP: options.assumeMPP, workers: options.threads)
-        let slide: Slide
-        do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
-        let plan: TilingPlan
-        do { plan = try tiler.plan(for: slide) } catch { throw SlideFailure(stage: .metadata, message: "\(error)") }
-        let (width, height) = slide.dimensions(level: 0)
-        var x: [Int] = [], y: [Int] = [], waiting: [TilePayload] = [], submitted = 0
-        let probabilities: [Float]
-        let stream = SlideTileStream(tiler: tiler, slide: slide, plan: plan)
-        do {
-            while let outputs = try stream.next() {
-                for tile in outputs {
-                    x.append(tile.x)
-                    y.append(tile.y)
-                    waiting.append(.jpeg(tile.bytes))
-                    if waiting.count == options.batchSize {
-                        try scorer.submit(waiting, source: item.path, firstIndex: submitted)
-                        submitted += waiting.count
-                        waiting = []
-                    }
-                }
-            }
-            try scorer.submit(waiting, source: item.path, firstIndex: submitted)
-            probabilities = try scorer.finish()
-        } catch {
-            stream.cancel()
-            throw SlideFailure(stage: Self.stage(of: error), message: "\(error)")
-        }
-        let tiles = TileScores(classes: header.classes.count, x: x, y: y, probabilities: probabilities)
-        let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label,
-                                                   aggregate: tiles.aggregate)
-        let drawing = Drawing(width: width, height: height, tileSpan: Double(spec.tileSize) * plan.downsample, slidePath: item.path)
-        return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
-    }
-
-    private func writeHeatmap(_ d: Drawing, tiles: TileScores, slideID: String, slidePath: String?) throws {
-        let size = Heatmap.canvasSize(slideWidth: d.width, slideHeight: d.height, maxSide: options.heatmapSize)
-        var background = HeatmapBackground.white(width: size.width, height: size.height)
-        if let slidePath {
-            do { background = try HeatmapBackground.slide(path: slidePath, width: size.width, height: size.height) } catch {
-                Log.warning("\(slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
-            }
-        }
-        let image = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
-        try AtomicFile.write(Data(try JPEGEncoder(quality: 90).encode(image)), to: PredictionLayout.heatmapURL(options.output, slideID: slideID))
-    }
-
     // MARK: Part files
 
     private func workURL(_ slideID: String) -> URL { workFolder.appendingPathComponent(PredictionLayout.safeFileName(slideID) + ".json") }
@@ -362,17 +243,6 @@ public final class PredictionJob {
 
     // MARK: Checks and status
 
-    /// Refuses a store whose tiles the model was not trained on, checking the first file that
-    /// opens (every task checks the same one); each file is checked again when predicted.
-    private func checkStore(_ items: [PredictionItem], header: ModelFile.Header) throws {
-        for item in items {
-            guard let reader = try? TileStoreReader(url: URL(fileURLWithPath: item.path)) else { continue }
-            defer { try? reader.close() }
-            try ModelCompatibility.check(model: header, modelPath: options.model.path, store: reader.attributes, storePath: item.path)
-            return
-        }
-    }
-
     private func makeParameters(header: ModelFile.Header) throws -> PredictionParameters {
         let model = try Data(contentsOf: options.model)
         let source: String
@@ -389,6 +259,14 @@ public final class PredictionJob {
     /// The quality tiles cut from slide files are encoded at: as asked, else as the training store's.
     static func jpegQuality(_ options: Options, _ header: ModelFile.Header) -> Int {
         options.jpegQuality ?? header.tiling.jpegQuality ?? 90
+    }
+
+    /// Slide files are cut as the training store was, but JPEG-encoded at the chosen quality (a
+    /// raw store's model too).
+    static func slideFileSpec(_ options: Options, _ header: ModelFile.Header) -> TilingSpec {
+        var spec = header.tiling
+        spec.jpegQuality = jpegQuality(options, header)
+        return spec
     }
 
     private func loadStatus(_ task: ResumableTask<PredictionTaskStatus>, parameters: PredictionParameters) throws -> PredictionTaskStatus {

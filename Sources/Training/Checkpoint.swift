@@ -19,9 +19,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var seconds: Double
 }
 
-/// Everything needed to continue a run exactly: weights, BatchNorm statistics, optimiser state,
-/// the network's random streams, where in the schedule the run is, and the metrics so far. The
-/// data order and augmentation need no state: they are functions of (seed, epoch, step).
+/// A `TrainingState` on disk (`RUN/checkpoint.tsc`), with what identifies its run (configuration,
+/// classes, store tiling, training tiles), so that `--resume` continues the run exactly.
 public struct Checkpoint: Sendable {
     public struct Header: Codable, Equatable, Sendable {
         public var format = "tessera-checkpoint"

@@ -15,6 +15,9 @@ import TileStore
 /// broadcast, close), because every count that decides the sequence (tiles, steps, epochs) is
 /// computed identically on all ranks — and checked to agree before the first step. A rank that
 /// hits an error aborts the whole job (`MPIWorld.abort`), so no rank is left waiting.
+///
+/// A run is a `TrainingState` (what the checkpoint holds) advanced by a `DataParallelStep` (the
+/// step tessera-bench times), with validation, metrics and checkpoints at the epoch boundaries.
 public final class DataParallelTrainer {
     public struct Options {
         public var store: URL
@@ -65,72 +68,13 @@ public final class DataParallelTrainer {
 
     public func run() throws -> Summary {
         BLASRuntime.setThreads(options.threads)
-        let access = HDF5File.Access.parallel(world)
-        // Every rank sees the same folder and refuses alike, before the first collective call.
-        let completeness = StoreCompleteness.check(store: options.store, splits: [TileStoreLayout.trainSplit, TileStoreLayout.validationSplit])
-        for line in try completeness.enforce(store: options.store, allowPartial: options.allowPartialStore) where world.isRoot {
-            Log.warning(line)
-        }
-        let train = try TileIndex(store: options.store, split: TileStoreLayout.trainSplit, access: access)
-        let hasValidation = !TileStoreLayout.storeFiles(in: options.store, split: TileStoreLayout.validationSplit).isEmpty
-        let validation = hasValidation ? try TileIndex(store: options.store, split: TileStoreLayout.validationSplit, access: access) : nil
+        let (train, validation) = try openStore()
         let attributes = train.attributes
         let classes = attributes.classes
-        try checkInputs(train: train, validation: validation)
-
-        // Every rank must see the same store; compare before the first step.
-        var counts: [Int64] = [Int64(train.count), Int64(validation?.count ?? 0), Int64(train.readers.count)]
-        var maxima = counts
-        world.allreduceMin(&counts)
-        world.allreduceMax(&maxima)
-        guard counts == maxima else {
-            throw TrainingError.badStore(path: options.store.path, message: "the ranks see different stores (tiles \(counts) vs \(maxima))",
-                                         hint: "put the store on a file system every node sees the same way")
-        }
-
-        let network = try Network(model: config.model, classes: classes.count, inputSize: config.inputSize, seed: config.seed,
-                                  batchNorm: config.batchNorm, dropout: config.dropout)
-        let optimizer: Optimizer = config.optimizer == "adam"
-            ? Adam(parameterInfo: network.parameterInfo, weightDecay: config.weightDecay)
-            : SGD(parameterInfo: network.parameterInfo, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay)
-        let firstPlan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: 0)
-        let stepsPerEpoch = firstPlan.stepsPerEpoch
+        let stepsPerEpoch = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: 0).stepsPerEpoch
         let schedule = try config.schedule(stepsPerEpoch: stepsPerEpoch)
-
-        // Start: fresh, or from the checkpoint.
-        var epoch = 0, step = 0, globalStep = 0
-        var history: [EpochMetrics] = []
-        var normalization: Normalization
-        var running = (loss: 0.0, correct: 0.0, images: 0.0, seconds: 0.0)
-        if options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            let checkpoint = try Checkpoint.read(checkpointURL)
-            let h = checkpoint.header
-            guard h.config == config else {
-                throw TrainingError.badOption("""
-                    --resume: \(checkpointURL.path) was written by a run with another configuration:
-                      checkpoint: \(describe(h.config))
-                      this run:   \(describe(config))
-                    hint: resume with the same options and the same number of ranks, or start afresh in another --out folder
-                    """)
-            }
-            guard h.classes == classes, h.trainingTiles == train.count else {
-                throw TrainingError.badOption("--resume: the store changed since the checkpoint (classes \(h.classes) → \(classes), training tiles \(h.trainingTiles) → \(train.count)); start afresh")
-            }
-            try network.loadParameters(checkpoint.parameters, info: h.parameterInfo)
-            try network.loadState(checkpoint.state, info: h.stateInfo)
-            network.randomState = h.randomState
-            try optimizer.loadState(checkpoint.optimizer)
-            (epoch, step, globalStep) = (h.epoch, h.step, h.globalStep)
-            history = h.metrics
-            normalization = h.normalization
-            running = (h.epochLossSum, h.epochCorrect, h.epochImages, h.epochSeconds)
-            log("resuming from \(checkpointURL.lastPathComponent): epoch \(epoch + 1), step \(step + 1) of \(stepsPerEpoch)")
-        } else {
-            normalization = try computeNormalization(train)
-            // Identical on every rank already (same seed); the broadcast makes it so by construction.
-            world.broadcast(network.parameters, root: 0)
-            world.broadcast(network.state, root: 0)
-        }
+        var state = try startingState(train: train, stepsPerEpoch: stepsPerEpoch)
+        let network = state.network
         if world.isRoot { try FileManager.default.createDirectory(at: options.output, withIntermediateDirectories: true) }
         // A run killed while writing a checkpoint or metrics left `.name.tmp-PID` files; they are never completed.
         if world.isRoot {
@@ -143,121 +87,169 @@ public final class DataParallelTrainer {
             + "learning rate \(String(format: "%.4g", config.scaledLearningRate())) for global batch \(config.globalBatch())")
 
         let workers = try (0..<2).map { _ in
-            try InputPipeline(tileSize: attributes.tileSize, inputSize: config.inputSize, normalization: normalization,
+            try InputPipeline(tileSize: attributes.tileSize, inputSize: config.inputSize, normalization: state.normalization,
                               augmentation: config.augmentation, seed: config.seed)
         }
         let loader = BatchLoader(index: train, pipeline: workers[0], batch: config.batch, inputSize: config.inputSize)
         let imageCount = config.batch * 3 * config.inputSize * config.inputSize
-        let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: config.batch * classes.count)
-        defer { dLogits.deallocate() }
-        let gradientScale = 1 / Float(world.size)
+        let step = DataParallelStep(network: network, optimizer: state.optimizer, collectives: world, batch: config.batch)
         let totalSteps = config.epochs * stepsPerEpoch
+        let writeCheckpoint = { (state: TrainingState) in
+            guard self.world.isRoot else { return }
+            try state.checkpoint(config: self.config, classes: classes, storeTiling: attributes.tiling, trainingTiles: train.count)
+                .write(to: self.checkpointURL)
+        }
         var stoppedEarly = false
 
-        epochs: while epoch < config.epochs {
-            let plan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: epoch)
+        epochs: while state.epoch < config.epochs {
+            let plan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: state.epoch)
             var lastLog = Date()
             var stepStart = Date()
-            if step < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: step), epoch: epoch) }
-            while step < stepsPerEpoch {
+            if state.step < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: state.step), epoch: state.epoch) }
+            while state.step < stepsPerEpoch {
                 let (images, labels) = try loader.take()
-                if step + 1 < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: step + 1), epoch: epoch) }
+                if state.step + 1 < stepsPerEpoch { try loader.prefetch(plan.batch(rank: world.rank, step: state.step + 1), epoch: state.epoch) }
                 precondition(images.count == imageCount)
-
-                network.zeroGradients()
-                let z = network.forward(images.baseAddress!, batch: config.batch, training: true)
-                let loss = labels.withUnsafeBufferPointer {
-                    SoftmaxCrossEntropy.lossAndGradient(logits: z.baseAddress!, labels: $0, classes: classes.count, dLogits: dLogits)
-                }
-                let correct = countCorrect(z, labels: labels, classes: classes.count)
-                network.backward(dLogits)
-                world.allreduceSum(network.gradients)
-                vScale(network.gradients, gradientScale)
-                var sums = [loss * Double(config.batch), Double(correct), Double(config.batch)]
-                world.allreduceSum(&sums)
-                let rate = schedule.rate(atStep: globalStep)
-                let globalLoss = sums[0] / sums[2]
-                guard globalLoss.isFinite else { throw TrainingError.diverged(step: globalStep + 1, learningRate: rate, loss: globalLoss) }
-                optimizer.step(network, learningRate: rate)
-                running.loss += sums[0]
-                running.correct += sums[1]
-                running.images += sums[2]
-                running.seconds += Date().timeIntervalSince(stepStart)
+                let rate = schedule.rate(atStep: state.globalStep)
+                let sums = try step.run(images: images.baseAddress!, labels: labels, learningRate: rate, stepNumber: state.globalStep + 1)
+                state.epochTotals.add(sums, seconds: Date().timeIntervalSince(stepStart))
                 stepStart = Date()
-                step += 1
-                globalStep += 1
+                state.step += 1
+                state.globalStep += 1
 
-                if world.isRoot && (Date().timeIntervalSince(lastLog) >= options.progressInterval || step == stepsPerEpoch) {
+                if world.isRoot && (Date().timeIntervalSince(lastLog) >= options.progressInterval || state.step == stepsPerEpoch) {
                     lastLog = Date()
-                    let rateImages = running.images / max(running.seconds, 1e-9)
-                    let remaining = Double(totalSteps - globalStep) * Double(config.globalBatch()) / max(rateImages, 1e-9)
+                    let totals = state.epochTotals
+                    let remaining = Double(totalSteps - state.globalStep) * Double(config.globalBatch()) / max(totals.imagesPerSecond, 1e-9)
                     Log.info(String(format: "epoch %d/%d step %d/%d: loss %.4f, accuracy %.3f, lr %.4g, %.1f images/s, ETA %@",
-                                    epoch + 1, config.epochs, step, stepsPerEpoch, running.loss / running.images,
-                                    running.correct / running.images, rate, rateImages, ProgressLog.formatDuration(remaining)))
+                                    state.epoch + 1, config.epochs, state.step, stepsPerEpoch, totals.meanLoss,
+                                    totals.accuracy, rate, totals.imagesPerSecond, ProgressLog.formatDuration(remaining)))
                 }
-                let stopHere = options.stopAfterSteps == globalStep
-                if let every = options.checkpointEvery, (globalStep % every == 0 || stopHere), step < stepsPerEpoch {
+                let stopHere = options.stopAfterSteps == state.globalStep
+                if let every = options.checkpointEvery, (state.globalStep % every == 0 || stopHere), state.step < stepsPerEpoch {
                     averageBatchNormState(network)
-                    try writeCheckpoint(network: network, optimizer: optimizer, epoch: epoch, step: step, globalStep: globalStep,
-                                        normalization: normalization, history: history, running: running, classes: classes,
-                                        attributes: attributes, trainTiles: train.count)
+                    try writeCheckpoint(state)
                 }
-                if stopHere && step < stepsPerEpoch {
-                    log("stopping after step \(globalStep) as asked (--stop-after-steps); resume with --resume")
+                if stopHere && state.step < stepsPerEpoch {
+                    log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
                     stoppedEarly = true
                     break epochs
                 }
             }
 
-            // End of epoch: one set of BatchNorm statistics for all ranks, then validation.
-            averageBatchNormState(network)
-            var row = EpochMetrics(epoch: epoch + 1, step: globalStep, trainLoss: running.loss / max(running.images, 1),
-                                   trainAccuracy: running.correct / max(running.images, 1), validationLoss: nil,
-                                   validationAccuracy: nil, validationClassAccuracy: nil,
-                                   learningRate: Double(schedule.rate(atStep: max(globalStep - 1, 0))),
-                                   imagesPerSecond: running.images / max(running.seconds, 1e-9), seconds: running.seconds)
-            if let validation {
-                let v = try evaluate(network: network, index: validation, pipeline: workers[1], classes: classes.count)
-                row.validationLoss = v.loss
-                row.validationAccuracy = v.accuracy
-                row.validationClassAccuracy = v.perClass
-            }
-            history.append(row)
-            log(String(format: "epoch %d/%d done: train loss %.4f accuracy %.3f", epoch + 1, config.epochs, row.trainLoss, row.trainAccuracy)
-                + (row.validationAccuracy.map { a in String(format: "; validation loss %.4f accuracy %.3f (", row.validationLoss!, a)
-                    + zip(classes, row.validationClassAccuracy!).map { "\($0) \($1.map { String(format: "%.3f", $0) } ?? "n/a")" }.joined(separator: ", ") + ")" } ?? "")
-                + String(format: "; %.1f images/s", row.imagesPerSecond))
-            epoch += 1
-            step = 0
-            running = (0, 0, 0, 0)
-            if world.isRoot { try writeMetrics(history) }
-            try writeCheckpoint(network: network, optimizer: optimizer, epoch: epoch, step: 0, globalStep: globalStep,
-                                normalization: normalization, history: history, running: running, classes: classes,
-                                attributes: attributes, trainTiles: train.count)
-            if options.stopAfterSteps == globalStep && epoch < config.epochs {
-                log("stopping after step \(globalStep) as asked (--stop-after-steps); resume with --resume")
+            state.history.append(try endOfEpoch(state, classes: classes, schedule: schedule, validation: validation, pipeline: workers[1]))
+            state.epoch += 1
+            state.step = 0
+            state.epochTotals = .init()
+            if world.isRoot { try writeMetrics(state.history) }
+            try writeCheckpoint(state)
+            if options.stopAfterSteps == state.globalStep && state.epoch < config.epochs {
+                log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
                 stoppedEarly = true
                 break
             }
         }
 
-        if !stoppedEarly && world.isRoot {
-            let header = ModelFile.Header(network: network, classes: classes, normalization: normalization, tiling: attributes.tiling,
-                                          epochs: config.epochs, validationAccuracy: history.last?.validationAccuracy)
-            let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
-            // A re-run of a finished run (--resume from the last checkpoint) computes the same model:
-            // keep the file as it is, so that its digest — which prediction tasks record to refuse
-            // mixing models — does not change with the creation time.
-            if let existing = try? ModelFile.read(modelURL), existing.sameModel(as: model) {
-                Log.info("\(modelURL.path) already holds this model; kept as it is")
-            } else {
-                try model.write(to: modelURL)
-                Log.info("wrote \(modelURL.path)")
-            }
-        }
+        if !stoppedEarly && world.isRoot { try writeModel(state, attributes: attributes) }
         try validation?.close()
         try train.close()
-        return Summary(epochs: epoch, steps: globalStep, metrics: history, stoppedEarly: stoppedEarly)
+        return Summary(epochs: state.epoch, steps: state.globalStep, metrics: state.history, stoppedEarly: stoppedEarly)
+    }
+
+    // MARK: Start and end
+
+    /// The epoch's metrics row: one set of BatchNorm statistics for all ranks, then validation.
+    private func endOfEpoch(_ state: TrainingState, classes: [String], schedule: LearningRateSchedule, validation: TileIndex?, pipeline: InputPipeline) throws -> EpochMetrics {
+        averageBatchNormState(state.network)
+        let totals = state.epochTotals
+        var row = EpochMetrics(epoch: state.epoch + 1, step: state.globalStep, trainLoss: totals.meanLoss,
+                               trainAccuracy: totals.accuracy, validationLoss: nil,
+                               validationAccuracy: nil, validationClassAccuracy: nil,
+                               learningRate: Double(schedule.rate(atStep: max(state.globalStep - 1, 0))),
+                               imagesPerSecond: totals.imagesPerSecond, seconds: totals.seconds)
+        if let validation {
+            let v = try evaluate(network: state.network, index: validation, pipeline: pipeline, classes: classes.count)
+            row.validationLoss = v.loss
+            row.validationAccuracy = v.accuracy
+            row.validationClassAccuracy = v.perClass
+        }
+        log(String(format: "epoch %d/%d done: train loss %.4f accuracy %.3f", state.epoch + 1, config.epochs, row.trainLoss, row.trainAccuracy)
+            + (row.validationAccuracy.map { a in String(format: "; validation loss %.4f accuracy %.3f (", row.validationLoss!, a)
+                + zip(classes, row.validationClassAccuracy!).map { "\($0) \($1.map { String(format: "%.3f", $0) } ?? "n/a")" }.joined(separator: ", ") + ")" } ?? "")
+            + String(format: "; %.1f images/s", row.imagesPerSecond))
+        return row
+    }
+
+    /// The training and validation tiles, checked, and the same on every rank.
+    private func openStore() throws -> (train: TileIndex, validation: TileIndex?) {
+        let access = HDF5File.Access.parallel(world)
+        // Every rank sees the same folder and refuses alike, before the first collective call.
+        let completeness = StoreCompleteness.check(store: options.store, splits: [TileStoreLayout.trainSplit, TileStoreLayout.validationSplit])
+        for line in try completeness.enforce(store: options.store, allowPartial: options.allowPartialStore) where world.isRoot {
+            Log.warning(line)
+        }
+        let train = try TileIndex(store: options.store, split: TileStoreLayout.trainSplit, access: access)
+        let hasValidation = !TileStoreLayout.storeFiles(in: options.store, split: TileStoreLayout.validationSplit).isEmpty
+        let validation = hasValidation ? try TileIndex(store: options.store, split: TileStoreLayout.validationSplit, access: access) : nil
+        try checkInputs(train: train, validation: validation)
+
+        // Every rank must see the same store; compare before the first step.
+        var counts: [Int64] = [Int64(train.count), Int64(validation?.count ?? 0), Int64(train.readers.count)]
+        var maxima = counts
+        world.allreduceMin(&counts)
+        world.allreduceMax(&maxima)
+        guard counts == maxima else {
+            throw TrainingError.badStore(path: options.store.path, message: "the ranks see different stores (tiles \(counts) vs \(maxima))",
+                                         hint: "put the store on a file system every node sees the same way")
+        }
+        return (train, validation)
+    }
+
+    /// A fresh state (normalisation measured, weights broadcast), or the checkpoint's with
+    /// `--resume` when there is one.
+    private func startingState(train: TileIndex, stepsPerEpoch: Int) throws -> TrainingState {
+        let classes = train.attributes.classes
+        guard options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) else {
+            let state = try TrainingState.fresh(config, classes: classes.count, normalization: try computeNormalization(train))
+            // Identical on every rank already (same seed); the broadcast makes it so by construction.
+            world.broadcast(state.network.parameters, root: 0)
+            world.broadcast(state.network.state, root: 0)
+            return state
+        }
+        let checkpoint = try Checkpoint.read(checkpointURL)
+        let h = checkpoint.header
+        guard h.config == config else {
+            throw TrainingError.badOption("""
+                --resume: \(checkpointURL.path) was written by a run with another configuration:
+                  checkpoint: \(describe(h.config))
+                  this run:   \(describe(config))
+                hint: resume with the same options and the same number of ranks, or start afresh in another --out folder
+                """)
+        }
+        guard h.classes == classes, h.trainingTiles == train.count else {
+            throw TrainingError.badOption("--resume: the store changed since the checkpoint (classes \(h.classes) → \(classes), training tiles \(h.trainingTiles) → \(train.count)); start afresh")
+        }
+        var state = try TrainingState.fresh(config, classes: classes.count, normalization: h.normalization)
+        try state.restore(from: checkpoint)
+        log("resuming from \(checkpointURL.lastPathComponent): epoch \(state.epoch + 1), step \(state.step + 1) of \(stepsPerEpoch)")
+        return state
+    }
+
+    /// model.tsm from the finished run (rank 0).
+    private func writeModel(_ state: TrainingState, attributes: TileStoreAttributes) throws {
+        let network = state.network
+        let header = ModelFile.Header(network: network, classes: attributes.classes, normalization: state.normalization, tiling: attributes.tiling,
+                                      epochs: config.epochs, validationAccuracy: state.history.last?.validationAccuracy)
+        let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
+        // A re-run of a finished run (--resume from the last checkpoint) computes the same model:
+        // keep the file as it is, so that its digest — which prediction tasks record to refuse
+        // mixing models — does not change with the creation time.
+        if let existing = try? ModelFile.read(modelURL), existing.sameModel(as: model) {
+            Log.info("\(modelURL.path) already holds this model; kept as it is")
+        } else {
+            try model.write(to: modelURL)
+            Log.info("wrote \(modelURL.path)")
+        }
     }
 
     // MARK: Checks
@@ -322,14 +314,6 @@ public final class DataParallelTrainer {
         vScale(network.state, 1 / Float(world.size))
     }
 
-    private func countCorrect(_ logits: UnsafeBufferPointer<Float>, labels: [Int32], classes: Int) -> Int {
-        var correct = 0
-        for (i, label) in labels.enumerated() {
-            if predictedClass(logits, row: i, classes: classes) == Int(label) { correct += 1 }
-        }
-        return correct
-    }
-
     /// Loss, accuracy and per-class accuracy over every validation tile (eval mode), sharded r, r+R, …
     private func evaluate(network: Network, index: TileIndex, pipeline: InputPipeline, classes: Int) throws
         -> (loss: Double, accuracy: Double, perClass: [Double?]) {
@@ -370,23 +354,6 @@ public final class DataParallelTrainer {
         return (sums[0] / max(sums[2], 1), sums[1] / max(sums[2], 1), perClass)
     }
 
-    private func writeCheckpoint(network: Network, optimizer: Optimizer, epoch: Int, step: Int, globalStep: Int,
-                                 normalization: Normalization, history: [EpochMetrics],
-                                 running: (loss: Double, correct: Double, images: Double, seconds: Double),
-                                 classes: [String], attributes: TileStoreAttributes, trainTiles: Int) throws {
-        guard world.isRoot else { return }
-        let state = optimizer.exportState()
-        let header = Checkpoint.Header(
-            created: ISO8601DateFormatter().string(from: Date()), config: config, classes: classes,
-            storeTiling: attributes.tiling, trainingTiles: trainTiles, epoch: epoch, step: step, globalStep: globalStep,
-            normalization: normalization, optimizerKind: state.kind, optimizerSteps: state.stepCount,
-            optimizerBuffers: state.buffers.map(\.name), randomState: network.randomState,
-            parameterInfo: network.parameterInfo, stateInfo: network.stateInfo, metrics: history,
-            epochLossSum: running.loss, epochCorrect: running.correct, epochImages: running.images, epochSeconds: running.seconds)
-        try Checkpoint(header: header, parameters: network.exportParameters(), state: network.exportState(), optimizer: state)
-            .write(to: checkpointURL)
-    }
-
     private func writeMetrics(_ history: [EpochMetrics]) throws {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         let rows = history.map { m in
@@ -399,16 +366,4 @@ public final class DataParallelTrainer {
         let title = "\(config.model), \(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch), input \(config.inputSize)²"
         try AtomicFile.write(Data(TrainingCurves.svg(history, title: title).utf8), to: curvesURL)
     }
-}
-
-/// The most probable class of row `row` of batch × classes logits (ties: the first class).
-func predictedClass(_ logits: UnsafeBufferPointer<Float>, row: Int, classes: Int) -> Int {
-    var best = 0
-    for c in 1..<classes where logits[row * classes + c] > logits[row * classes + best] { best = c }
-    return best
-}
-
-/// x ← a·x over a float buffer.
-func vScale(_ x: UnsafeMutableBufferPointer<Float>, _ a: Float) {
-    for i in 0..<x.count { x[i] *= a }
 }

@@ -3,13 +3,12 @@ import Foundation
 import MPI
 import NeuralNet
 import TesseraCore
+import Training
 
 /// tessera-bench's hidden `--mpi-training-worker RESULT` mode: one rank of a data-parallel training
 /// run that `TrainingBenchmark` launches under `mpirun`. Each rank trains the benchmark network on
-/// its own synthetic batch, every step as `DataParallelTrainer` takes it (forward, softmax
-/// cross-entropy, backward, in-place allreduce of the gradient buffer, scale by 1/ranks, allreduce
-/// of the loss sums, SGD step), with the communication timed apart; then it times the gradient
-/// allreduce alone. Rank 0 writes the result as JSON to RESULT; nothing goes to standard output.
+/// its own synthetic batch with the trainer's own `DataParallelStep` (`SyntheticTraining`), whose
+/// allreduces and scaling are timed apart; then it times the gradient allreduce alone. Rank 0 writes the result as JSON to RESULT; nothing goes to standard output.
 enum MPITrainingWorker {
     struct Result: Codable {
         var ranks: Int
@@ -53,50 +52,21 @@ enum MPITrainingWorker {
         let (steps, samples) = TrainingBenchmark.trainingLength(quick: quick)
         let batch = TrainingBenchmark.trainBatch
         let network = try TrainingBenchmark.makeNetwork()
-        let classes = network.classes
         // Identical on every rank already (same seed); broadcast as the trainer does.
         world.broadcast(network.parameters, root: 0)
         world.broadcast(network.state, root: 0)
-        let sgd = SGD(parameterInfo: network.parameterInfo, momentum: 0.9, weightDecay: 5e-5)
+        let training = SyntheticTraining(network: network, collectives: world, batch: batch, rank: world.rank)
 
-        // images: batch × 3 × S × S, labels: batch, dLogits: batch × classes — this rank's own shard.
-        var rng = SeededGenerator(seed: 7, stream: UInt64(world.rank))
-        let images = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * network.inputShape.count)
-        defer { images.deallocate() }
-        for i in images.indices { images[i] = Float(rng.nextUnit() * 2 - 1) }
-        let labels = (0..<batch).map { _ in Int32(rng.next() % UInt64(classes)) }
-        let dLogits = UnsafeMutablePointer<Float>.allocate(capacity: batch * classes)
-        defer { dLogits.deallocate() }
-        let gradientScale = 1 / Float(world.size)
-
-        var communicationSeconds = 0.0
-        func step() {
-            network.zeroGradients()
-            let z = network.forward(UnsafePointer(images.baseAddress!), batch: batch, training: true)
-            let loss = labels.withUnsafeBufferPointer {
-                SoftmaxCrossEntropy.lossAndGradient(logits: z.baseAddress!, labels: $0, classes: classes, dLogits: dLogits)
-            }
-            network.backward(dLogits)
-            communicationSeconds += Measure.seconds {
-                world.allreduceSum(network.gradients)
-                let g = network.gradients
-                for i in 0..<g.count { g[i] *= gradientScale }
-                var sums = [loss * Double(batch), 0, Double(batch)]
-                world.allreduceSum(&sums)
-            }
-            sgd.step(network, learningRate: 1e-3)
-        }
-
-        step()
+        try training.run(steps: 1)
         var rates: [Double] = [], shares: [Double] = []
         let before = ResourceUsage.ofThisProcess()
         var wallTotal = 0.0
         for _ in 0..<samples {
             world.barrier()
-            communicationSeconds = 0
-            let wall = Measure.seconds { for _ in 0..<steps { step() } }
+            let communicationBefore = training.step.communicationSeconds
+            let wall = try Measure.seconds { try training.run(steps: steps) }
             wallTotal += wall
-            var times = [communicationSeconds, wall]
+            var times = [training.step.communicationSeconds - communicationBefore, wall]
             world.allreduceSum(&times)
             var slowest = [wall]
             world.allreduceMax(&slowest)

@@ -2,8 +2,10 @@ import BLAS
 import Foundation
 import NeuralNet
 import TesseraCore
+import Training
 
-/// The CNN on synthetic data: training images/s of refnet-s at 128² with batch 32 per rank on
+/// The CNN on synthetic data, trained by the shipped `DataParallelStep` (`SyntheticTraining`):
+/// training images/s of refnet-s at 128² with batch 32 per rank on
 /// 1 rank × 1 thread, 1 rank × 2 threads and 2 ranks × 1 thread (two processes under `mpirun`, see
 /// `MPITrainingWorker`), the allreduce's cost, inference images/s at batch 64, and the GFLOP/s these
 /// reach next to the sgemm peak.
@@ -39,20 +41,10 @@ struct TrainingBenchmark: Benchmark {
         defer { BLASRuntime.setThreads(threadsBefore) }
         let (steps, samples) = Self.trainingLength(quick: context.quick)
 
-        var training: [Int: Samples] = [:]
-        for threads in Self.threadCounts {
-            BLASRuntime.setThreads(threads)
-            var use = CPUUse()
-            var rates: [Double] = []
-            _ = Measure.seconds({
-                rates = NetworkBenchmark.trainingRates(network: network, batch: Self.trainBatch, steps: steps, samples: samples)
-            }, accountingTo: &use)
-            let rate = Samples(rates, cpu: use)
-            let verdict = threads == 1 ? "; \(Self.trainingTarget.verdict(rate.median))" : ""
-            Log.info("training \(Self.model) \(Self.inputSize)², batch \(Self.trainBatch), 1 rank × \(threads) thread\(threads == 1 ? "" : "s"), "
-                     + "\(steps) steps per sample: \(rate.summary("images/s"))\(verdict)")
-            Figure("train_refnet_s128_b32_r1_t\(threads)", rate.median, "images/s").emit()
-            training[threads] = rate
+        // One rank without MPI: the trainer's step with nothing to exchange.
+        let training = try Self.byThreads("training", target: Self.trainingTarget, figure: "train_refnet_s128_b32_r1_t",
+                                          detail: { "batch \(Self.trainBatch), 1 rank × \($0)" }, how: "\(steps) steps per sample") {
+            try SyntheticTraining(network: network, collectives: SingleProcess(), batch: Self.trainBatch, rank: 0).rates(steps: steps, samples: samples)
         }
 
         let ranks = try Self.twoRankTraining(context)
@@ -80,20 +72,9 @@ struct TrainingBenchmark: Benchmark {
         Figure("allreduce_share_r2", share.median, "%").emit()
         Figure("allreduce_refnet_grad_ms", allreduce.median, "ms").emit()
 
-        var inference: [Int: Samples] = [:]
-        for threads in Self.threadCounts {
-            BLASRuntime.setThreads(threads)
-            var use = CPUUse()
-            var rates: [Double] = []
-            _ = Measure.seconds({
-                rates = NetworkBenchmark.inferenceRates(network: network, batch: Self.inferenceBatch, batches: steps, samples: samples)
-            }, accountingTo: &use)
-            let rate = Samples(rates, cpu: use)
-            let verdict = threads == 1 ? "; \(Self.inferenceTarget.verdict(rate.median))" : ""
-            Log.info("inference \(Self.model) \(Self.inputSize)², batch \(Self.inferenceBatch), \(threads) thread\(threads == 1 ? "" : "s"), "
-                     + "\(network.inferenceSchedule) schedule: \(rate.summary("images/s"))\(verdict)")
-            Figure("infer_refnet_s128_b64_t\(threads)", rate.median, "images/s").emit()
-            inference[threads] = rate
+        let inference = Self.byThreads("inference", target: Self.inferenceTarget, figure: "infer_refnet_s128_b64_t",
+                                       detail: { "batch \(Self.inferenceBatch), \($0)" }, how: "\(network.inferenceSchedule) schedule") {
+            NetworkBenchmark.inferenceRates(network: network, batch: Self.inferenceBatch, batches: steps, samples: samples)
         }
 
         let peak = try Self.sgemmPeak(context)
@@ -105,6 +86,26 @@ struct TrainingBenchmark: Benchmark {
         }
         Figure("train_gflops_r1_t1", trainGFLOPS, "GFLOP/s").emit()
         Figure("infer_gflops_t1", inferGFLOPS, "GFLOP/s").emit()
+    }
+
+    /// `rates` (images/s) on each of `threadCounts` OpenBLAS threads, with the CPU use it took:
+    /// one line each (`detail` given the thread count), the 1-thread one judged by `target`, and a
+    /// figure named `figure` + thread count.
+    static func byThreads(_ what: String, target: Target, figure: String, detail: (Int) -> String, how: String,
+                          _ rates: () throws -> [Double]) rethrows -> [Int: Samples] {
+        var result: [Int: Samples] = [:]
+        for threads in threadCounts {
+            BLASRuntime.setThreads(threads)
+            var use = CPUUse()
+            var figures: [Double] = []
+            _ = try Measure.seconds({ figures = try rates() }, accountingTo: &use)
+            let rate = Samples(figures, cpu: use)
+            let verdict = threads == 1 ? "; \(target.verdict(rate.median))" : ""
+            Log.info("\(what) \(model) \(inputSize)², \(detail(threads)) thread\(threads == 1 ? "" : "s"), \(how): \(rate.summary("images/s"))\(verdict)")
+            Figure("\(figure)\(threads)", rate.median, "images/s").emit()
+            result[threads] = rate
+        }
+        return result
     }
 
     /// sgemm 1024³ GFLOP/s on 1 thread: the sgemm group's figure, or measured once here (and
