@@ -63,11 +63,7 @@ public final class PredictionJob {
     }
 
     /// How a task ended.
-    public enum Outcome: Equatable, Sendable {
-        case allDone(slides: Int, tiles: Int)
-        case doneWithFailures(slides: Int, tiles: Int, failed: Int)
-        case stopped(slides: Int)
-    }
+    public typealias Outcome = TaskOutcome
 
     public let options: Options
     private let taskName: String
@@ -207,10 +203,8 @@ public final class PredictionJob {
             Log.info("\(taskName) done; when all \(options.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
         }
         let done = status.slides.values
-        let failed = done.filter { $0.outcome == .failed }.count
-        let tiles = done.reduce(0) { $0 + $1.tiles }
-        return failed == 0 ? .allDone(slides: done.count, tiles: tiles)
-            : .doneWithFailures(slides: done.count - failed, tiles: tiles, failed: failed)
+        let failed = done.filter(\.isFailure).count
+        return TaskOutcome(slides: done.count - failed, tiles: done.reduce(0) { $0 + $1.tiles }, failed: failed)
     }
 
     // MARK: Part files

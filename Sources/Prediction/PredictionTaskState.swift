@@ -35,26 +35,16 @@ public struct PredictionPlan: Codable, Equatable, Sendable {
     public var sourceDescription: String
 }
 
-/// A task's resume state, `PRED/parts/task-I-of-N/status.json`, rewritten atomically after every
-/// slide. A slide counts as done only once its result file was completed and renamed into place.
-public struct PredictionTaskStatus: Codable, Equatable, Sendable {
-    public var parameters: PredictionParameters
-    public struct Done: Codable, Equatable, Sendable {
-        public var outcome: PredictionOutcome
-        public var tiles: Int
-    }
+/// A prediction task's resume state, `PRED/parts/task-I-of-N/status.json`. A slide counts as done
+/// only once its result file was completed and renamed into place; `complete` is set when the
+/// part's CSV files are written.
+public typealias PredictionTaskStatus = SlideTaskStatus<PredictionParameters, PredictedSlide>
 
-    /// Slide id → how it ended, for the slides done so far.
-    public var slides: [String: Done] = [:]
-    /// Set when the part's CSV files are written.
-    public var complete = false
-
-    public init(parameters: PredictionParameters) { self.parameters = parameters }
-}
-
-extension PredictionTaskStatus: ResumableStatus {
-    public var failedItems: [String] { slides.filter { $0.value.outcome == .failed }.map(\.key).sorted() }
-    public mutating func forget(_ item: String) { slides[item] = nil }
+/// How one slide of a prediction task ended.
+public struct PredictedSlide: SlideRecord {
+    public var outcome: PredictionOutcome
+    public var tiles: Int
+    public var isFailure: Bool { outcome == .failed }
 }
 
 /// One finished slide of an unfinished task: `PRED/parts/task-I-of-N/work/<slide>.json`.

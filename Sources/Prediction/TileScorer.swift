@@ -17,9 +17,8 @@ public final class TileScorer: @unchecked Sendable {
     public let classes: Int
     public let batchSize: Int
     private let pipeline: InputPipeline
-    private let plane: Int
-    // Two batches of 3×S×S normalised planes (NCHW): one being filled, one running forward.
-    private let buffers: [UnsafeMutableBufferPointer<Float>]
+    // One batch being filled, one running forward.
+    private let buffers: BatchBuffers
     private let freeBuffers = DispatchSemaphore(value: 2)
     private var next = 0
     private var batches = 0
@@ -38,18 +37,10 @@ public final class TileScorer: @unchecked Sendable {
         classes = network.classes
         self.batchSize = batchSize
         pipeline = try InputPipeline(tileSize: tileSize, inputSize: s, normalization: normalization, augmentation: .none, seed: 0)
-        plane = 3 * s * s
-        buffers = (0..<2).map { _ in
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: batchSize * 3 * s * s)
-            b.initialize(repeating: 0)
-            return b
-        }
+        buffers = BatchBuffers(batch: batchSize, inputSize: s)
     }
 
-    deinit {
-        group.wait()
-        for b in buffers { b.deallocate() }
-    }
+    deinit { group.wait() }
 
     /// Queues up to `batchSize` tiles for decoding and then the network. `source` names the tiles
     /// in error messages (tile k of this batch is tile `firstIndex + k` of `source`). Throws an
@@ -68,7 +59,7 @@ public final class TileScorer: @unchecked Sendable {
                 guard currentFailure() == nil else { freeBuffers.signal(); return }
                 for (k, payload) in payloads.enumerated() {
                     try pipeline.prepare(payload, globalIndex: 0, epoch: 0, augment: false,
-                                         source: "\(source) tile \(firstIndex + k)", into: out + k * plane)
+                                         source: "\(source) tile \(firstIndex + k)", into: out + k * buffers.plane)
                 }
             } catch {
                 record(failure: error)

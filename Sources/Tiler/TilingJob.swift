@@ -50,10 +50,7 @@ public final class TilingJob {
     }
 
     /// How a task ended.
-    public enum Outcome: Equatable, Sendable {
-        case allDone(slides: Int, tiles: Int)
-        case doneWithFailures(slides: Int, tiles: Int, failed: Int)
-    }
+    public typealias Outcome = TaskOutcome
 
     public let options: Options
     private let taskName: String
@@ -365,8 +362,6 @@ public final class TilingJob {
     private func outcome(_ status: TaskStatus) -> Outcome {
         let done = status.slides.values.filter { $0.state == .done }
         let tiles = done.reduce(0) { $0 + $1.tilesKept }
-        let failed = status.slides.values.count - done.count
-        return failed == 0 ? .allDone(slides: done.count, tiles: tiles)
-            : .doneWithFailures(slides: done.count, tiles: tiles, failed: failed)
+        return TaskOutcome(slides: done.count, tiles: tiles, failed: status.slides.values.count - done.count)
     }
 }

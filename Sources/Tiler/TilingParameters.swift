@@ -28,18 +28,11 @@ public struct SlideStatus: Codable, Equatable, Sendable {
     public var message: String?
 }
 
-/// A task's resume state, `STORE/status/task-I-of-N.json`, rewritten atomically after every slide.
-/// A slide counts as done only once its fragment was completed and renamed into place.
-public struct TaskStatus: Codable, Equatable, Sendable {
-    public var parameters: TilingParameters
-    public var slides: [String: SlideStatus] = [:]
-    /// Set when the task's part files were written and its work folder removed.
-    public var complete = false
+/// A tiling task's resume state, `STORE/status/task-I-of-N.json`. A slide counts as done only once
+/// its fragment was completed and renamed into place; `complete` is set when the task's part files
+/// were written and its work folder removed.
+public typealias TaskStatus = SlideTaskStatus<TilingParameters, SlideStatus>
 
-    public init(parameters: TilingParameters) { self.parameters = parameters }
-}
-
-extension TaskStatus: ResumableStatus {
-    public var failedItems: [String] { slides.filter { $0.value.state == .failed }.map(\.key).sorted() }
-    public mutating func forget(_ item: String) { slides[item] = nil }
+extension SlideStatus: SlideRecord {
+    public var isFailure: Bool { state == .failed }
 }

@@ -14,8 +14,7 @@ final class BatchLoader: @unchecked Sendable {
     private let index: TileIndex
     private let pipeline: InputPipeline
     private let batch: Int
-    private let plane: Int
-    private var buffers: [UnsafeMutableBufferPointer<Float>]
+    private let buffers: BatchBuffers
     private var labels: [[Int32]] = [[], []]
     private var errors: [Error?] = [nil, nil]
     private var next = 0
@@ -27,18 +26,10 @@ final class BatchLoader: @unchecked Sendable {
         self.index = index
         self.pipeline = pipeline
         self.batch = batch
-        plane = 3 * inputSize * inputSize
-        buffers = (0..<2).map { _ in
-            let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: batch * 3 * inputSize * inputSize)
-            b.initialize(repeating: 0)
-            return b
-        }
+        buffers = BatchBuffers(batch: batch, inputSize: inputSize)
     }
 
-    deinit {
-        group.wait()
-        for b in buffers { b.deallocate() }
-    }
+    deinit { group.wait() }
 
     /// The stored bytes (or raw pixels) of the given global tiles.
     static func payloads(_ index: TileIndex, _ indices: [Int]) throws -> [TilePayload] {
@@ -66,7 +57,7 @@ final class BatchLoader: @unchecked Sendable {
                 for (k, payload) in payloads.enumerated() {
                     try pipeline.prepare(payload, globalIndex: ids[k], epoch: epoch, augment: true,
                                          source: "\(index.readers[Int(index.file[ids[k]])].path) tile \(index.local[ids[k]])",
-                                         into: out + k * plane)
+                                         into: out + k * buffers.plane)
                 }
             } catch {
                 errors[slot] = error

@@ -163,6 +163,8 @@ struct TileCommand: ParsableCommand {
             case let .doneWithFailures(slides, tiles, failed):
                 Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see \(store)/failures/): \(slides) slides, \(tiles) tiles")
                 throw task.doneWithFailedSlides.exitCode
+            case let .stopped(slides):
+                Log.info("stopped after \(slides) slides; run again to go on")
             }
         } catch let exit as ExitCode {
             throw exit
