@@ -380,9 +380,9 @@ final class PredictorEndToEndTests: XCTestCase {
                                                              storeFile: file, batchSize: 8, repeats: 2)
         XCTAssertEqual(figures.count, 2)
         for figure in figures {
+            // Every tile of the file went through the predictor's path; how long it took is the
+            // benchmark's to print, not a test's to judge (a positive duration checks nothing).
             XCTAssertEqual(figure.tiles, tiles)
-            XCTAssertGreaterThan(figure.wallSeconds, 0)
-            XCTAssertGreaterThan(figure.cpuSeconds, 0)
         }
     }
 }
