@@ -156,7 +156,7 @@ struct TileCommand: ParsableCommand {
         options.force = task.force
         options.retryFailed = !task.noRetryFailed
         options.skipMissing = skipMissing
-        do {
+        try ExitStatus.exitingOnError {
             switch try TilingJob(options: options).run() {
             case let .allDone(slides, tiles):
                 Log.info("done: \(slides) slides, \(tiles) tiles")
@@ -164,11 +164,6 @@ struct TileCommand: ParsableCommand {
                 Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see \(store)/failures/): \(slides) slides, \(tiles) tiles")
                 throw task.doneWithFailedSlides.exitCode
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            Log.error("\(error)")
-            throw ExitStatus.failure.exitCode
         }
     }
 }

@@ -1,4 +1,4 @@
-import NeuralNet
+@testable import NeuralNet
 import XCTest
 
 /// Optimisers against updates worked out by hand, on a toy layout: a 2-value weight tensor

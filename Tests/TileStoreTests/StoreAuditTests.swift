@@ -2,7 +2,7 @@ import Foundation
 import HDF5
 import TesseraCore
 import TesseraTestSupport
-import TileStore
+@testable import TileStore
 import XCTest
 
 /// `StoreAudit` on stores built with the writer: the clean one passes with its exact counts, and
