@@ -2,8 +2,9 @@ import Foundation
 import HDF5
 import TesseraCore
 import TesseraTestSupport
-@testable import TileStore
 import XCTest
+
+@testable import TileStore
 
 /// `StoreAudit` on stores built with the writer: the clean one passes with its exact counts, and
 /// each kind of damage is caught, named with its file.

@@ -1,8 +1,9 @@
 import Foundation
-@testable import TaskRunner
 import TesseraCore
 import TesseraTestSupport
 import XCTest
+
+@testable import TaskRunner
 
 /// The shared task skeleton's pieces on their own: the lock and the environment-failure classification.
 final class TaskRunnerTests: XCTestCase {
