@@ -67,10 +67,7 @@ public final class Adam: Optimizer {
         [("firstMoment", firstMoment), ("secondMoment", secondMoment)]
     }
 
-    public func exportState() -> OptimizerState {
-        OptimizerState(kind: "adam", stepCount: stepCount, buffers: [.init(name: "firstMoment", values: Array(firstMoment)),
-                                                                   .init(name: "secondMoment", values: Array(secondMoment))])
-    }
+    public func exportState() -> OptimizerState { exportBuffers(kind: "adam") }
 
     public func loadState(_ state: OptimizerState) throws {
         try loadBuffers(state, kind: "adam")

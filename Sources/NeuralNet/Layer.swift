@@ -20,12 +20,6 @@ public struct ParameterRequest: Sendable {
     public var shape: [Int]
     public var kind: ParameterKind
 
-    public init(name: String, shape: [Int], kind: ParameterKind) {
-        self.name = name
-        self.shape = shape
-        self.kind = kind
-    }
-
     public var count: Int { shape.reduce(1, *) }
 }
 
@@ -35,12 +29,6 @@ public struct StateRequest: Sendable {
     public var name: String
     public var shape: [Int]
     public var initialValue: Float
-
-    public init(name: String, shape: [Int], initialValue: Float) {
-        self.name = name
-        self.shape = shape
-        self.initialValue = initialValue
-    }
 
     public var count: Int { shape.reduce(1, *) }
 }
@@ -54,14 +42,6 @@ public struct ParameterInfo: Hashable, Codable, Sendable {
     /// First element in `Network.parameters` / `Network.gradients`.
     public var offset: Int
     public var count: Int
-
-    public init(name: String, shape: [Int], kind: ParameterKind, offset: Int, count: Int) {
-        self.name = name
-        self.shape = shape
-        self.kind = kind
-        self.offset = offset
-        self.count = count
-    }
 }
 
 /// Where one state tensor lives in a network's flat state buffer.
@@ -70,13 +50,6 @@ public struct StateInfo: Hashable, Codable, Sendable {
     public var shape: [Int]
     public var offset: Int
     public var count: Int
-
-    public init(name: String, shape: [Int], offset: Int, count: Int) {
-        self.name = name
-        self.shape = shape
-        self.offset = offset
-        self.count = count
-    }
 }
 
 /// A parameter tensor bound into the flat buffers: values, gradients (same offset in the gradient

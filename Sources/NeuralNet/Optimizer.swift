@@ -74,6 +74,11 @@ struct DecaySegments {
 }
 
 extension Optimizer {
+    /// The state `loadBuffers` restores: the step count and a copy of every state buffer, by name.
+    func exportBuffers(kind: String) -> OptimizerState {
+        OptimizerState(kind: kind, stepCount: stepCount, buffers: stateBuffers.map { .init(name: $0.name, values: Array($0.values)) })
+    }
+
     func loadBuffers(_ state: OptimizerState, kind: String) throws {
         guard state.kind == kind else {
             throw NeuralNetError.layoutMismatch(what: "optimiser state", message: "is for \(state.kind), this optimiser is \(kind)",

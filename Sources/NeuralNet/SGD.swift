@@ -57,9 +57,7 @@ public final class SGD: Optimizer {
 
     public var stateBuffers: [(name: String, values: UnsafeMutableBufferPointer<Float>)] { [("velocity", velocity)] }
 
-    public func exportState() -> OptimizerState {
-        OptimizerState(kind: "sgd", stepCount: stepCount, buffers: [.init(name: "velocity", values: Array(velocity))])
-    }
+    public func exportState() -> OptimizerState { exportBuffers(kind: "sgd") }
 
     public func loadState(_ state: OptimizerState) throws {
         try loadBuffers(state, kind: "sgd")

@@ -8,13 +8,6 @@ public struct TIFFError: Error, CustomStringConvertible, Equatable, Sendable {
     public let message: String
     public let hint: String
 
-    public init(path: String, operation: String, message: String, hint: String) {
-        self.path = path
-        self.operation = operation
-        self.message = message
-        self.hint = hint
-    }
-
     public var description: String {
         let detail = message.isEmpty ? "libtiff reported no message" : message
         return "\(path): libtiff failed \(operation): \(detail)" + (hint.isEmpty ? "" : "\nhint: \(hint)")

@@ -28,26 +28,21 @@ public struct EnvironmentFailure: Error, CustomStringConvertible, Equatable, Sen
         self.init(folder: folder.path, code: code, detail: "\(error)")
     }
 
+    /// Each of `codes` by name, with what fixes it (nil: nothing more specific than checking the
+    /// file system).
+    private static let known: [Int32: (name: String, fix: String?)] = [
+        ENOSPC: ("ENOSPC", "free space on that file system (or use another folder) and run the task again"),
+        EDQUOT: ("EDQUOT", "free space within your quota (or ask for more) and run the task again"),
+        EROFS: ("EROFS", "write to a writable folder, or have the file system remounted read-write, and run the task again"),
+        EIO: ("EIO", nil),
+    ]
+
     public var cause: String {
-        let name: String
-        switch code {
-        case ENOSPC: name = "ENOSPC"
-        case EDQUOT: name = "EDQUOT"
-        case EROFS: name = "EROFS"
-        case EIO: name = "EIO"
-        default: name = "errno \(code)"
-        }
-        return "\(String(cString: strerror(code))) (\(name))"
+        "\(String(cString: strerror(code))) (\(Self.known[code]?.name ?? "errno \(code)"))"
     }
 
     public var description: String {
-        let fix: String
-        switch code {
-        case ENOSPC: fix = "free space on that file system (or use another folder) and run the task again"
-        case EDQUOT: fix = "free space within your quota (or ask for more) and run the task again"
-        case EROFS: fix = "write to a writable folder, or have the file system remounted read-write, and run the task again"
-        default: fix = "check the file system (dmesg, the admins) and run the task again"
-        }
+        let fix = Self.known[code]?.fix ?? "check the file system (dmesg, the admins) and run the task again"
         return "\(folder): cannot write: \(cause); stopped, nothing of the unfinished item was kept\n"
             + "  while: \(detail.replacingOccurrences(of: "\n", with: "\n  "))\n"
             + "hint: \(fix); finished items are kept and the task resumes where it stopped"

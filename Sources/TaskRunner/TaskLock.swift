@@ -22,12 +22,6 @@ public final class TaskLock: @unchecked Sendable {
         public var pid: Int32
         /// ISO 8601, UTC.
         public var since: String
-
-        public init(host: String, pid: Int32, since: String) {
-            self.host = host
-            self.pid = pid
-            self.since = since
-        }
     }
 
     /// The lock is held by a live process.

@@ -70,6 +70,12 @@ public enum OptionCheck {
         return values
     }
 
+    /// Whether `path` is an existing folder, for the options that name one.
+    public static func isFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
     /// A comma-separated list of names (class names): each non-empty, distinct, and safe in a CSV
     /// that a spreadsheet opens. Returns the problem, or nil.
     public static func names(_ option: String, _ text: String) -> String? {

@@ -241,18 +241,9 @@ private final class StoreAuditRun {
     func checkSplitsFile(_ patients: [String: [String: [String]]]) {
         let name = TileStoreLayout.splitsFile
         let url = store.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: url.path) else { return }
-        let rows: [(line: Int, fields: [String])]
-        do {
-            rows = try CSV.parse(try String(contentsOf: url, encoding: .utf8))
-        } catch {
-            problem(.splitsFile, name, "cannot be read as UTF-8 CSV: \(error)")
-            return
-        }
-        guard rows.first?.fields == TileStoreLayout.splitsHeader else {
-            problem(.splitsFile, name, "its header is \"\(rows.first?.fields.joined(separator: ",") ?? "")\", expected \"\(CSV.line(TileStoreLayout.splitsHeader))\"")
-            return
-        }
+        guard FileManager.default.fileExists(atPath: url.path),
+              let rows = readCSV(url, named: name, header: TileStoreLayout.splitsHeader, kind: .splitsFile)
+        else { return }
         var listed: [String: String] = [:]
         var malformed: [String] = []
         for (line, row) in rows.dropFirst() {
@@ -283,6 +274,23 @@ private final class StoreAuditRun {
         report(.splitsFile, name, "patients of the store missing from it", Array(Set(missing)).sorted())
     }
 
+    /// The rows of one of the store's CSV files (`named` relative to the store), header first; nil,
+    /// with the problem recorded, when it is not UTF-8 CSV or its header is not `header`.
+    func readCSV(_ url: URL, named name: String, header: [String], kind: AuditProblem.Kind) -> [(line: Int, fields: [String])]? {
+        let rows: [(line: Int, fields: [String])]
+        do {
+            rows = try CSV.parse(try String(contentsOf: url, encoding: .utf8))
+        } catch {
+            problem(kind, name, "cannot be read as UTF-8 CSV: \(error)")
+            return nil
+        }
+        guard rows.first?.fields == header else {
+            problem(kind, name, "its header is \"\(rows.first?.fields.joined(separator: ",") ?? "")\", expected \"\(CSV.line(header))\"")
+            return nil
+        }
+        return rows
+    }
+
     /// One problem for many similar findings: "what (N): a, b, c, and M more".
     func report(_ kind: AuditProblem.Kind, _ file: String?, _ what: String, _ examples: [String]) {
         guard !examples.isEmpty else { return }
@@ -297,17 +305,9 @@ private final class StoreAuditRun {
             .filter { $0.hasSuffix(".csv") && !$0.hasPrefix(".") }.sorted()
         for name in names {
             let relative = "\(TileStoreLayout.failuresFolder)/\(name)"
-            let rows: [(line: Int, fields: [String])]
-            do {
-                rows = try CSV.parse(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8))
-            } catch {
-                problem(.failuresFile, relative, "cannot be read as UTF-8 CSV: \(error)")
-                continue
-            }
-            guard rows.first?.fields == TileStoreLayout.failuresHeader else {
-                problem(.failuresFile, relative, "its header is \"\(rows.first?.fields.joined(separator: ",") ?? "")\", expected \"\(CSV.line(TileStoreLayout.failuresHeader))\"")
-                continue
-            }
+            guard let rows = readCSV(folder.appendingPathComponent(name), named: relative, header: TileStoreLayout.failuresHeader,
+                                     kind: .failuresFile)
+            else { continue }
             var malformed: [String] = []
             for (line, row) in rows.dropFirst() {
                 guard row.count == 4 else {

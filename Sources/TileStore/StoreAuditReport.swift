@@ -86,15 +86,6 @@ public struct FileSummary: Codable, Equatable, Sendable {
     public var slides: Int
     public var tiles: Int
     public var bytes: Int
-
-    public init(path: String, split: String, readable: Bool, slides: Int, tiles: Int, bytes: Int) {
-        self.path = path
-        self.split = split
-        self.readable = readable
-        self.slides = slides
-        self.tiles = tiles
-        self.bytes = bytes
-    }
 }
 
 /// Counts for one split (or "total").
@@ -141,14 +132,6 @@ public struct TilerFailure: Codable, Equatable, Sendable {
     public var slidePath: String
     public var stage: String
     public var message: String
-
-    public init(file: String, slideID: String, slidePath: String, stage: String, message: String) {
-        self.file = file
-        self.slideID = slideID
-        self.slidePath = slidePath
-        self.stage = stage
-        self.message = message
-    }
 }
 
 /// One thing wrong with the store.

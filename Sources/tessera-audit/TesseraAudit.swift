@@ -52,8 +52,7 @@ struct TesseraAudit: ParsableCommand {
     var allowPartialStore = false
 
     func validate() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: store, isDirectory: &isFolder), isFolder.boolValue else {
+        guard OptionCheck.isFolder(store) else {
             throw ValidationError("\(store) is not a folder: pass the store folder that tessera-tile wrote")
         }
         guard !TileStoreLayout.storeFiles(in: URL(fileURLWithPath: store)).isEmpty else {
@@ -61,8 +60,7 @@ struct TesseraAudit: ParsableCommand {
         }
         if let json {
             let parent = URL(fileURLWithPath: json).deletingLastPathComponent().path
-            var parentIsFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: parent, isDirectory: &parentIsFolder), parentIsFolder.boolValue else {
+            guard OptionCheck.isFolder(parent) else {
                 throw ValidationError("--json \(json): the folder \(parent) does not exist; create it or pick another path")
             }
         }

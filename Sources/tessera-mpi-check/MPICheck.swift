@@ -36,8 +36,7 @@ struct MPICheck: ParsableCommand {
     var directory: String { dir ?? FileManager.default.currentDirectoryPath }
 
     func validate() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+        guard OptionCheck.isFolder(directory) else {
             throw ValidationError("--dir \(directory) is not a folder; create it or pass another")
         }
         if let abortOnRank, abortOnRank < 0 { throw ValidationError("--abort-on-rank needs a rank number ≥ 0") }

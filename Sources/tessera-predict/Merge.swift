@@ -42,8 +42,7 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         if let expectShards, expectShards < 1 { throw ValidationError("--expect-shards must be ≥ 1") }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue else {
+        guard OptionCheck.isFolder(out) else {
             throw ValidationError("--out \(out) is not a folder; pass the --out of the prediction tasks")
         }
     }
@@ -54,18 +53,13 @@ struct Merge: ParsableCommand {
         options.expectShards = expectShards
         options.bootstrap = report.bootstrap
         options.seed = report.seed
-        do {
+        try ExitStatus.exitingOnError {
             switch try PredictionMerge(options: options).run() {
             case .allDone: break
             case let .doneWithFailures(_, failed):
                 Log.warning("\(failed) slide\(failed == 1 ? "" : "s") failed (see \(out)/failures.csv)")
                 throw ExitStatus.doneWithFailedSlides.exitCode
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            Log.error("\(error)")
-            throw ExitStatus.failure.exitCode
         }
     }
 }

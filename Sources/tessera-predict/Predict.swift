@@ -109,11 +109,8 @@ struct Predict: ParsableCommand {
         guard FileManager.default.isReadableFile(atPath: model) else {
             throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
         }
-        if let store {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
-                throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
-            }
+        if let store, !OptionCheck.isFolder(store) {
+            throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
         }
         if let manifest, !FileManager.default.isReadableFile(atPath: manifest) {
             throw ValidationError("--manifest \(manifest) does not exist or is not readable")
@@ -165,7 +162,7 @@ struct Predict: ParsableCommand {
         options.allowPartialStore = allowPartialStore
         options.retryFailed = !task.noRetryFailed
         options.stopAfterSlides = stopAfterSlides
-        do {
+        try ExitStatus.exitingOnError {
             switch try PredictionJob(options: options).run() {
             case let .allDone(slides, tiles):
                 Log.info("done: \(slides) slides, \(tiles) tiles")
@@ -175,11 +172,6 @@ struct Predict: ParsableCommand {
             case let .stopped(slides):
                 Log.info("stopped with \(slides) slides done; run again to resume")
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            Log.error("\(error)")
-            throw ExitStatus.failure.exitCode
         }
     }
 }

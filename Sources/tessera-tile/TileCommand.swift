@@ -156,7 +156,7 @@ struct TileCommand: ParsableCommand {
         options.force = task.force
         options.retryFailed = !task.noRetryFailed
         options.skipMissing = skipMissing
-        do {
+        try ExitStatus.exitingOnError {
             switch try TilingJob(options: options).run() {
             case let .allDone(slides, tiles):
                 Log.info("done: \(slides) slides, \(tiles) tiles")
@@ -166,11 +166,6 @@ struct TileCommand: ParsableCommand {
             case let .stopped(slides):
                 Log.info("stopped after \(slides) slides; run again to go on")
             }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            Log.error("\(error)")
-            throw ExitStatus.failure.exitCode
         }
     }
 }

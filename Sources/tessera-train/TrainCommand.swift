@@ -140,8 +140,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: store, isDirectory: &isDir), isDir.boolValue else {
+        guard OptionCheck.isFolder(store) else {
             throw ValidationError("--store \(store) is not a folder; run tessera-tile first")
         }
     }

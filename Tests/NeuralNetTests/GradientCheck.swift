@@ -113,23 +113,8 @@ enum GradientCheck {
                 report.input = max(report.input, relativeError(Double(dx[i]), n, floor: floor))
             }
         }
-        for p in store.parameterInfo {
-            let indices = sample(p.count, limit: samplesPerTensor, &rng).map { $0 + p.offset }
-            let numeric = indices.map { j -> Double in
-                var plus = params, minus = params
-                plus[j] += h
-                minus[j] -= h
-                return (loss(xRef, plus) - loss(xRef, minus)) / (2 * h)
-            }
-            let floor = 1e-3 * (numeric.map(abs).max() ?? 0) + 1e-9
-            for (j, n) in zip(indices, numeric) {
-                let e = relativeError(analyticParameters[j], n, floor: floor)
-                if e > report.parameters {
-                    report.parameters = e
-                    report.worstParameter = p.name
-                }
-            }
-        }
+        checkParameters(store.parameterInfo, at: params, analytic: analyticParameters, samplesPerTensor: samplesPerTensor,
+                        loss: { loss(xRef, $0) }, into: &report, &rng)
         return report
     }
 
@@ -168,7 +153,16 @@ enum GradientCheck {
         let loss = { (p: [Double]) in
             crossEntropy(net.referenceForward(xRef, parameters: p, state: state, training: training).values, labels: labels, classes: net.classes)
         }
-        for p in net.parameterInfo {
+        checkParameters(net.parameterInfo, at: params, analytic: analytic, samplesPerTensor: samplesPerTensor, loss: loss, into: &report, &rng)
+        return report
+    }
+
+    /// Every parameter tensor's analytic gradient against central differences of `loss` at
+    /// `params`, on up to `samplesPerTensor` entries per tensor: the largest relative error, and
+    /// the tensor it is in, go into `report`.
+    static func checkParameters(_ info: [ParameterInfo], at params: [Double], analytic: [Double], samplesPerTensor: Int,
+                                loss: ([Double]) -> Double, into report: inout CheckReport, _ rng: inout SeededGenerator) {
+        for p in info {
             let indices = sample(p.count, limit: samplesPerTensor, &rng).map { $0 + p.offset }
             let numeric = indices.map { j -> Double in
                 var plus = params, minus = params
@@ -185,6 +179,5 @@ enum GradientCheck {
                 }
             }
         }
-        return report
     }
 }

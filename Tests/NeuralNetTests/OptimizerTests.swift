@@ -1,5 +1,6 @@
-import NeuralNet
 import XCTest
+
+@testable import NeuralNet
 
 /// Optimisers against updates worked out by hand, on a toy layout: a 2-value weight tensor
 /// (decayed) followed by a 1-value bias (not decayed by default).

@@ -30,22 +30,24 @@ final class TrainingTests: XCTestCase {
         return losses
     }
 
-    /// refnet-s memorises 8 images of 3 classes: the training loss falls below 0.05 within 300 steps.
-    func testRefnetSOverfitsASmallBatch() throws {
-        let (images, labels) = dataset(count: 8, size: 16, classes: 3, seed: 21)
-        let net = try Network(model: "refnet-s", classes: 3, inputSize: 16, seed: 1)
+    /// `model` memorises 8 images of 3 classes (from `dataSeed`): the training loss falls below 0.05
+    /// within 300 steps. Returns the losses.
+    func assertOverfitsASmallBatch(_ model: String, dataSeed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws -> [Double] {
+        let (images, labels) = dataset(count: 8, size: 16, classes: 3, seed: dataSeed)
+        let net = try Network(model: model, classes: 3, inputSize: 16, seed: 1)
         let losses = overfit(net, images: images, labels: labels, target: 0.05, limit: 300)
-        print("refnet-s overfit: loss \(losses[0]) → \(losses.last!) after \(losses.count) steps")
-        XCTAssertLessThan(losses.last!, 0.05)
+        print("\(model) overfit: loss \(losses[0]) → \(losses.last!) after \(losses.count) steps")
+        XCTAssertLessThan(losses.last!, 0.05, file: file, line: line)
+        return losses
+    }
+
+    func testRefnetSOverfitsASmallBatch() throws {
+        let losses = try assertOverfitsASmallBatch("refnet-s", dataSeed: 21)
         XCTAssertGreaterThan(losses[0], 0.5)
     }
 
     func testResnetSOverfitsASmallBatch() throws {
-        let (images, labels) = dataset(count: 8, size: 16, classes: 3, seed: 22)
-        let net = try Network(model: "resnet-s", classes: 3, inputSize: 16, seed: 1)
-        let losses = overfit(net, images: images, labels: labels, target: 0.05, limit: 300)
-        print("resnet-s overfit: loss \(losses[0]) → \(losses.last!) after \(losses.count) steps")
-        XCTAssertLessThan(losses.last!, 0.05)
+        _ = try assertOverfitsASmallBatch("resnet-s", dataSeed: 22)
     }
 
     /// Same seed, same data → bit-identical parameters and BatchNorm state after several steps; a

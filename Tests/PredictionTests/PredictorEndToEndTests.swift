@@ -355,11 +355,7 @@ final class PredictorEndToEndTests: XCTestCase {
             (["--model", f.model.path, "--store", f.store.path, "--out", "/tmp/unused", "--assume-mpp", "0.5"], "--assume-mpp and --skip-missing go with --manifest"),
             (["--model", f.model.path, "--store", f.store.path, "--out", "/tmp/unused", "--batch", "0"], "--batch must be 1…4096"),
         ]
-        for (args, message) in cases {
-            let r = try predict(args)
-            XCTAssertEqual(r.status, 64, "\(args): \(r.output)")
-            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
-        }
+        try assertUsageErrors(cases) { try predict($0) }
         let noRun = try merge(["--out", f.root.path])
         XCTAssertEqual(noRun.status, 1)
         XCTAssertTrue(noRun.stderr.contains("no prediction tasks have run here"), noRun.stderr)

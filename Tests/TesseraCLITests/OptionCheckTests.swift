@@ -1,3 +1,5 @@
+import ArgumentParser
+import Foundation
 import TesseraCLI
 import XCTest
 
@@ -31,5 +33,28 @@ final class OptionCheckTests: XCTestCase {
         XCTAssertNotNil(OptionCheck.names("--classes", "LUAD,,normal"))
         XCTAssertNotNil(OptionCheck.names("--classes", ""))
         XCTAssertTrue(OptionCheck.names("--classes", "LUAD,=cmd")?.contains("formula") ?? false)
+    }
+
+    func testIsFolderTellsFoldersFromFilesAndNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("option-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("manifest.csv")
+        try Data("slide_path\n".utf8).write(to: file)
+        XCTAssertTrue(OptionCheck.isFolder(folder.path))
+        XCTAssertFalse(OptionCheck.isFolder(file.path))
+        XCTAssertFalse(OptionCheck.isFolder(folder.appendingPathComponent("missing").path))
+    }
+
+    /// The one ending every program shares: a chosen exit status passes through, any other error is 1.
+    func testExitingOnErrorKeepsChosenStatusesAndMakesOtherErrorsFailure() {
+        struct Broken: Error {}
+        XCTAssertNoThrow(try ExitStatus.exitingOnError {})
+        XCTAssertThrowsError(try ExitStatus.exitingOnError { throw ExitStatus.doneWithFailedSlides.exitCode }) {
+            XCTAssertEqual(($0 as? ExitCode)?.rawValue, 3)
+        }
+        XCTAssertThrowsError(try ExitStatus.exitingOnError { throw Broken() }) {
+            XCTAssertEqual(($0 as? ExitCode)?.rawValue, 1)
+        }
     }
 }

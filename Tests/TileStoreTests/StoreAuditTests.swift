@@ -2,8 +2,9 @@ import Foundation
 import HDF5
 import TesseraCore
 import TesseraTestSupport
-import TileStore
 import XCTest
+
+@testable import TileStore
 
 /// `StoreAudit` on stores built with the writer: the clean one passes with its exact counts, and
 /// each kind of damage is caught, named with its file.
@@ -93,6 +94,27 @@ final class StoreAuditTests: XCTestCase {
                          "lines that are not \"patient_id,split\" with a split of train/validation/test (1): line 6: \"P6,holdout\""),
             AuditProblem(.splitsFile, file: "splits.csv", "patients of the store missing from it (3): P3 (train), P5 (test), P6 (test)"),
         ])
+    }
+
+    /// A splits or failures file that is not UTF-8 CSV, or has another header, is one problem naming
+    /// the file (and the header it should have); its rows are not read.
+    func testUnreadableOrMisheadedCSVFilesAreProblems() throws {
+        try Data("patient,split\nP1,train\n".utf8).write(to: store.appendingPathComponent("splits.csv"))
+        let failures = store.appendingPathComponent("failures")
+        try FileManager.default.createDirectory(at: failures, withIntermediateDirectories: true)
+        try Data("slide,why\nbroken,open\n".utf8).write(to: failures.appendingPathComponent("task-0000-of-0002.csv"))
+        try Data([0x73, 0x6C, 0xFF, 0xFE, 0x0A]).write(to: failures.appendingPathComponent("task-0001-of-0002.csv"))
+        let report = try audit(checkPixels: false)
+        XCTAssertEqual(report.problems.filter { $0.kind == .splitsFile }, [
+            AuditProblem(.splitsFile, file: "splits.csv", "its header is \"patient,split\", expected \"patient_id,split\""),
+        ])
+        let failureProblems = report.problems.filter { $0.kind == .failuresFile }
+        XCTAssertEqual(failureProblems.map(\.file), ["failures/task-0000-of-0002.csv", "failures/task-0001-of-0002.csv"])
+        XCTAssertEqual(failureProblems.first?.message,
+                       "its header is \"slide,why\", expected \"\(CSV.line(TileStoreLayout.failuresHeader))\"")
+        XCTAssertTrue(failureProblems.last?.message.hasPrefix("cannot be read as UTF-8 CSV: ") ?? false, "\(failureProblems)")
+        XCTAssertEqual(report.failures, [])
+        XCTAssertFalse(report.problems.contains { $0.kind == .patientInTwoSplits }, "the misheaded splits.csv was not read")
     }
 
     func testCorruptJPEGTile() throws {

@@ -1,8 +1,9 @@
 import Foundation
-import TaskRunner
 import TesseraCore
 import TesseraTestSupport
 import XCTest
+
+@testable import TaskRunner
 
 /// The shared task skeleton's pieces on their own: the lock and the environment-failure classification.
 final class TaskRunnerTests: XCTestCase {
@@ -75,5 +76,23 @@ final class TaskRunnerTests: XCTestCase {
         XCTAssertNil(EnvironmentFailure(classifying: TesseraError.invalidInput(path: "a.svs", message: "errno = 2", hint: ""), folder: store))
         let message = "\(EnvironmentFailure(classifying: POSIXError(.ENOSPC), folder: store)!)"
         XCTAssertTrue(message.hasPrefix("/scratch/store: cannot write: No space left on device (ENOSPC)"), message)
+    }
+
+    /// Each environment errno is named in the cause and gets its own fix in the hint; EIO and codes
+    /// outside the list get the generic one.
+    func testEnvironmentFailuresNameTheirErrnoAndTheFix() {
+        let cases: [(Int32, String, String)] = [
+            (ENOSPC, "(ENOSPC)", "hint: free space on that file system (or use another folder)"),
+            (EDQUOT, "(EDQUOT)", "hint: free space within your quota (or ask for more)"),
+            (EROFS, "(EROFS)", "hint: write to a writable folder, or have the file system remounted read-write"),
+            (EIO, "(EIO)", "hint: check the file system (dmesg, the admins)"),
+            (EPERM, "(errno \(EPERM))", "hint: check the file system (dmesg, the admins)"),
+        ]
+        for (code, name, hint) in cases {
+            let failure = EnvironmentFailure(folder: "/scratch/store", code: code, detail: "writing x.h5")
+            XCTAssertEqual(failure.cause, "\(String(cString: strerror(code))) \(name)")
+            XCTAssertTrue(failure.description.contains(hint), failure.description)
+            XCTAssertTrue(failure.description.hasSuffix("run the task again; finished items are kept and the task resumes where it stopped"))
+        }
     }
 }

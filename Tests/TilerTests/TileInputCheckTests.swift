@@ -36,11 +36,7 @@ final class TileInputCheckTests: XCTestCase {
             (["--classes", "LUAD,=cmd()"], "--classes: the name '=cmd()' starts with '='"),
             (["--threads", "100000000"], "--threads must be 1…1024"),
         ]
-        for (extra, message) in cases {
-            let r = try tile(["--manifest", manifest.path, "--store", dir.appendingPathComponent("store").path] + extra)
-            XCTAssertEqual(r.status, 64, "\(extra): \(r.output)")
-            XCTAssertTrue(r.stderr.contains(message), "\(extra): \(r.stderr)")
-        }
+        try assertUsageErrors(cases) { try tile(["--manifest", manifest.path, "--store", dir.appendingPathComponent("store").path] + $0) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store").path), "no work started")
         let help = try tile(["--help"])
         XCTAssertTrue(help.stdout.contains("0.025…100") && help.stdout.contains("0.1…400"), help.stdout)

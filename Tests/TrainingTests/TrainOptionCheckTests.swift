@@ -20,11 +20,9 @@ final class TrainOptionCheckTests: XCTestCase {
             (["--epochs", "1000000000"], "--epochs must be 1…10000"),
             (["--threads", "0"], "--threads must be 1…1024"),
         ]
-        for (extra, message) in cases {
-            let r = try runCommand(TestEnvironment.executable("tessera-train"),
-                                   ["--store", dir.path, "--out", dir.appendingPathComponent("run").path] + extra, timeout: 60)
-            XCTAssertEqual(r.status, 64, "\(extra): \(r.output)")
-            XCTAssertTrue(r.stderr.contains(message), "\(extra): \(r.stderr)")
+        try assertUsageErrors(cases) {
+            try runCommand(TestEnvironment.executable("tessera-train"), ["--store", dir.path, "--out", dir.appendingPathComponent("run").path] + $0,
+                           timeout: 60)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run").path), "no work started")
         let job = dir.appendingPathComponent("job.env")

@@ -5,12 +5,20 @@ import TesseraTestSupport
 import XCTest
 
 final class OpenSlideTests: XCTestCase {
+    /// Opens one of the real test slides and checks what every slide's metadata test starts with:
+    /// its vendor, number of levels and level-0 size.
+    func openRealSlide(_ name: String, vendor: String, levels: Int, width: Int, height: Int,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> Slide {
+        let slide = try Slide(path: try TestEnvironment.realSlide(name))
+        XCTAssertEqual(slide.vendor, vendor, file: file, line: line)
+        XCTAssertEqual(slide.levelCount, levels, file: file, line: line)
+        XCTAssertEqual(slide.dimensions(level: 0).width, width, file: file, line: line)
+        XCTAssertEqual(slide.dimensions(level: 0).height, height, file: file, line: line)
+        return slide
+    }
+
     func testAperioJPEGSlideMetadata() throws {
-        let slide = try Slide(path: try TestEnvironment.realSlide("cmu-1-small-region.svs"))
-        XCTAssertEqual(slide.vendor, "aperio")
-        XCTAssertEqual(slide.levelCount, 1)
-        XCTAssertEqual(slide.dimensions(level: 0).width, 2220)
-        XCTAssertEqual(slide.dimensions(level: 0).height, 2967)
+        let slide = try openRealSlide("cmu-1-small-region.svs", vendor: "aperio", levels: 1, width: 2220, height: 2967)
         XCTAssertEqual(slide.downsample(level: 0), 1.0, accuracy: 1e-9)
         let mpp = try XCTUnwrap(slide.mpp)
         XCTAssertEqual(mpp.x, 0.499, accuracy: 1e-6)
@@ -26,11 +34,7 @@ final class OpenSlideTests: XCTestCase {
     }
 
     func testTCGASlideWithoutMPP() throws {
-        let slide = try Slide(path: try TestEnvironment.realSlide("tcga-cr-7395-01a-01-ts1.svs"))
-        XCTAssertEqual(slide.vendor, "aperio")
-        XCTAssertEqual(slide.levelCount, 2)
-        XCTAssertEqual(slide.dimensions(level: 0).width, 4443)
-        XCTAssertEqual(slide.dimensions(level: 0).height, 3567)
+        let slide = try openRealSlide("tcga-cr-7395-01a-01-ts1.svs", vendor: "aperio", levels: 2, width: 4443, height: 3567)
         XCTAssertEqual(slide.dimensions(level: 1).width, 2221)
         XCTAssertEqual(slide.downsample(level: 1), 2.0, accuracy: 0.01)
         XCTAssertNil(slide.mpp)
