@@ -83,7 +83,7 @@ let package = Package(
         // MARK: Executables
         // What only the programs share: job files, Slurm array tasks, the shared options, exit statuses.
         .target(name: "TesseraCLI", dependencies: [
-            "TesseraCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TesseraCore", "TaskRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-synth", dependencies: [
             "SyntheticSlides", "TIFF", "TesseraCore", "TesseraCLI",

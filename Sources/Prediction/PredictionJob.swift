@@ -47,11 +47,10 @@ public final class PredictionJob {
         /// Merge settings (one-task runs merge at the end).
         public var bootstrap = 1000
         public var seed: UInt64 = 1
-        public var force = false
         /// Store source: go on when test files the tiler's status records are missing (logged).
         public var allowPartialStore = false
-        /// Predict again the slides an earlier run recorded as failed.
-        public var retryFailed = true
+        /// `--force` and `--no-retry-failed`.
+        public var policy = TaskPolicy()
         /// Stop after predicting this many slides, as if killed there (for testing resume).
         public var stopAfterSlides: Int?
 
@@ -62,9 +61,6 @@ public final class PredictionJob {
         }
     }
 
-    /// How a task ended.
-    public typealias Outcome = TaskOutcome
-
     public let options: Options
     private let taskName: String
     private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.shard, taskCount: options.shards) }
@@ -74,19 +70,18 @@ public final class PredictionJob {
     private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock") }
 
     public init(options: Options) {
-        precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
         precondition(options.batchSize >= 1 && options.threads >= 1 && options.heatmapSize >= 16)
         self.options = options
         taskName = PredictionLayout.taskName(task: options.shard, taskCount: options.shards)
     }
 
-    public func run() throws -> Outcome {
+    public func run() throws -> TaskOutcome {
         do { return try runTask() } catch {
             throw EnvironmentFailure(classifying: error, folder: options.output) ?? error
         }
     }
 
-    private func runTask() throws -> Outcome {
+    private func runTask() throws -> TaskOutcome {
         let fm = FileManager.default
         BLASRuntime.setThreads(options.threads)
         let modelFile = try ModelFile.read(options.model)
@@ -115,7 +110,7 @@ public final class PredictionJob {
                                   sourceDescription: options.source.description)
         try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards))
 
-        let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: .init(force: options.force, retryFailed: options.retryFailed))
+        let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: options.policy)
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
@@ -192,7 +187,7 @@ public final class PredictionJob {
     }
 
     /// The outcome of a complete task; a one-task run also merges.
-    private func finish(_ status: PredictionTaskStatus) throws -> Outcome {
+    private func finish(_ status: PredictionTaskStatus) throws -> TaskOutcome {
         if options.shards == 1 {
             var merge = PredictionMerge.Options(output: options.output)
             merge.expectShards = 1

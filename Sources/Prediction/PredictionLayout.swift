@@ -25,12 +25,11 @@ public enum PredictionLayout {
 
     /// `task-0003-of-0008`: the part folder of task 3 of 8 (0-based).
     public static func taskName(task: Int, taskCount: Int) -> String {
-        precondition(task >= 0 && task < taskCount, "task \(task) outside 0..<\(taskCount)")
-        return "task-\(padded(task, taskCount))-of-\(padded(taskCount, taskCount))"
+        ShardName.of("task", task: task, taskCount: taskCount)
     }
 
     /// `plan-of-0008.json`.
-    public static func planName(taskCount: Int) -> String { "plan-of-\(padded(taskCount, taskCount)).json" }
+    public static func planName(taskCount: Int) -> String { "\(ShardName.ofAll("plan", taskCount: taskCount)).json" }
 
     public static func partFolder(_ out: URL, task: Int, taskCount: Int) -> URL {
         out.appendingPathComponent(partsFolder).appendingPathComponent(taskName(task: task, taskCount: taskCount))
@@ -62,9 +61,4 @@ public enum PredictionLayout {
         return s
     }
 
-    private static func padded(_ n: Int, _ count: Int) -> String {
-        let width = max(4, String(count).count)
-        let digits = String(n)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
 }

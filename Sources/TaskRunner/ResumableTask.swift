@@ -38,16 +38,7 @@ public final class ResumableTask<Status: ResumableStatus> {
         }
     }
 
-    public struct Policy: Sendable {
-        /// Discard the earlier status and outputs and start again.
-        public var force = false
-        /// Do again the items an earlier run recorded as failed (`--no-retry-failed` turns it off).
-        public var retryFailed = true
-        public init(force: Bool = false, retryFailed: Bool = true) {
-            self.force = force
-            self.retryFailed = retryFailed
-        }
-    }
+    public typealias Policy = TaskPolicy
 
     public let layout: Layout
     public let policy: Policy
@@ -151,5 +142,17 @@ public final class ResumableTask<Status: ResumableStatus> {
                 if isOurs(name) { try? fm.removeItem(at: folder.appendingPathComponent(name)) }
             }
         }
+    }
+}
+
+/// What a re-run does with an earlier run of the task (`--force`, `--no-retry-failed`).
+public struct TaskPolicy: Equatable, Sendable {
+    /// Discard the earlier status and outputs and start again.
+    public var force = false
+    /// Do again the items an earlier run recorded as failed (`--no-retry-failed` turns it off).
+    public var retryFailed = true
+    public init(force: Bool = false, retryFailed: Bool = true) {
+        self.force = force
+        self.retryFailed = retryFailed
     }
 }

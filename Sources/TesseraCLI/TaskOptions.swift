@@ -1,4 +1,5 @@
 import ArgumentParser
+import TaskRunner
 
 /// The options of a resumable sharded task (`tessera-tile`, `tessera-predict`): which share of the
 /// work this process is, how many threads it uses, and what it does with earlier runs and failed
@@ -29,6 +30,9 @@ public struct TaskOptions: ParsableArguments {
     public var resolvedThreads: Int { SlurmArrayTask.threads(threads) }
 
     /// How a task that finished with failed slides exits: 3, or 1 with `--strict`.
+    /// What a re-run does with the earlier run of the task.
+    public var policy: TaskPolicy { TaskPolicy(force: force, retryFailed: !noRetryFailed) }
+
     public var doneWithFailedSlides: ExitStatus { strict ? .failure : .doneWithFailedSlides }
 
     public func validate() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// What a store folder should contain, from the tiler's status files (`STORE/status/task-I-of-N.json`),
 /// against what it does: the files the audit, the trainer and the predictor refuse to go without.
@@ -94,6 +95,6 @@ public struct StoreCompleteness: Equatable, Sendable {
     }
 
     private static func taskName(_ task: Int, _ count: Int) -> String {
-        String(TileStoreLayout.failuresFileName(task: task, taskCount: count).dropLast(4))
+        ShardName.of("task", task: task, taskCount: count)
     }
 }

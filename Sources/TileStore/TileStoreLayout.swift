@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// Names of the folders and files inside a store folder (see `TileStoreSchema`), so that the tiler
 /// that writes them and the programs that read them cannot disagree.
@@ -19,14 +20,12 @@ public enum TileStoreLayout {
 
     /// `part-0003-of-0008.h5`: the train or validation file of array task `task` (0-based).
     public static func partFileName(task: Int, taskCount: Int) -> String {
-        precondition(task >= 0 && task < taskCount, "task \(task) outside 0..<\(taskCount)")
-        return "part-\(padded(task, taskCount))-of-\(padded(taskCount, taskCount)).\(fileExtension)"
+        "\(ShardName.of("part", task: task, taskCount: taskCount)).\(fileExtension)"
     }
 
     /// `task-0003-of-0008.csv`: the failures of array task `task`.
     public static func failuresFileName(task: Int, taskCount: Int) -> String {
-        precondition(task >= 0 && task < taskCount, "task \(task) outside 0..<\(taskCount)")
-        return "task-\(padded(task, taskCount))-of-\(padded(taskCount, taskCount)).csv"
+        "\(ShardName.of("task", task: task, taskCount: taskCount)).csv"
     }
 
     /// `<slide_id>.h5`: the test file of one slide.
@@ -48,11 +47,5 @@ public enum TileStoreLayout {
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".\(fileExtension)") }
             .sorted()
             .map { folder.appendingPathComponent($0) }
-    }
-
-    private static func padded(_ n: Int, _ count: Int) -> String {
-        let width = max(4, String(count).count)
-        let digits = String(n)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }

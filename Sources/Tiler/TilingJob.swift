@@ -36,9 +36,8 @@ public final class TilingJob {
         public var shards = 1
         public var threads = 2
         public var tissueMask = true
-        public var force = false
-        /// Tile again the slides an earlier run recorded as failed.
-        public var retryFailed = true
+        /// `--force` and `--no-retry-failed`.
+        public var policy = TaskPolicy()
         /// Record missing slide files as failed slides instead of refusing the manifest.
         public var skipMissing = false
 
@@ -49,17 +48,13 @@ public final class TilingJob {
         }
     }
 
-    /// How a task ended.
-    public typealias Outcome = TaskOutcome
-
     public let options: Options
     private let taskName: String
 
     public init(options: Options) {
-        precondition(options.shard >= 0 && options.shard < options.shards, "shard \(options.shard) outside 0..<\(options.shards)")
         self.options = options
-        // The failures file's stem names the task everywhere: status, work folder, logs.
-        taskName = String(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards).dropLast(4))
+        // Names the task everywhere: status, lock, work folder, failures file, logs.
+        taskName = ShardName.of("task", task: options.shard, taskCount: options.shards)
     }
 
     private var store: URL { options.store }
@@ -82,13 +77,13 @@ public final class TilingJob {
 
     /// Runs the task. Throws `TaskLock.Held` when another process runs it, and
     /// `EnvironmentFailure` when the store's file system cannot take the writes.
-    public func run() throws -> Outcome {
+    public func run() throws -> TaskOutcome {
         do { return try runTask() } catch {
             throw EnvironmentFailure(classifying: error, folder: store) ?? error
         }
     }
 
-    private func runTask() throws -> Outcome {
+    private func runTask() throws -> TaskOutcome {
         let fm = FileManager.default
         let manifest = try SlideManifest.load(options.manifest, classes: options.classes, requireReadable: !options.skipMissing)
         let split = PatientSplit(entries: manifest.entries, fractions: options.splitFractions, seed: options.splitSeed)
@@ -105,7 +100,7 @@ public final class TilingJob {
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
         try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent(TileStoreLayout.splitsFile))
 
-        let task = ResumableTask<TaskStatus>(layout: layout, policy: .init(force: options.force, retryFailed: options.retryFailed))
+        let task = ResumableTask<TaskStatus>(layout: layout, policy: options.policy)
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
@@ -359,7 +354,7 @@ public final class TilingJob {
         return ids
     }
 
-    private func outcome(_ status: TaskStatus) -> Outcome {
+    private func outcome(_ status: TaskStatus) -> TaskOutcome {
         let done = status.slides.values.filter { $0.state == .done }
         let tiles = done.reduce(0) { $0 + $1.tilesKept }
         return TaskOutcome(slides: done.count, tiles: tiles, failed: status.slides.values.count - done.count)

@@ -158,9 +158,8 @@ struct Predict: ParsableCommand {
         options.batchSize = batch
         options.bootstrap = report.bootstrap
         options.seed = report.seed
-        options.force = task.force
+        options.policy = task.policy
         options.allowPartialStore = allowPartialStore
-        options.retryFailed = !task.noRetryFailed
         options.stopAfterSlides = stopAfterSlides
         try ExitStatus.exitingOnError {
             switch try PredictionJob(options: options).run() {

@@ -153,8 +153,7 @@ struct TileCommand: ParsableCommand {
         options.shards = task.resolvedShards
         options.threads = task.resolvedThreads
         options.tissueMask = !noTissueMask
-        options.force = task.force
-        options.retryFailed = !task.noRetryFailed
+        options.policy = task.policy
         options.skipMissing = skipMissing
         try ExitStatus.exitingOnError {
             switch try TilingJob(options: options).run() {
