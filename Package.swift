@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "tessera-bench", targets: ["tessera-bench"]),
         .executable(name: "tessera-audit", targets: ["tessera-audit"]),
         .executable(name: "tessera-predict", targets: ["tessera-predict"]),
+        .executable(name: "tessera-benchmark", targets: ["tessera-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,8 @@ let package = Package(
         .target(name: "Prediction",
                 dependencies: ["Training", "NeuralNet", "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"],
                 exclude: ["README-section.md"]),
+        // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its truth.
+        .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
 
         // MARK: Executables
         .executableTarget(name: "tessera-synth", dependencies: [
@@ -91,6 +94,10 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
             "Prediction", "BLAS", "TaskRunner", "TesseraCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-benchmark", dependencies: [
+            "AccuracyBenchmark", "SyntheticSlides", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

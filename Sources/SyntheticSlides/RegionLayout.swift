@@ -71,7 +71,8 @@ public struct RegionLayout: Sendable {
             regions.append(TruthRegion(kind: kind, polygon: .blob(cx: x, cy: y, radius: radius, elongation: elongation,
                                                                    angle: uniform(0, Double.pi), roughness: roughness, seed: rng.next())))
         }
-        for _ in 0..<count(2.0) { blob(.stroma, radius: um(uniform(80, 220)), elongation: uniform(1.2, 2.5)) }
+        // Every slide has some stroma, however little tissue it has.
+        for _ in 0..<max(1, count(2.0)) { blob(.stroma, radius: um(uniform(80, 220)), elongation: uniform(1.2, 2.5)) }
         for _ in 0..<count(1.5) {
             let (x, y) = tissuePoint()
             let r = um(uniform(40, 110))

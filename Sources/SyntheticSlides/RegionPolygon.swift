@@ -6,7 +6,14 @@ import TesseraCore
 /// non-overlapping holes.
 public struct RegionPolygon: Equatable, Sendable {
     /// Each ring's vertices, not repeated at the end.
-    public var rings: [[Point]]
+    public let rings: [[Point]]
+    /// Each ring's y range, and the whole polygon's bounding box: most rings of a tissue outline
+    /// (one per row run) are skipped by their y range alone.
+    private let ringRows: [(Double, Double)]
+    /// Bounding box (minX, minY, maxX, maxY).
+    public let bounds: (minX: Double, minY: Double, maxX: Double, maxY: Double)
+
+    public static func == (a: RegionPolygon, b: RegionPolygon) -> Bool { a.rings == b.rings }
 
     public struct Point: Equatable, Sendable {
         public var x: Double
@@ -14,18 +21,25 @@ public struct RegionPolygon: Equatable, Sendable {
         public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
     }
 
-    public init(rings: [[Point]]) { self.rings = rings }
+    public init(rings: [[Point]]) {
+        self.rings = rings
+        var b = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
+        var rows: [(Double, Double)] = []
+        for ring in rings {
+            var r = (Double.infinity, -Double.infinity)
+            for p in ring {
+                b = (min(b.0, p.x), min(b.1, p.y), max(b.2, p.x), max(b.3, p.y))
+                r = (min(r.0, p.y), max(r.1, p.y))
+            }
+            rows.append(r)
+        }
+        bounds = b
+        ringRows = rows
+    }
 
     /// An axis-aligned rectangle.
     public static func rectangle(x: Double, y: Double, width: Double, height: Double) -> RegionPolygon {
         RegionPolygon(rings: [[Point(x, y), Point(x + width, y), Point(x + width, y + height), Point(x, y + height)]])
-    }
-
-    /// Bounding box (minX, minY, maxX, maxY).
-    public var bounds: (minX: Double, minY: Double, maxX: Double, maxY: Double) {
-        var b = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-        for ring in rings { for p in ring { b = (min(b.0, p.x), min(b.1, p.y), max(b.2, p.x), max(b.3, p.y)) } }
-        return b
     }
 
     /// Whether (x, y) is inside (even–odd over every ring).
@@ -33,7 +47,7 @@ public struct RegionPolygon: Equatable, Sendable {
         let b = bounds
         guard x >= b.minX && x <= b.maxX && y >= b.minY && y <= b.maxY else { return false }
         var inside = false
-        for ring in rings {
+        for (k, ring) in rings.enumerated() where y >= ringRows[k].0 && y <= ringRows[k].1 {
             var j = ring.count - 1
             for i in 0..<ring.count {
                 let a = ring[i], c = ring[j]
@@ -47,7 +61,7 @@ public struct RegionPolygon: Equatable, Sendable {
     /// The x intervals of row `y` inside the polygon (even–odd), sorted.
     func spans(y: Double) -> [(Double, Double)] {
         var xs: [Double] = []
-        for ring in rings {
+        for (k, ring) in rings.enumerated() where y >= ringRows[k].0 && y <= ringRows[k].1 {
             var j = ring.count - 1
             for i in 0..<ring.count {
                 let a = ring[i], c = ring[j]
