@@ -131,5 +131,6 @@ let package = Package(
             "Prediction", "Training", "NeuralNet", "TileStore", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth",
         ]),
+        .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
     ]
 )
