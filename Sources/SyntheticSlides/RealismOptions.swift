@@ -19,8 +19,9 @@ public struct RealismOptions: Codable, Equatable, Sendable {
     /// site-held-out test (default 2; 0 for none).
     public var heldOutSites = 2
     /// How unevenly sites contribute classes: 0 spreads every class evenly over the sites, 1 sends
-    /// each class mostly to its favoured sites (default 0.6).
-    public var siteBias = 0.6
+    /// each class mostly to its favoured sites (default 0.9: at 0.6 the benchmark's site-held-out
+    /// figures were no lower than the site-mixed ones; at 0.9 they are, as on TCGA).
+    public var siteBias = 0.9
 
     public init() {}
 
@@ -38,7 +39,7 @@ public struct RealismOptions: Codable, Equatable, Sendable {
             return "--sites must be 1...\(TissueSourceSite.codes.count) (default 6); got \(sites)"
         }
         if heldOutSites < 0 || heldOutSites >= sites { return "--held-out-sites must be 0...\(sites - 1) (fewer than --sites); got \(heldOutSites)" }
-        if !(0...1).contains(siteBias) { return "--site-bias must be 0...1 (default 0.6); got \(siteBias)" }
+        if !(0...1).contains(siteBias) { return "--site-bias must be 0...1 (default 0.9); got \(siteBias)" }
         return nil
     }
 

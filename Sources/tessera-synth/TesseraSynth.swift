@@ -99,7 +99,7 @@ struct TesseraSynth: ParsableCommand {
     @Option(name: .customLong("held-out-sites"), help: ArgumentHelp("Realistic: sites whose slides go to manifest-heldout.csv (default 2).", valueName: "n"))
     var heldOutSites: Int?
 
-    @Option(name: .customLong("site-bias"), help: ArgumentHelp("Realistic: 0 (classes even over sites) ... 1 (each site sends mostly one class); default 0.6.", valueName: "b"))
+    @Option(name: .customLong("site-bias"), help: ArgumentHelp("Realistic: 0 (classes even over sites) ... 1 (each site sends mostly one class); default 0.9.", valueName: "b"))
     var siteBias: Double?
 
     static let maxSide = 500_000
