@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "tessera-bench", targets: ["tessera-bench"]),
         .executable(name: "tessera-audit", targets: ["tessera-audit"]),
         .executable(name: "tessera-predict", targets: ["tessera-predict"]),
+        .executable(name: "tessera-benchmark", targets: ["tessera-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -79,6 +80,9 @@ let package = Package(
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
                 dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"]),
+        // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
+        // truth (above the stages, like the programs: it reads the predictor's outputs).
+        .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
 
         // MARK: Executables
         // What only the programs share: job files, Slurm array tasks, the shared options, exit statuses.
@@ -112,6 +116,10 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
             "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tessera-benchmark", dependencies: [
+            "AccuracyBenchmark", "SyntheticSlides", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -152,5 +160,6 @@ let package = Package(
             "Prediction", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
+        .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
     ]
 )

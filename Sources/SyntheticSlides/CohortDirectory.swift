@@ -5,6 +5,10 @@ public enum CohortDirectory {
     public static let manifestName = "manifest.csv"
     public static let recordName = "cohort.json"
     public static let slidesFolder = "slides"
+    /// Realistic profile: the held-out sites' slides, the ground truth per slide, and its table.
+    public static let heldOutManifestName = "manifest-heldout.csv"
+    public static let truthFolder = "truth"
+    public static let truthTableName = "truth.csv"
 
     public enum State: Equatable {
         /// Nothing there yet (the folder will be created).

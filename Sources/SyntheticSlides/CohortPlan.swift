@@ -13,6 +13,8 @@ public struct CohortPlan: Equatable, Sendable {
     public let options: CohortOptions
     /// Slides in patient order, tumour before normal.
     public let slides: [SlideSpec]
+    /// The tissue source sites of a realistic cohort (empty for a clean one).
+    public let sites: [TissueSourceSite]
 
     /// Patients are numbered 1...9999 (`TCGA-SY-0001`).
     public static let maxPatients = 9999
@@ -75,7 +77,12 @@ public struct CohortPlan: Equatable, Sendable {
                 slides[i].scan = .aperio40x
             }
         }
-        self.slides = slides
+        if let realism = options.realism {
+            (self.slides, self.sites) = Self.realistic(slides, options: options, realism: realism)
+        } else {
+            self.slides = slides
+            self.sites = []
+        }
     }
 
     /// `TCGA-SY-0001` for patient 1.

@@ -24,11 +24,17 @@ public struct CohortRecord: Codable, Equatable, Sendable {
         public var levels: [[Int]]
         /// Fraction of the slide covered by tissue.
         public var tissueFraction: Double
+        /// Realistic profile only: the tissue source site, the target purity, and whether the
+        /// site is held out (its slides are in `manifest-heldout.csv`, not `manifest.csv`).
+        public var site: String?
+        public var purity: Double?
+        public var heldOut: Bool?
 
         enum CodingKeys: String, CodingKey {
             case slidePath = "slide_path", slideID = "slide_id", patientID = "patient_id", label, seed, width, height
             case micronsPerPixel = "mpp", recordedMicronsPerPixel = "recorded_mpp"
             case recordedObjectivePower = "recorded_objective_power", levels, tissueFraction = "tissue_fraction"
+            case site, purity, heldOut = "held_out"
         }
     }
 
@@ -51,7 +57,8 @@ public struct CohortRecord: Codable, Equatable, Sendable {
                          recordedMicronsPerPixel: spec.scan.recordedMicronsPerPixel,
                          recordedObjectivePower: spec.scan.recordedObjectivePower,
                          levels: layout.levels.map { [$0.width, $0.height] },
-                         tissueFraction: SlideRenderer(spec: spec).tissue.targetFraction)
+                         tissueFraction: SlideRenderer.tissueLayout(for: spec).targetFraction,
+                         site: spec.realism?.site, purity: spec.realism?.purity, heldOut: spec.realism?.heldOut)
         }
     }
 
@@ -68,10 +75,16 @@ public struct CohortRecord: Codable, Equatable, Sendable {
         try JSONDecoder().decode(CohortRecord.self, from: data)
     }
 
-    /// `manifest.csv`: `slide_path,slide_id,patient_id,label`, one row per slide.
-    public var manifestCSV: String {
+    /// `manifest.csv`: `slide_path,slide_id,patient_id,label`, one row per slide (of a realistic
+    /// cohort: per slide of the sites not held out).
+    public var manifestCSV: String { manifest(heldOut: false) }
+
+    /// `manifest-heldout.csv`: the slides of the held-out sites.
+    public var heldOutManifestCSV: String { manifest(heldOut: true) }
+
+    private func manifest(heldOut: Bool) -> String {
         var s = "slide_path,slide_id,patient_id,label\n"
-        for slide in slides {
+        for slide in slides where (slide.heldOut ?? false) == heldOut {
             s += "\(slide.slidePath),\(slide.slideID),\(slide.patientID),\(slide.label)\n"
         }
         return s

@@ -13,7 +13,10 @@ public struct SlideRenderer: Sendable {
     public let palette: StainPalette
     let texture: TissueTexture
     let fields: FieldGrid
-    private let noiseSeed: UInt64
+    let noiseSeed: UInt64
+    /// The realistic profile's regions and their raster (nil for a clean slide).
+    public let regions: RegionLayout?
+    let raster: RegionRaster?
 
     /// Rows per unit of parallel work.
     static let bandRows = 16
@@ -26,11 +29,26 @@ public struct SlideRenderer: Sendable {
         self.spec = spec
         var rng = SeededGenerator(seed: spec.seed, stream: 0x2E4D)
         tissue = TissueLayout(width: spec.width, height: spec.height, seed: rng.next())
-        palette = StainPalette(seed: rng.next())
+        let paletteSeed = rng.next()
+        palette = spec.realism.map { StainPalette(seed: paletteSeed, site: $0.stain) } ?? StainPalette(seed: paletteSeed)
         texture = TissueTexture(tissueClass: spec.tissueClass, seed: rng.next())
         fields = FieldGrid(tissue: tissue, micronsPerPixel: spec.scan.micronsPerPixel,
                            width: spec.width, height: spec.height, seed: rng.next())
         noiseSeed = rng.next()
+        if let realism = spec.realism {
+            let layout = RegionLayout(spec: spec, tissue: tissue, realism: realism)
+            regions = layout
+            raster = RegionRaster(width: spec.width, height: spec.height, layout: layout)
+        } else {
+            regions = nil
+            raster = nil
+        }
+    }
+
+    /// The slide's tissue layout alone (what `init` draws first), without building the rest.
+    public static func tissueLayout(for spec: SlideSpec) -> TissueLayout {
+        var rng = SeededGenerator(seed: spec.seed, stream: 0x2E4D)
+        return TissueLayout(width: spec.width, height: spec.height, seed: rng.next())
     }
 
     /// The level-0 region at (x, y) of `width` × `height` pixels, rendered on all cores. Parts
@@ -48,8 +66,9 @@ public struct SlideRenderer: Sendable {
             let results = Collector<[UInt8]>(count: bands, empty: [])
             DispatchQueue.concurrentPerform(iterations: bands) { band in
                 let yb = top + band * Self.bandRows
-                results.store(band, renderRows(samples, x: x, y: yb, width: width,
-                                               height: min(Self.bandRows, top + rows - yb)))
+                let h = min(Self.bandRows, top + rows - yb)
+                results.store(band, raster != nil ? renderRealisticRows(samples, x: x, y: yb, width: width, height: h)
+                                                  : renderRows(samples, x: x, y: yb, width: width, height: h))
             }
             for band in results.take() { pixels.append(contentsOf: band) }
             y0 += rows
@@ -61,7 +80,8 @@ public struct SlideRenderer: Sendable {
     /// `render` (which must agree with it byte for byte).
     public func renderSerially(x: Int, y: Int, width: Int, height: Int) -> [UInt8] {
         let samples = FieldSamples(fields, x: x, y: y, width: width, height: height, parallel: false)
-        return renderRows(samples, x: x, y: y, width: width, height: height)
+        return raster != nil ? renderRealisticRows(samples, x: x, y: y, width: width, height: height)
+                             : renderRows(samples, x: x, y: y, width: width, height: height)
     }
 
     /// Rows y..<y+height, columns x..<x+width, with the fields taken from `samples`.
@@ -118,7 +138,7 @@ public struct SlideRenderer: Sendable {
 
     /// 0 below −½, 1 above ½, smooth in between.
     @inline(__always)
-    private static func smoothstep(_ t: Double) -> Double {
+    static func smoothstep(_ t: Double) -> Double {
         if t <= -0.5 { return 0 }
         if t >= 0.5 { return 1 }
         let u = t + 0.5
@@ -127,11 +147,11 @@ public struct SlideRenderer: Sendable {
 
     /// The low 8 bits of `bits` as a number in [−1, 1].
     @inline(__always)
-    private static func signedUnit(_ bits: UInt64) -> Double { Double(bits & 0xFF) * (2.0 / 255) - 1 }
+    static func signedUnit(_ bits: UInt64) -> Double { Double(bits & 0xFF) * (2.0 / 255) - 1 }
 
     /// Rounded to the nearest byte value, clamped to 0...255.
     @inline(__always)
-    private static func clampByte(_ v: Double) -> UInt8 { UInt8(Int(max(0, min(255, v)) + 0.5)) }
+    static func clampByte(_ v: Double) -> UInt8 { UInt8(Int(max(0, min(255, v)) + 0.5)) }
 }
 
 /// The field grid's points around a region: columns gx0...gx0+columns−1, rows gy0...,

@@ -11,9 +11,11 @@ public struct SlideSpec: Codable, Equatable, Sendable {
     public var width: Int
     public var height: Int
     public var scan: ScanProfile
+    /// The realistic profile's site, stain, purity and artefacts; nil for the clean look.
+    public var realism: SlideRealism?
 
     public init(slideID: String, patientID: String, tissueClass: TissueClass, seed: UInt64,
-                width: Int, height: Int, scan: ScanProfile) {
+                width: Int, height: Int, scan: ScanProfile, realism: SlideRealism? = nil) {
         precondition(width > 0 && height > 0, "slide size must be positive, got \(width)×\(height)")
         self.slideID = slideID
         self.patientID = patientID
@@ -22,6 +24,7 @@ public struct SlideSpec: Codable, Equatable, Sendable {
         self.width = width
         self.height = height
         self.scan = scan
+        self.realism = realism
     }
 
     /// The slide's file name in a cohort (`.svs`: OpenSlide detects Aperio from the content and

@@ -40,7 +40,29 @@ public struct StainPalette: Sendable {
         // Stain strengths vary a lot between labs and batches (a factor of about 2.7 here).
         hematoxylin = jittered((0.65, 0.70, 0.29), spread: 0.18, strength: uniform(0.7, 1.9))
         eosin = jittered((0.07, 0.99, 0.11), spread: 0.30, strength: uniform(0.65, 1.85))
+        table = Self.tabulate(background: background, hematoxylin: hematoxylin, eosin: eosin)
+    }
 
+    /// A slide of a tissue source site: the site's stain strengths and hues with a little
+    /// per-slide variation (batches within a lab differ less than labs do).
+    public init(seed: UInt64, site: SiteStain) {
+        var rng = SeededGenerator(seed: seed, stream: 0x57A2)
+        func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * rng.nextUnit() }
+        let brightness = site.brightness + uniform(-2, 2)
+        background = (brightness * site.glassTint.r, brightness * site.glassTint.g, brightness * site.glassTint.b)
+        func jittered(_ v: (r: Double, g: Double, b: Double), strength: Double) -> (r: Double, g: Double, b: Double) {
+            let r = v.r * uniform(0.96, 1.04), g = v.g * uniform(0.96, 1.04), b = v.b * uniform(0.96, 1.04)
+            let norm = (r * r + g * g + b * b).squareRoot()
+            let k = strength * uniform(0.92, 1.08) / norm
+            return (k * r, k * g, k * b)
+        }
+        hematoxylin = jittered(site.hematoxylinHue, strength: site.hematoxylinStrength)
+        eosin = jittered(site.eosinHue, strength: site.eosinStrength)
+        table = Self.tabulate(background: background, hematoxylin: hematoxylin, eosin: eosin)
+    }
+
+    private static func tabulate(background: (r: Double, g: Double, b: Double), hematoxylin: (r: Double, g: Double, b: Double),
+                                 eosin: (r: Double, g: Double, b: Double)) -> [UInt32] {
         var table = [UInt32](repeating: 0, count: Self.steps * Self.steps)
         let bg = background, hv = hematoxylin, ev = eosin
         for hi in 0..<Self.steps {
@@ -54,7 +76,7 @@ public struct StainPalette: Sendable {
         // Exactly the glass colour where there is no stain at all.
         let glass = Self.transmit(h: 0, e: 0, background: bg, hematoxylin: hv, eosin: ev)
         table[0] = UInt32(glass.0) << 16 | UInt32(glass.1) << 8 | UInt32(glass.2)
-        self.table = table
+        return table
     }
 
     /// The exact colour of densities (h, e) (the renderer uses the tabulated version).

@@ -22,6 +22,11 @@ struct TissueTexture: Sendable {
     // normal
     let alveolusCell = 75.0
     let septalNuclei: NucleusField
+    // Realistic-profile regions (`TissueTexture+Regions`).
+    let solidNuclei: NucleusField
+    let pigmentGranules: NucleusField
+    let chondrocytes: NucleusField
+    let debris: NucleusField
 
     /// Per-class gains on (hematoxylin, eosin): the classes differ in how much of their area is
     /// nuclei or empty space, and these bring their mean colours into the same range, so that
@@ -41,6 +46,10 @@ struct TissueTexture: Sendable {
         ringNuclei = NucleusField(seed: layer(3), cell: 8.8, minorRadius: 2.5...3.0, maxAspect: 1.35)
         sheetNuclei = NucleusField(seed: layer(4), cell: 12.4, minorRadius: 3.7...4.9, maxAspect: 1.2)
         septalNuclei = NucleusField(seed: layer(5), cell: 9.5, minorRadius: 2.1...2.9, maxAspect: 1.5)
+        solidNuclei = NucleusField(seed: layer(6), cell: 11, minorRadius: 3.2...4.2, maxAspect: 1.25)
+        pigmentGranules = NucleusField(seed: layer(7), cell: 5, minorRadius: 0.6...1.4, maxAspect: 1.6)
+        chondrocytes = NucleusField(seed: layer(8), cell: 24, minorRadius: 3.5...6, maxAspect: 1.6)
+        debris = NucleusField(seed: layer(9), cell: 6, minorRadius: 0.5...1.6, maxAspect: 1.5)
         let angle = Double(mixHash(seed, 0xF1B2) >> 11) * 0x1.0p-53 * Double.pi
         fibreDirections = (cos(angle), sin(angle), cos(angle + 1.2), sin(angle + 1.2))
         switch tissueClass {

@@ -25,8 +25,11 @@ final class TIFFPyramidSink: PyramidSink {
     func close() throws { try writer.close() }
     func discard() { writer.discard() }
 
-    /// A factory for `SlideSynthesizer` / `CohortSynthesizer`.
+    /// A factory for `SlideSynthesizer` / `CohortSynthesizer`. A realistic slide is written at its
+    /// site's JPEG quality instead of `quality`.
     static func factory(quality: Int) -> PyramidSinkFactory {
-        { path, spec, layout in try TIFFPyramidSink(path: path, spec: spec, layout: layout, quality: quality) }
+        { path, spec, layout in
+            try TIFFPyramidSink(path: path, spec: spec, layout: layout, quality: spec.realism?.jpegQuality ?? quality)
+        }
     }
 }

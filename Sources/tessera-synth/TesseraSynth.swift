@@ -22,6 +22,15 @@ struct TesseraSynth: ParsableCommand {
               DIR/cohort.json     options, per-slide truth (true MPP, seed, levels)
               DIR/slides/TCGA-SY-0001-01A-01-TS1.svs, …
 
+            --profile realistic (cohorts only) brings what real TCGA lung cohorts have, with ground \
+            truth: tumour purity drawn per slide (--purity, --purity-median) in normal lung with stroma, \
+            vessels, lymphocytes, cartilage, pigment, necrosis and mucin; poorly differentiated solid \
+            tumour alike in LUAD and LUSC (--solid-share); pen marks, blur, folds, bubbles and dust \
+            (--artefact-rate); tissue source sites (--sites; TCGA-<site>-…) with their own stain, \
+            scanner, JPEG quality and MPP recording, contributing classes unevenly (--site-bias), the \
+            last --held-out-sites of them written to manifest-heldout.csv instead of manifest.csv. \
+            It adds DIR/truth/<slide_id>.geojson (regions by kind, level-0 pixels) and DIR/truth.csv.
+
             Re-running into the same folder with the same options keeps finished slides (resume); with \
             other options the cohort there is replaced. A non-empty folder that is not a cohort is \
             refused unless --force.
@@ -29,6 +38,7 @@ struct TesseraSynth: ParsableCommand {
             Examples:
               tessera-synth --out demo
               tessera-synth --out c24 --patients 24 --width 8192 --height 8192 --seed 7
+              tessera-synth --out bench --patients 72 --profile realistic --seed 3
               tessera-synth --single-slide giga.svs --class LUSC \\
                   --width 40000 --height 30000 --mpp 0.2495
             """,
@@ -70,7 +80,53 @@ struct TesseraSynth: ParsableCommand {
     @Flag(name: .customLong("no-mpp"), help: "Record neither MPP nor AppMag in the --single-slide slide (it is still rendered at --mpp).")
     var noMPP = false
 
+    @Option(help: ArgumentHelp("clean (default: pure class texture on glass) or realistic (purity, non-diagnostic tissue, artefacts, sites; with ground truth).", valueName: "profile"))
+    var profile = "clean"
+
+    @Option(help: ArgumentHelp("Realistic: range of the per-slide tumour purity (default 0.05,0.70).", valueName: "min,max"))
+    var purity: String?
+
+    @Option(name: .customLong("purity-median"), help: ArgumentHelp("Realistic: median tumour purity (default 0.30).", valueName: "p"))
+    var purityMedian: Double?
+
+    @Option(name: .customLong("solid-share"), help: ArgumentHelp("Realistic: share of tumour regions that are solid, alike in LUAD and LUSC (default 0.35).", valueName: "s"))
+    var solidShare: Double?
+
+    @Option(name: .customLong("artefact-rate"), help: ArgumentHelp("Realistic: scales the number of artefacts per slide, 0...10 (default 1).", valueName: "r"))
+    var artefactRate: Double?
+
+    @Option(help: ArgumentHelp("Realistic: tissue source sites, 1...\(TissueSourceSite.codes.count) (default 6).", valueName: "n"))
+    var sites: Int?
+
+    @Option(name: .customLong("held-out-sites"), help: ArgumentHelp("Realistic: sites whose slides go to manifest-heldout.csv (default 2).", valueName: "n"))
+    var heldOutSites: Int?
+
+    @Option(name: .customLong("site-bias"), help: ArgumentHelp("Realistic: 0 (classes even over sites) ... 1 (each site sends mostly one class); default 0.9.", valueName: "b"))
+    var siteBias: Double?
+
     static let maxSide = 500_000
+
+    /// The realistic knobs given on the command line (defaults elsewhere), nil for the clean profile.
+    func realismOptions() throws -> RealismOptions? {
+        var r = RealismOptions()
+        if let purity {
+            let parts = purity.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let lo = parts[0], let hi = parts[1] else {
+                throw ValidationError("--purity must be MIN,MAX (e.g. 0.05,0.70); got '\(purity)'.")
+            }
+            r.purityMin = lo
+            r.purityMax = hi
+            if purityMedian == nil { r.purityMedian = min(max(r.purityMedian, lo + (hi - lo) * 0.1), lo + (hi - lo) * 0.9) }
+        }
+        if let purityMedian { r.purityMedian = purityMedian }
+        if let solidShare { r.solidShare = solidShare }
+        if let artefactRate { r.artefactRate = artefactRate }
+        if let sites { r.sites = sites; r.heldOutSites = min(r.heldOutSites, sites - 1) }
+        if let heldOutSites { r.heldOutSites = heldOutSites }
+        if let siteBias { r.siteBias = siteBias }
+        if let problem = r.problem { throw ValidationError(problem + ".") }
+        return profile == "realistic" ? r : nil
+    }
 
     func validate() throws {
         switch (out, singleSlide) {
@@ -91,6 +147,19 @@ struct TesseraSynth: ParsableCommand {
                 throw ValidationError("\(flag) must be at most \(Self.maxSide) pixels; got \(value).")
             }
         }
+        guard profile == "clean" || profile == "realistic" else {
+            throw ValidationError("--profile must be clean or realistic; got '\(profile)'.")
+        }
+        let knobs: [(String, Bool)] = [("--purity", purity != nil), ("--purity-median", purityMedian != nil), ("--solid-share", solidShare != nil),
+                                       ("--artefact-rate", artefactRate != nil), ("--sites", sites != nil),
+                                       ("--held-out-sites", heldOutSites != nil), ("--site-bias", siteBias != nil)]
+        if profile == "clean", let given = knobs.first(where: { $0.1 }) {
+            throw ValidationError("\(given.0) applies to --profile realistic only; add --profile realistic or drop it.")
+        }
+        if profile == "realistic" && singleSlide != nil {
+            throw ValidationError("--profile realistic applies to cohorts (--out) only; --single-slide writes a clean slide.")
+        }
+        _ = try realismOptions()
         guard (1...100).contains(quality) else {
             throw ValidationError("--quality must be 1...100 (90 is typical of scanners); got \(quality).")
         }
@@ -169,7 +238,7 @@ struct TesseraSynth: ParsableCommand {
 
     private func writeCohort(folder: String) throws {
         let options = CohortOptions(patients: patients ?? 12, seed: seed, width: width, height: height,
-                                    tileSize: tileSize, quality: quality)
+                                    tileSize: tileSize, quality: quality, realism: try realismOptions())
         let synthesizer = CohortSynthesizer(options: options, directory: URL(fileURLWithPath: folder))
         let slides = synthesizer.plan.slides
         let count = { (cls: TissueClass) in slides.filter { $0.tissueClass == cls }.count }
@@ -177,7 +246,9 @@ struct TesseraSynth: ParsableCommand {
         let unrecorded = slides.filter { !$0.scan.recordsResolution }.count
         Log.info("cohort \(folder): \(options.patients) patients, \(slides.count) slides "
                  + "(\(count(.luad)) LUAD, \(count(.lusc)) LUSC, \(count(.normal)) normal; \(fortyX) at 40×, "
-                 + "\(unrecorded) without MPP), \(width)×\(height) px, \(tileSize) px tiles, JPEG Q\(quality), seed \(seed)")
+                 + "\(unrecorded) without MPP), \(width)×\(height) px, \(tileSize) px tiles, JPEG Q\(quality), seed \(seed)"
+                 + (options.realism == nil ? "" : "; realistic profile, \(synthesizer.plan.sites.count) sites ("
+                    + synthesizer.plan.sites.map { "\($0.code)\($0.heldOut ? " held out" : "")" }.joined(separator: ", ") + ")"))
         let summary = try synthesizer.run(force: force, makeSink: TIFFPyramidSink.factory(quality: quality))
         Log.info("wrote \(summary.written) slides" + (summary.kept > 0 ? ", kept \(summary.kept) finished by an earlier run" : "")
                  + "; manifest: \(URL(fileURLWithPath: folder).appendingPathComponent(CohortDirectory.manifestName).path)")

@@ -1,0 +1,129 @@
+import Foundation
+import Prediction
+import SyntheticSlides
+import TesseraCore
+
+/// benchmark.json and benchmark.md: the accuracy of a pipeline run on a realistic cohort, per test
+/// split, against labels and against the ground truth. benchmark.json holds no wall times, so the
+/// same cohort, seeds and ranks give the same file; the times go to benchmark.md only.
+public struct BenchmarkReport: Codable, Equatable, Sendable {
+    public struct Cohort: Codable, Equatable, Sendable {
+        public var patients: Int
+        public var slides: Int
+        public var seed: UInt64
+        public var width: Int
+        public var height: Int
+        public var realism: RealismOptions?
+        public var sites: [String]
+        public var heldOutSites: [String]
+        public var medianPurity: Double
+    }
+
+    /// One stage's wall time and CPU time (user + system, when known), seconds.
+    public struct Timing: Codable, Equatable, Sendable {
+        public var stage: String
+        public var wall: Double
+        public var cpu: Double?
+    }
+
+    public var format = "tessera-accuracy-benchmark"
+    public var tesseraVersion = TesseraVersion.current
+    public var commit: String
+    public var cohort: Cohort
+    public var splits: [SplitBenchmark]
+
+    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark]) {
+        self.commit = commit
+        self.cohort = cohort
+        self.splits = splits
+    }
+
+    /// The cohort's description from its folder (cohort.json and truth.csv).
+    public static func cohort(at url: URL) throws -> (Cohort, [TruthTable.Row]) {
+        let recordURL = url.appendingPathComponent(CohortDirectory.recordName)
+        guard let data = try? Data(contentsOf: recordURL), let record = try? CohortRecord.decode(data) else {
+            throw BenchmarkError("\(recordURL.path): not a tessera-synth cohort record")
+        }
+        let rows = try TruthTable.read(url.appendingPathComponent(CohortDirectory.truthTableName))
+        let purities = rows.filter { $0.label != "normal" }.map(\.purity).sorted()
+        let sites = Array(Set(rows.map(\.site))).sorted()
+        let heldOut = Array(Set(rows.filter(\.heldOut).map(\.site))).sorted()
+        let o = record.options
+        return (Cohort(patients: o.patients, slides: rows.count, seed: o.seed, width: o.width, height: o.height, realism: o.realism,
+                       sites: sites, heldOutSites: heldOut, medianPurity: purities.isEmpty ? 0 : purities[purities.count / 2]), rows)
+    }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var data = try encoder.encode(self)
+        data.append(0x0A)
+        return data
+    }
+
+    /// benchmark.md.
+    public func markdown(classes: [String], timings: [Timing]) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        func auc(_ m: LevelMetrics, _ k: Int) -> String {
+            guard k < m.auc.count, let a = m.auc[k] else { return "–" }
+            return f(a.auc) + (a.ciLow.map { " (\(f($0))–\(f(a.ciHigh)))" } ?? "")
+        }
+        func macroCI(_ m: LevelMetrics) -> String {
+            // The macro AUC's interval: the mean of the per-class bounds (a conservative summary).
+            let lows = m.auc.compactMap { $0?.ciLow }, highs = m.auc.compactMap { $0?.ciHigh }
+            guard !lows.isEmpty, lows.count == highs.count else { return f(m.macroAUC) }
+            return f(m.macroAUC) + " (\(f(lows.reduce(0, +) / Double(lows.count)))–\(f(highs.reduce(0, +) / Double(highs.count))))"
+        }
+        var s = "# Tessera accuracy benchmark\n\n"
+        s += "Tessera \(tesseraVersion), commit \(commit). Realistic synthetic cohort: \(cohort.patients) patients, \(cohort.slides) slides "
+        s += "(\(cohort.width)×\(cohort.height) px), seed \(cohort.seed), sites \(cohort.sites.joined(separator: ", ")); "
+        s += "held out: \(cohort.heldOutSites.isEmpty ? "none" : cohort.heldOutSites.joined(separator: ", ")); median tumour purity \(f(cohort.medianPurity)).\n\n"
+        s += "AUC: one class against the rest, 95% bootstrap interval in brackets (macro: mean of the per-class bounds).\n\n"
+        s += "| split | level | rule | n | accuracy | balanced acc. | macro AUC | " + classes.map { "AUC \($0)" }.joined(separator: " | ") + " |\n"
+        s += "|---|---|---|---:|---:|---:|---:|" + classes.map { _ in "---:|" }.joined() + "\n"
+        for split in splits {
+            var rows: [(String, String, LevelMetrics?)] = [
+                ("slide", "mean", split.slide.meanProbability), ("slide", "vote", split.slide.majorityVote),
+                ("patient", "mean", split.patient.meanProbability), ("patient", "vote", split.patient.majorityVote),
+                ("slide, oracle (truly-class tiles)", "mean", split.oracleSlide.meanProbability),
+                ("slide, oracle (truly-class tiles)", "vote", split.oracleSlide.majorityVote),
+            ]
+            rows.append(("tile vs slide label", "–", split.tileVersusSlideLabel))
+            rows.append(("tile vs true label", "–", split.tileVersusTruth))
+            for (level, rule, m) in rows {
+                guard let m else { continue }
+                s += "| \(split.name) | \(level) | \(rule) | \(m.count) | \(f(m.accuracy)) | \(f(m.balancedAccuracy)) | \(macroCI(m)) | "
+                s += classes.indices.map { auc(m, $0) }.joined(separator: " | ") + " |\n"
+            }
+        }
+        s += "\nKept tiles by their true label (the tiler's choice judged by the truth):\n\n| split | "
+        let labels = ["LUAD", "LUSC", "normal", "glass", "artefact"]
+        s += labels.joined(separator: " | ") + " | total |\n|---|" + labels.map { _ in "---:|" }.joined() + "---:|\n"
+        for split in splits {
+            let total = split.keptTiles.values.reduce(0, +)
+            s += "| \(split.name) | " + labels.map { l in
+                let n = split.keptTiles[l] ?? 0
+                return "\(n) (\(total > 0 ? String(format: "%.1f", 100 * Double(n) / Double(total)) : "0")%)"
+            }.joined(separator: " | ") + " | \(total) |\n"
+        }
+        if !timings.isEmpty {
+            s += "\nWall time and CPU time (user + system) per stage:\n\n| stage | wall s | CPU s | CPU / wall |\n|---|---:|---:|---:|\n"
+            for t in timings {
+                let cpu = t.cpu.map { String(format: "%.0f", $0) } ?? "–"
+                let share = t.cpu.flatMap { c in t.wall > 0 ? String(format: "%.2f", c / t.wall) : nil } ?? "–"
+                s += "| \(t.stage) | \(String(format: "%.0f", t.wall)) | \(cpu) | \(share) |\n"
+            }
+        }
+        return s
+    }
+
+    /// Reads a timings file: lines `stage wall_seconds [cpu_seconds]`.
+    public static func timings(_ text: String) -> [Timing] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 2 || f.count == 3, let w = Double(f[1]) else { return nil }
+            return Timing(stage: String(f[0]), wall: w, cpu: f.count == 3 ? Double(f[2]) : nil)
+        }
+    }
+}

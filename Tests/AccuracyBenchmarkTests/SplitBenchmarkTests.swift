@@ -1,0 +1,81 @@
+import AccuracyBenchmark
+import Foundation
+import Prediction
+import XCTest
+
+/// The benchmark's figures for one split against a hand-worked prediction run and tile truth.
+final class SplitBenchmarkTests: XCTestCase {
+    private let classes = ["LUAD", "LUSC", "normal"]
+
+    /// Three slides: S1 LUAD and S2 LUSC, each with one tumour tile among normal, glass or
+    /// artefact tiles that the model calls normal; S3 normal, one tile called LUAD.
+    private let tiles: [(slide: String, x: Int, p: [Float], truth: String)] = [
+        ("S1", 0, [0.9, 0.05, 0.05], "LUAD"), ("S1", 512, [0.1, 0.1, 0.8], "normal"), ("S1", 1024, [0.2, 0.2, 0.6], "glass"),
+        ("S2", 0, [0.2, 0.7, 0.1], "LUSC"), ("S2", 512, [0.1, 0.2, 0.7], "normal"), ("S2", 1024, [0.1, 0.1, 0.8], "artefact"),
+        ("S3", 0, [0.1, 0.1, 0.8], "normal"), ("S3", 512, [0.6, 0.2, 0.2], "normal"),
+    ]
+    private let labels = ["S1": "LUAD", "S2": "LUSC", "S3": "normal"]
+
+    private func predictionFolder() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("split-benchmark-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var scores: [String: TileScores] = [:]
+        var csv = "slide_id,x,y,p_LUAD,p_LUSC,p_normal\n"
+        for t in tiles {
+            scores[t.slide, default: TileScores(classes: 3)].append(x: t.x, y: 0, probabilities: t.p)
+            csv += "\(t.slide),\(t.x),0," + t.p.map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        let slides = ["S1", "S2", "S3"].map {
+            SlidePrediction.predicted(slideID: $0, patientID: "P" + $0, label: labels[$0], aggregate: scores[$0]!.aggregate)
+        }
+        let model = try JSONDecoder().decode(PredictionReport.Model.self, from: Data(
+            #"{"path":"m.tsm","architecture":"refnet-s","inputSize":128,"tileSize":512,"resolution":"20x"}"#.utf8))
+        let bootstrap = try JSONDecoder().decode(PredictionReport.Bootstrap.self, from: Data(#"{"resamples":0,"seed":1,"confidence":0.95}"#.utf8))
+        let report = PredictionReport.build(model: model, source: "store", classes: classes, slides: slides,
+                                            patients: PatientAggregator.aggregate(slides, classes: 3), tiles: scores,
+                                            bootstrap: bootstrap, created: "2026-01-01T00:00:00Z")
+        try report.json().write(to: dir.appendingPathComponent("report.json"))
+        try csv.write(to: dir.appendingPathComponent("tiles.csv"), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func testTruthTileFiguresKeptTilesAndTheOracle() throws {
+        let dir = try predictionFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truth = "slide_id,x,y,size,tissue_fraction,tumour_fraction,artefact_fraction,true_label\n"
+            + tiles.map { "\($0.slide),\($0.x),0,512,1,0,0,\($0.truth)\n" }.joined()
+        let split = try SplitBenchmark(name: "mixed", predictions: dir, tileTruthCSV: truth, slideLabels: labels, bootstrap: 0, seed: 1)
+
+        // Slides by mean probability: S1 and S2 are called normal (their normal tiles outweigh
+        // their one tumour tile), S3 normal: 1 of 3.
+        XCTAssertEqual(split.slide.meanProbability?.accuracy ?? -1, 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(split.keptTiles, ["LUAD": 1, "LUSC": 1, "normal": 4, "glass": 1, "artefact": 1])
+        // Against the truth: six tiles with a class; only S3's second tile is wrong.
+        XCTAssertEqual(split.tileVersusTruth?.count, 6)
+        XCTAssertEqual(split.tileVersusTruth?.accuracy ?? -1, 5.0 / 6, accuracy: 1e-12)
+        // Against the slide label (what the predictor reports): all 8 tiles, right on S1 t1, S2 t1, S3 t1.
+        XCTAssertEqual(split.tileVersusSlideLabel?.count, 8)
+        XCTAssertEqual(split.tileVersusSlideLabel?.accuracy ?? -1, 3.0 / 8, accuracy: 1e-12)
+        // The oracle keeps S1's and S2's tumour tile and S3's two normal tiles: every slide right.
+        XCTAssertEqual(split.oracleSlide.meanProbability?.count, 3)
+        XCTAssertEqual(split.oracleSlide.meanProbability?.accuracy, 1)
+        XCTAssertEqual(split.oracleSlide.majorityVote?.accuracy ?? -1, 2.0 / 3, accuracy: 1e-12, "S3's vote is a tie, won by LUAD (first)")
+        XCTAssertEqual(split.oracleSlidesWithoutTiles, 0)
+    }
+
+    func testATileWithoutTruthIsAnErrorNamingIt() throws {
+        let dir = try predictionFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truth = "slide_id,x,y,size,tissue_fraction,tumour_fraction,artefact_fraction,true_label\nS1,0,0,512,1,0,0,LUAD\n"
+        XCTAssertThrowsError(try SplitBenchmark(name: "m", predictions: dir, tileTruthCSV: truth, slideLabels: labels, bootstrap: 0, seed: 1)) {
+            XCTAssertTrue("\($0)".contains("tile S1 (512, 0) has no row in the tile truth"), "\($0)")
+        }
+    }
+
+    func testTimingsAndMarkdown() {
+        let t = BenchmarkReport.timings("synth 120.5 230.1\ntile 60.0\nbad line here x\n")
+        XCTAssertEqual(t.map(\.stage), ["synth", "tile"])
+        XCTAssertEqual(t[0].cpu, 230.1)
+        XCTAssertNil(t[1].cpu)
+    }
+}
