@@ -1,8 +1,8 @@
 import Foundation
 import Model
-import TaskRunner
 import OpenSlide
 import SlideTiles
+import TaskRunner
 import Tiling
 
 /// Predicts a slide from its slide file: cut as the model's training store was (`spec`, JPEG-encoded

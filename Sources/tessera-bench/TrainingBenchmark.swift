@@ -43,9 +43,10 @@ struct TrainingBenchmark: Benchmark {
 
         // One rank without MPI: the trainer's step with nothing to exchange.
         let training = try Self.byThreads("training", target: Self.trainingTarget, figure: "train_refnet_s128_b32_r1_t",
-                                          detail: { "batch \(Self.trainBatch), 1 rank × \($0)" }, how: "\(steps) steps per sample") {
+                                          detail: { "batch \(Self.trainBatch), 1 rank × \($0)" }, how: "\(steps) steps per sample",
+                                          rates: {
             try SyntheticTraining(network: network, collectives: SingleProcess(), batch: Self.trainBatch, rank: 0).rates(steps: steps, samples: samples)
-        }
+        })
 
         let ranks = try Self.twoRankTraining(context)
         let total = Samples(ranks.imagesPerSecond)
@@ -73,9 +74,10 @@ struct TrainingBenchmark: Benchmark {
         Figure("allreduce_refnet_grad_ms", allreduce.median, "ms").emit()
 
         let inference = Self.byThreads("inference", target: Self.inferenceTarget, figure: "infer_refnet_s128_b64_t",
-                                       detail: { "batch \(Self.inferenceBatch), \($0)" }, how: "\(network.inferenceSchedule) schedule") {
+                                       detail: { "batch \(Self.inferenceBatch), \($0)" }, how: "\(network.inferenceSchedule) schedule",
+                                       rates: {
             NetworkBenchmark.inferenceRates(network: network, batch: Self.inferenceBatch, batches: steps, samples: samples)
-        }
+        })
 
         let peak = try Self.sgemmPeak(context)
         let trainGFLOPS = training[1]!.median * Double(flops.training) / 1e9
@@ -92,7 +94,7 @@ struct TrainingBenchmark: Benchmark {
     /// one line each (`detail` given the thread count), the 1-thread one judged by `target`, and a
     /// figure named `figure` + thread count.
     static func byThreads(_ what: String, target: Target, figure: String, detail: (Int) -> String, how: String,
-                          _ rates: () throws -> [Double]) rethrows -> [Int: Samples] {
+                          rates: () throws -> [Double]) rethrows -> [Int: Samples] {
         var result: [Int: Samples] = [:]
         for threads in threadCounts {
             BLASRuntime.setThreads(threads)
