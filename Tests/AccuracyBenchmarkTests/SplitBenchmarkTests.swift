@@ -29,7 +29,7 @@ final class SplitBenchmarkTests: XCTestCase {
             SlidePrediction.predicted(slideID: $0, patientID: "P" + $0, label: labels[$0], aggregate: scores[$0]!.aggregate)
         }
         let model = try JSONDecoder().decode(PredictionReport.Model.self, from: Data(
-            #"{"path":"m.tsm","architecture":"refnet-s","inputSize":128,"tileSize":512,"resolution":"20x"}"#.utf8))
+            #"{"path":"m.tsm","architecture":"refnet-s","inputSize":128,"tiling":{"tileSize":512,"targetMagnification":20,"backgroundThreshold":220,"maxBackground":0.5,"jpegQuality":90}}"#.utf8))
         let bootstrap = try JSONDecoder().decode(PredictionReport.Bootstrap.self, from: Data(#"{"resamples":0,"seed":1,"confidence":0.95}"#.utf8))
         let report = PredictionReport.build(model: model, source: "store", classes: classes, slides: slides,
                                             patients: PatientAggregator.aggregate(slides, classes: 3), tiles: scores,
