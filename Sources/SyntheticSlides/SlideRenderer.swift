@@ -68,7 +68,7 @@ public struct SlideRenderer: Sendable {
                 let yb = top + band * Self.bandRows
                 let h = min(Self.bandRows, top + rows - yb)
                 results.store(band, raster != nil ? renderRealisticRows(samples, x: x, y: yb, width: width, height: h)
-                                                  : renderRows(samples, x: x, y: yb, width: width, height: h))
+                                                  : renderCleanRows(samples, x: x, y: yb, width: width, height: h))
             }
             for band in results.take() { pixels.append(contentsOf: band) }
             y0 += rows
@@ -81,11 +81,15 @@ public struct SlideRenderer: Sendable {
     public func renderSerially(x: Int, y: Int, width: Int, height: Int) -> [UInt8] {
         let samples = FieldSamples(fields, x: x, y: y, width: width, height: height, parallel: false)
         return raster != nil ? renderRealisticRows(samples, x: x, y: y, width: width, height: height)
-                             : renderRows(samples, x: x, y: y, width: width, height: height)
+                             : renderCleanRows(samples, x: x, y: y, width: width, height: height)
     }
 
-    /// Rows y..<y+height, columns x..<x+width, with the fields taken from `samples`.
-    private func renderRows(_ samples: FieldSamples, x: Int, y: Int, width: Int, height: Int) -> [UInt8] {
+    /// Rows y..<y+height, columns x..<x+width, with the fields taken from `samples`: the pixel loop
+    /// both profiles share. `colour` gives a pixel's RGB before sensor noise from its position, its
+    /// interpolated fields and its noise bits; the loop adds the noise and writes the bytes.
+    @inline(__always)
+    func renderRows(_ samples: FieldSamples, x: Int, y: Int, width: Int, height: Int,
+                    colour: (_ px: Int, _ py: Int, _ uy: Double, _ field: (Int) -> Double, _ noise: UInt64) -> (Double, Double, Double)) -> [UInt8] {
         let g = FieldGrid.spacing
         let n = LocalFields.count
         let columns = samples.columns
@@ -93,7 +97,6 @@ public struct SlideRenderer: Sendable {
         var out = [UInt8](repeating: 0, count: width * height * 3)
         var row = [Double](repeating: 0, count: columns * n)
         let mpp = spec.scan.micronsPerPixel
-        let glass = palette.table[0]
         var o = 0
         for py in y..<(y + height) {
             // Interpolate the grid vertically once per pixel row.
@@ -108,32 +111,42 @@ public struct SlideRenderer: Sendable {
                 let tx = (Double(px % g) + 0.5) / Double(g)
                 @inline(__always) func field(_ k: Int) -> Double { row[c + k] + (row[c + n + k] - row[c + k]) * tx }
                 let noise = mixHash(noiseSeed, UInt64(px), UInt64(py))
-                // Roughen the tissue's edge at the micrometre scale and soften it over ~2 µm.
-                let grain = field(1)
-                let alpha = Self.smoothstep((field(0) + 10 * (grain - 0.5)) / Self.edgeWidth)
-                var packed: UInt32
-                if alpha <= 0 {
-                    packed = glass
-                } else {
-                    let local = LocalFields(edgeDistance: field(0), grain: grain, architecture: field(2), warpX: field(3),
-                                            warpY: field(4), fibreWobble: field(5), fibreBlend: field(7), stainScale: field(6))
-                    let d = texture.densities(x: (Double(px) + 0.5) * mpp, y: uy, fields: local)
-                    let scale = alpha * local.stainScale
-                    // Grain in the stain uptake, per pixel.
-                    let nh: Double = Self.signedUnit(noise), ne: Double = Self.signedUnit(noise >> 8)
-                    let h: Double = d.h * scale * (1 + 0.12 * nh) + 0.01 * nh
-                    let e: Double = d.e * scale * (1 + 0.08 * ne) + 0.01 * ne
-                    packed = palette.packedColor(h: h, e: e)
-                }
+                let (r, gr, b) = colour(px, py, uy, field, noise)
                 // Sensor noise: ±1.5 levels of luminance and ±1 per channel.
                 let lum = Self.signedUnit(noise >> 16) * 1.5
-                out[o] = Self.clampByte(Double((packed >> 16) & 0xFF) + lum + Self.signedUnit(noise >> 24))
-                out[o + 1] = Self.clampByte(Double((packed >> 8) & 0xFF) + lum + Self.signedUnit(noise >> 32))
-                out[o + 2] = Self.clampByte(Double(packed & 0xFF) + lum + Self.signedUnit(noise >> 40))
+                out[o] = Self.clampByte(r + lum + Self.signedUnit(noise >> 24))
+                out[o + 1] = Self.clampByte(gr + lum + Self.signedUnit(noise >> 32))
+                out[o + 2] = Self.clampByte(b + lum + Self.signedUnit(noise >> 40))
                 o += 3
             }
         }
         return out
+    }
+
+    /// The clean profile: one tissue class on glass.
+    private func renderCleanRows(_ samples: FieldSamples, x: Int, y: Int, width: Int, height: Int) -> [UInt8] {
+        let mpp = spec.scan.micronsPerPixel
+        let glass = palette.table[0]
+        return renderRows(samples, x: x, y: y, width: width, height: height) { px, _, uy, field, noise in
+            // Roughen the tissue's edge at the micrometre scale and soften it over ~2 µm.
+            let grain = field(1)
+            let alpha = Self.smoothstep((field(0) + 10 * (grain - 0.5)) / Self.edgeWidth)
+            var packed: UInt32
+            if alpha <= 0 {
+                packed = glass
+            } else {
+                let local = LocalFields(edgeDistance: field(0), grain: grain, architecture: field(2), warpX: field(3),
+                                        warpY: field(4), fibreWobble: field(5), fibreBlend: field(7), stainScale: field(6))
+                let d = texture.densities(x: (Double(px) + 0.5) * mpp, y: uy, fields: local)
+                let scale = alpha * local.stainScale
+                // Grain in the stain uptake, per pixel.
+                let nh: Double = Self.signedUnit(noise), ne: Double = Self.signedUnit(noise >> 8)
+                let h: Double = d.h * scale * (1 + 0.12 * nh) + 0.01 * nh
+                let e: Double = d.e * scale * (1 + 0.08 * ne) + 0.01 * ne
+                packed = palette.packedColor(h: h, e: e)
+            }
+            return (Double((packed >> 16) & 0xFF), Double((packed >> 8) & 0xFF), Double(packed & 0xFF))
+        }
     }
 
     /// 0 below −½, 1 above ½, smooth in between.

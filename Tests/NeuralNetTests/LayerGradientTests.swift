@@ -40,17 +40,25 @@ final class LayerGradientTests: XCTestCase {
         assertCheck(Conv2D(name: "conv", inChannels: 17, outChannels: 16, kernel: 3, padding: 1, bias: false), input: ImageShape(channels: 17, height: 2, width: 4))
     }
 
+    /// A 3×3 pad-1 convolution on Winograd and its im2col + GEMM twin, with the same He-initialised
+    /// parameters (each in its own store).
+    static func winogradAndIm2col(_ inChannels: Int, _ outChannels: Int, bias: Bool, rng: inout SeededGenerator)
+        -> (fast: Conv2D, plain: Conv2D, fastStore: ParameterStore, plainStore: ParameterStore) {
+        let fast = Conv2D(name: "conv", inChannels: inChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: bias)
+        let plain = Conv2D(name: "conv", inChannels: inChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: bias)
+        plain.useWinograd = false
+        let a = ParameterStore(layers: [fast]), b = ParameterStore(layers: [plain])
+        fast.initializeParameters(using: &rng)
+        _ = b.parameters.update(fromContentsOf: a.parameters)
+        return (fast, plain, a, b)
+    }
+
     /// Winograd and im2col + GEMM compute the same outputs and gradients, on a shape that takes three
     /// chunks of tile rows per image (9 + 9 + 1 of 19, ~2 MB each).
     func testConv2DWinogradMatchesIm2col() {
         let shape = TensorShape(batch: 2, channels: 64, height: 38, width: 64)
-        let fast = Conv2D(name: "conv", inChannels: 64, outChannels: 48, kernel: 3, padding: 1, bias: true)
-        let plain = Conv2D(name: "conv", inChannels: 64, outChannels: 48, kernel: 3, padding: 1, bias: true)
-        plain.useWinograd = false
-        let a = ParameterStore(layers: [fast]), b = ParameterStore(layers: [plain])
         var rng = SeededGenerator(seed: 23)
-        fast.initializeParameters(using: &rng)
-        _ = b.parameters.update(fromContentsOf: a.parameters)
+        let (fast, plain, a, b) = Self.winogradAndIm2col(64, 48, bias: true, rng: &rng)
         let xb = FloatBuffer(), dyb = FloatBuffer()
         let x = xb.tensor(shape)
         _ = x.buffer.update(fromContentsOf: GradientCheck.uniform(shape.count, &rng))
@@ -70,12 +78,8 @@ final class LayerGradientTests: XCTestCase {
     /// (an optimiser step, a loaded checkpoint) must be seen by the second, with no call to say so.
     func testWinogradCacheFollowsChangedWeights() {
         let shape = TensorShape(batch: 1, channels: 16, height: 8, width: 8)
-        let fast = Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: false)
-        let plain = Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: false)
-        plain.useWinograd = false
-        let a = ParameterStore(layers: [fast]), b = ParameterStore(layers: [plain])
         var rng = SeededGenerator(seed: 5)
-        fast.initializeParameters(using: &rng)
+        let (fast, plain, a, b) = Self.winogradAndIm2col(16, 16, bias: false, rng: &rng)
         let xb = FloatBuffer()
         let x = xb.tensor(shape)
         _ = x.buffer.update(fromContentsOf: GradientCheck.uniform(shape.count, &rng))

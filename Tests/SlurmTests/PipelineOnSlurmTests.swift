@@ -30,34 +30,9 @@ final class PipelineOnSlurmTests: XCTestCase {
 
     /// A job file for a run in `work`: small tiles and inputs so a debug build trains in seconds.
     func jobFile(in work: URL, manifest: URL) throws -> URL {
-        let text = """
-            NAME=e2e
-            MANIFEST=\(manifest.path)
-            CLASSES=LUAD,LUSC,normal
-            MAGNIFICATION=20
-            ASSUME_MPP=0.5
-            TILE_SIZE=256
-            SPLIT=0.5,0.17,0.33
-            TILE_SHARDS=3
-            TILE_THREADS=1
-            STORE=store
-            MODEL=refnet-s
-            INPUT_SIZE=32
-            EPOCHS=2
-            BATCH=8
-            LEARNING_RATE=1.6
-            RANKS=2
-            TRAIN_THREADS=1
-            RUN=run
-            PREDICT_SHARDS=2
-            PREDICTIONS=predictions
-            HEATMAPS=1
-            TILE_SCORES=1
-
-            """
-        let url = work.appendingPathComponent("job.env")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        try SmallJobFile.write(in: work, manifest: manifest, [
+            ("TILE_SHARDS", "3"), ("EPOCHS", "2"), ("RANKS", "2"), ("PREDICT_SHARDS", "2"), ("HEATMAPS", "1"), ("TILE_SCORES", "1"),
+        ])
     }
 
     /// Runs Slurm/submit in `work` and returns the four job ids by stage.

@@ -20,32 +20,7 @@ final class RunLocalTests: XCTestCase {
         if let extraManifestLine { manifest += extraManifestLine + "\n" }
         let manifestURL = work.appendingPathComponent("manifest.csv")
         try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
-        let text = """
-            NAME=local
-            MANIFEST=\(manifestURL.path)
-            CLASSES=LUAD,LUSC,normal
-            MAGNIFICATION=20
-            ASSUME_MPP=0.5
-            TILE_SIZE=256
-            SPLIT=0.5,0.17,0.33
-            TILE_SHARDS=\(tileShards)
-            TILE_THREADS=1
-            STORE=store
-            MODEL=refnet-s
-            INPUT_SIZE=32
-            EPOCHS=1
-            BATCH=8
-            LEARNING_RATE=1.6
-            RANKS=1
-            TRAIN_THREADS=1
-            RUN=run
-            PREDICT_SHARDS=1
-            PREDICTIONS=predictions
-
-            """
-        let url = work.appendingPathComponent("job.env")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        return try SmallJobFile.write(in: work, manifest: manifestURL, [("NAME", "local"), ("TILE_SHARDS", "\(tileShards)")])
     }
 
     var environment: [String: String?] { ["TESSERA_BIN": TestEnvironment.productsDirectory.path] }
