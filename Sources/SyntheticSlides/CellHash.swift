@@ -32,3 +32,22 @@ func floorInt(_ v: Double) -> Int {
     let i = Int(v)
     return v < Double(i) ? i - 1 : i
 }
+
+/// The four grid cells whose features can reach a point when each feature stays within half a cell
+/// of its cell's centre: the point's own cell and its neighbours towards the nearest corner.
+struct NearCells {
+    let ix, iy, nx, ny: Int
+
+    @inline(__always)
+    init(x: Double, y: Double, cell: Double) {
+        let fx = x / cell, fy = y / cell
+        ix = floorInt(fx)
+        iy = floorInt(fy)
+        nx = fx - Double(ix) < 0.5 ? ix - 1 : ix + 1
+        ny = fy - Double(iy) < 0.5 ? iy - 1 : iy + 1
+    }
+
+    /// Cell k of 0..<4: own, horizontal neighbour, vertical neighbour, diagonal.
+    @inline(__always)
+    subscript(k: Int) -> (x: Int, y: Int) { (k & 1 == 0 ? ix : nx, k < 2 ? iy : ny) }
+}

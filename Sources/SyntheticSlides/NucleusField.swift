@@ -45,14 +45,10 @@ struct NucleusField: Sendable {
     @inline(__always)
     func sample(x: Double, y: Double, presence: Double, orientation: Orientation = .random,
                 accept: (Double, Double) -> Bool = { _, _ in true }) -> Hit? {
-        let fx = x / cell, fy = y / cell
-        let ix = floorInt(fx), iy = floorInt(fy)
-        let nx = fx - Double(ix) < 0.5 ? ix - 1 : ix + 1
-        let ny = fy - Double(iy) < 0.5 ? iy - 1 : iy + 1
+        let cells = NearCells(x: x, y: y, cell: cell)
         var best: Hit?
         for k in 0..<4 {
-            let jx = k & 1 == 0 ? ix : nx
-            let jy = k < 2 ? iy : ny
+            let (jx, jy) = cells[k]
             let h = CellHash(seed, jx, jy)
             guard h.unit(0) < presence else { continue }
             let centreX = (Double(jx) + h.jitter(0)) * cell

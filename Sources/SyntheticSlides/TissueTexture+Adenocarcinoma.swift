@@ -8,15 +8,11 @@ extension TissueTexture {
         let gx = x + f.warpX, gy = y + f.warpY
         // The gland whose outer edge is nearest (glands stay within half a cell of their centre,
         // so the 2×2 cells towards the nearest corner suffice).
-        let fx = gx / glandCell, fy = gy / glandCell
-        let ix = floorInt(fx), iy = floorInt(fy)
-        let nx = fx - Double(ix) < 0.5 ? ix - 1 : ix + 1
-        let ny = fy - Double(iy) < 0.5 ? iy - 1 : iy + 1
+        let cells = NearCells(x: gx, y: gy, cell: glandCell)
         var best = (gap: Double.infinity, d: 0.0, radius: 0.0, ring: 0.0, x: 0.0, y: 0.0)
         let glandSeed = layer(10)
         for k in 0..<4 {
-            let jx = k & 1 == 0 ? ix : nx
-            let jy = k < 2 ? iy : ny
+            let (jx, jy) = cells[k]
             let h = CellHash(glandSeed, jx, jy)
             guard h.unit(0) < 0.9 else { continue }
             let radius = 30 + 24 * h.unit(1)

@@ -6,14 +6,10 @@ extension TissueTexture {
     @inline(__always)
     func squamous(x: Double, y: Double, _ f: LocalFields) -> (h: Double, e: Double) {
         let gx = x + f.warpX, gy = y + f.warpY
-        let fx = gx / pearlCell, fy = gy / pearlCell
-        let ix = floorInt(fx), iy = floorInt(fy)
-        let nx = fx - Double(ix) < 0.5 ? ix - 1 : ix + 1
-        let ny = fy - Double(iy) < 0.5 ? iy - 1 : iy + 1
+        let cells = NearCells(x: gx, y: gy, cell: pearlCell)
         let pearlSeed = layer(20)
         for k in 0..<4 {
-            let jx = k & 1 == 0 ? ix : nx
-            let jy = k < 2 ? iy : ny
+            let (jx, jy) = cells[k]
             let h = CellHash(pearlSeed, jx, jy)
             guard h.unit(0) < 0.45 else { continue }
             let radius = 22 + 33 * h.unit(1)
