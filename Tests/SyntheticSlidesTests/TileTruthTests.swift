@@ -25,29 +25,23 @@ final class TileTruthTests: XCTestCase {
 
     func testHandWorkedTiles() throws {
         let t = try truth()
-        // The whole tissue square on a 32 × 32 grid (points every 31.25 px): tissue 1; tumour = the
-        // 16 left columns minus the 4 of the necrosis band = 12/32; pen 8 rows of 32.
-        var c = TileTruth(truth: t, x: 0, y: 0, size: 1000, tumourLabel: "LUAD")
-        XCTAssertEqual(c.tissueFraction, 1)
-        XCTAssertEqual(c.tumourFraction, 0.375)
-        XCTAssertEqual(c.artefactFraction, 0.25)
-        XCTAssertEqual(c.label, "normal", "tumour 0.375 < half of the tissue")
-        // (250, 500) side 500: tumour is x 250–500 of 250–750: half; no pen; LUAD.
-        c = TileTruth(truth: t, x: 250, y: 500, size: 500, tumourLabel: "LUAD")
-        XCTAssertEqual([c.tissueFraction, c.tumourFraction, c.artefactFraction], [1, 0.5, 0])
-        XCTAssertEqual(c.label, "LUAD")
-        // Straddling the tissue's right edge: (750, 500) side 500: tissue half, no tumour → normal.
-        c = TileTruth(truth: t, x: 750, y: 500, size: 500, tumourLabel: "LUAD")
-        XCTAssertEqual([c.tissueFraction, c.tumourFraction, c.artefactFraction], [0.5, 0, 0])
-        XCTAssertEqual(c.label, "normal")
-        // On glass, wholly under the pen: artefact.
-        c = TileTruth(truth: t, x: 1200, y: 0, size: 250, tumourLabel: "LUAD")
-        XCTAssertEqual([c.tissueFraction, c.tumourFraction, c.artefactFraction], [0, 0, 1])
-        XCTAssertEqual(c.label, "artefact")
-        // On bare glass, away from every region (the tissue outline does not reach it).
-        c = TileTruth(truth: t, x: 1200, y: 500, size: 400, tumourLabel: "LUAD")
-        XCTAssertEqual([c.tissueFraction, c.tumourFraction, c.artefactFraction], [0, 0, 0])
-        XCTAssertEqual(c.label, "glass")
+        // (x, y, side): tissue, tumour and artefact fractions, label; all of the slide labelled LUAD.
+        let cases: [(x: Int, y: Int, size: Int, fractions: [Double], label: String, why: String)] = [
+            // The whole tissue square on a 32 × 32 grid (points every 31.25 px): tissue 1; tumour = the
+            // 16 left columns minus the 4 of the necrosis band = 12/32; pen 8 rows of 32.
+            (0, 0, 1000, [1, 0.375, 0.25], "normal", "tumour 0.375 < half of the tissue"),
+            // Tumour is x 250–500 of 250–750: half; no pen.
+            (250, 500, 500, [1, 0.5, 0], "LUAD", "half tumour"),
+            // Straddling the tissue's right edge: tissue half, no tumour.
+            (750, 500, 500, [0.5, 0, 0], "normal", "tissue edge"),
+            (1200, 0, 250, [0, 0, 1], "artefact", "on glass, wholly under the pen"),
+            (1200, 500, 400, [0, 0, 0], "glass", "bare glass, away from every region"),
+        ]
+        for c in cases {
+            let tile = TileTruth(truth: t, x: c.x, y: c.y, size: c.size, tumourLabel: "LUAD")
+            XCTAssertEqual([tile.tissueFraction, tile.tumourFraction, tile.artefactFraction], c.fractions, c.why)
+            XCTAssertEqual(tile.label, c.label, c.why)
+        }
         // The same tumour tile on a slide labelled normal is never called tumour.
         XCTAssertEqual(TileTruth(truth: t, x: 250, y: 500, size: 500, tumourLabel: "normal").label, "normal")
     }
