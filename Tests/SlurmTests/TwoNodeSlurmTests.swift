@@ -80,7 +80,8 @@ final class TwoNodeSlurmTests: XCTestCase {
         XCTAssertEqual(other.job?.exitCode, 1, "\(String(describing: other.job))\n\(other.log)")
         XCTAssertTrue(other.log.contains("is already running (pid 4000000 on \(LocalSlurm.twoNodeNames[0])"), other.log)
         XCTAssertEqual(try String(contentsOf: lock, encoding: .utf8), owner.text, "the refused run changed the lock")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: store.appendingPathComponent("train").path), "the refused run wrote tiles")
+        let written = FileManager.default.enumerator(atPath: store.path)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".h5") } ?? []
+        XCTAssertEqual(written, [], "the refused run wrote tiles")
 
         let same = try tile(on: LocalSlurm.twoNodeNames[0])
         XCTAssertEqual(same.job?.state, .completed, "\(String(describing: same.job))\n\(same.log)")
