@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// A real single-node Slurm for end-to-end tests, run by the project's `Tests/Slurm/local-cluster` script
-/// in its own folder. One instance per test process: brought up by the first `shared()` call and
+/// in its own folder (or, from `twoNode()`, the two-node cluster of `Tests/Slurm/two-node-cluster`).
+/// One instance of each per test process: brought up by the first `shared()` / `twoNode()` call and
 /// taken down when the test bundle finishes. A run that crashed leaves daemons behind; the next
 /// test process tears them down before it starts its own.
 ///
