@@ -85,6 +85,18 @@ public final class MPIWorld: @unchecked Sendable {
 
     public func barrier() { check(MPI_Barrier(comm), "MPI_Barrier") }
 
+    /// How many ranks of this job share this rank's node (its shared-memory domain), from MPI
+    /// itself: launcher variables miss cases (`srun -N 2 -n 2` sets neither
+    /// OMPI_COMM_WORLD_LOCAL_SIZE nor SLURM_NTASKS_PER_NODE). Collective: every rank must call it.
+    public func ranksOnThisNode() -> Int {
+        var local = cmpi_comm_world()
+        check(MPI_Comm_split_type(comm, cmpi_comm_type_shared(), Int32(rank), cmpi_info_null(), &local), "MPI_Comm_split_type")
+        var count: Int32 = 0
+        check(MPI_Comm_size(local, &count), "MPI_Comm_size")
+        check(MPI_Comm_free(&local), "MPI_Comm_free")
+        return Int(count)
+    }
+
     public func finalize() {
         var finalized: Int32 = 0
         check(MPI_Finalized(&finalized), "MPI_Finalized")

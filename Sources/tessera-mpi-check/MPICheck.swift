@@ -21,6 +21,7 @@ struct MPICheck: ParsableCommand {
               mpirun --oversubscribe -np 4 tessera-mpi-check --dir /scratch/$USER
               srun --mpi=pmix tessera-mpi-check --dir $SLURM_SUBMIT_DIR
               mpirun -np 2 tessera-mpi-check --abort-on-rank 1    # one failing rank must end the job
+              srun --mpi=pmix -N 2 --ntasks-per-node=1 tessera-mpi-check --timing   # latency, bandwidth between 2 nodes
 
             Exit status: 0 when every check passed on every rank; non-zero when any failed; 64 bad options.
             """,
@@ -32,6 +33,9 @@ struct MPICheck: ParsableCommand {
 
     @Option(help: "Rank K fails on purpose after the checks: the whole job must end with a non-zero status within seconds, not hang.")
     var abortOnRank: Int?
+
+    @Flag(help: "After the checks, time MPI_Allreduce from 4 B to 16 MiB: latency and bandwidth between the ranks' hosts.")
+    var timing = false
 
     var directory: String { dir ?? FileManager.default.currentDirectoryPath }
 
@@ -132,6 +136,7 @@ struct MPICheck: ParsableCommand {
         if let k = abortOnRank, k == r {
             world.abort(message: "failing on purpose (--abort-on-rank \(k))", code: 3)
         }
+        if timing { AllreduceTiming.run(world) }
         world.barrier()
         if r == 0 { print("tessera-mpi-check: OK: \(n) ranks, allreduce, broadcast and parallel HDF5 verified") }
         world.finalize()

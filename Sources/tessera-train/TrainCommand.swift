@@ -152,7 +152,7 @@ struct TrainCommand: ParsableCommand {
         Log.program = world.size > 1 ? "tessera-train[\(world.rank)]" : "tessera-train"
         if world.isRoot { Log.info(blas) }
         let env = ProcessInfo.processInfo.environment
-        let localRanks = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? env["SLURM_NTASKS_PER_NODE"].flatMap(Int.init) ?? world.size
+        let localRanks = world.ranksOnThisNode()
         let cores = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init).map { $0 * localRanks } ?? ProcessInfo.processInfo.activeProcessorCount
         var config = TrainingConfig()
         config.model = model.rawValue

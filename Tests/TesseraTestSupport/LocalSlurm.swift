@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 
 /// A real single-node Slurm for end-to-end tests, run by the project's `Tests/Slurm/local-cluster` script
-/// in its own folder. One instance per test process: brought up by the first `shared()` call and
+/// in its own folder (or, from `twoNode()`, the two-node cluster of `Tests/Slurm/two-node-cluster`).
+/// One instance of each per test process: brought up by the first `shared()` / `twoNode()` call and
 /// taken down when the test bundle finishes. A run that crashed leaves daemons behind; the next
 /// test process tears them down before it starts its own.
 ///
@@ -19,8 +20,10 @@ public final class LocalSlurm: @unchecked Sendable {
     public let directory: URL
     /// The `SLURM_CONF` every client command needs.
     public let configPath: String
-    /// `Tests/Slurm/local-cluster` in this checkout.
+    /// `Tests/Slurm/local-cluster` (or `two-node-cluster`) in this checkout.
     public let script: URL
+    /// What the script is told about its instance (folder; for two nodes: names, addresses, port).
+    let scriptEnvironment: [String: String]
 
     /// Where the test cluster lives: not the script's default, so a developer's own instance in
     /// /tmp/tessera-slurm is not wiped by a test run (the two cannot run at once: same ports).
@@ -29,18 +32,33 @@ public final class LocalSlurm: @unchecked Sendable {
     /// What the clients need in their environment.
     public var environment: [String: String?] { ["SLURM_CONF": configPath] }
 
-    private init(directory: URL, script: URL) {
+    /// The two-node test cluster's folder, namespace prefix, addresses and port: none of them the
+    /// script's defaults, so a developer's own two-node instance runs beside the tests'.
+    public static let twoNodeTestDirectory = URL(fileURLWithPath: "/tmp/tessera-slurm2-tests")
+    /// The compute nodes of the two-node test cluster, as Slurm and `hostname` name them.
+    public static let twoNodeNames = ["tst-node1", "tst-node2"]
+
+    private init(directory: URL, script: String, scriptEnvironment: [String: String]) {
         self.directory = directory
         self.configPath = directory.appendingPathComponent("etc/slurm.conf").path
-        self.script = script
+        self.script = TestEnvironment.packageRoot.appendingPathComponent("Tests/Slurm/\(script)")
+        self.scriptEnvironment = scriptEnvironment
     }
+
+    private static let single = LocalSlurm(directory: testDirectory, script: "local-cluster",
+                                           scriptEnvironment: ["TESSERA_SLURM_DIR": testDirectory.path])
+    private static let twoNodes = LocalSlurm(directory: twoNodeTestDirectory, script: "two-node-cluster", scriptEnvironment: [
+        "TESSERA_SLURM2_DIR": twoNodeTestDirectory.path, "TESSERA_SLURM2_PREFIX": "tst", "TESSERA_SLURM2_NET": "10.213.1",
+        "TESSERA_SLURM2_PORT": "6837",
+    ])
 
     // MARK: The shared instance
 
     private final class Shared: @unchecked Sendable {
         let lock = NSLock()
-        var cluster: LocalSlurm?
-        var failure: String?
+        /// By script: the clusters that are up, and why one could not be brought up.
+        var clusters: [String: LocalSlurm] = [:]
+        var failures: [String: String] = [:]
         var observer: TeardownObserver?
     }
     private static let state = Shared()
@@ -49,36 +67,57 @@ public final class LocalSlurm: @unchecked Sendable {
     /// message (and throws) when Slurm is not installed or does not start; a failed start is not
     /// retried by later tests, which fail at once with the same message.
     public static func shared(file: StaticString = #filePath, line: UInt = #line) throws -> LocalSlurm {
+        try up(single, file: file, line: line)
+    }
+
+    /// The test process's two-node cluster (Tests/Slurm/two-node-cluster: a slurmd in each of two
+    /// network namespaces), brought up on first use. Where namespaces cannot be made (not root) the
+    /// calling test is skipped, saying why, unless `TESSERA_REQUIRE_TWO_NODE=1` (CI) makes it a failure.
+    public static func twoNode(file: StaticString = #filePath, line: UInt = #line) throws -> LocalSlurm {
+        if geteuid() != 0 {
+            let why = "the two-node Slurm cluster needs root to create network namespaces (this is UID \(geteuid()))"
+            if ProcessInfo.processInfo.environment["TESSERA_REQUIRE_TWO_NODE"] == "1" {
+                XCTFail(why + "; CI requires it (TESSERA_REQUIRE_TWO_NODE=1)", file: file, line: line)
+                throw LocalSlurmError(why)
+            }
+            throw XCTSkip(why, file: file, line: line)
+        }
+        return try up(twoNodes, file: file, line: line)
+    }
+
+    private static func up(_ cluster: LocalSlurm, file: StaticString, line: UInt) throws -> LocalSlurm {
         state.lock.lock()
         defer { state.lock.unlock() }
-        if let cluster = state.cluster { return cluster }
-        if state.failure == nil { state.failure = bringUp() }
-        if let failure = state.failure {
+        let key = cluster.script.lastPathComponent
+        if let cluster = state.clusters[key] { return cluster }
+        if state.failures[key] == nil, let failure = bringUp(cluster) { state.failures[key] = failure }
+        if let failure = state.failures[key] {
             XCTFail(failure, file: file, line: line)
             throw LocalSlurmError(failure)
         }
-        return state.cluster!
+        return state.clusters[key]!
     }
 
-    /// Takes the shared cluster down (cancels every job, stops the daemons, removes its folder).
-    /// Called when the test bundle finishes; harmless when it is not up.
+    /// Takes the shared clusters down (cancels every job, stops the daemons, removes their
+    /// folders). Called when the test bundle finishes; harmless when none is up.
     public static func tearDownShared() {
         state.lock.lock()
         defer { state.lock.unlock() }
-        guard let cluster = state.cluster else { return }
-        state.cluster = nil
-        do {
-            let result = try cluster.runScript("down", timeout: 120)
-            if result.status != 0 {
-                FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/local-cluster down failed:\n\(result.output)\n".utf8))
+        for (key, cluster) in state.clusters {
+            state.clusters[key] = nil
+            do {
+                let result = try cluster.runScript("down", timeout: 120)
+                if result.status != 0 {
+                    FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/\(key) down failed:\n\(result.output)\n".utf8))
+                }
+            } catch {
+                FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/\(key) down: \(error)\n".utf8))
             }
-        } catch {
-            FileHandle.standardError.write(Data("LocalSlurm: Tests/Slurm/local-cluster down: \(error)\n".utf8))
         }
     }
 
     /// Returns nil when the cluster is up, else the reason it is not. Caller holds the lock.
-    private static func bringUp() -> String? {
+    private static func bringUp(_ cluster: LocalSlurm) -> String? {
         for program in ["/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/sbin/munged", "/usr/bin/sbatch"]
         where !FileManager.default.isExecutableFile(atPath: program) {
             return """
@@ -86,8 +125,6 @@ public final class LocalSlurm: @unchecked Sendable {
                 Install it with: bash Jobs/install-deps slurm
                 """
         }
-        let cluster = LocalSlurm(directory: testDirectory,
-                                 script: TestEnvironment.packageRoot.appendingPathComponent("Tests/Slurm/local-cluster"))
         // Whatever is in the folder belongs to an earlier test process that crashed (a finished one
         // takes its cluster down), even if it still looks healthy: start afresh, with no old jobs.
         for subcommand in ["down", "up"] {
@@ -95,13 +132,13 @@ public final class LocalSlurm: @unchecked Sendable {
             do {
                 result = try cluster.runScript(subcommand, timeout: 120)
             } catch {
-                return "Tests/Slurm/local-cluster \(subcommand) did not finish: \(error)"
+                return "Tests/Slurm/\(cluster.script.lastPathComponent) \(subcommand) did not finish: \(error)"
             }
             guard result.status == 0 else {
-                return "Tests/Slurm/local-cluster \(subcommand) failed with status \(result.status):\n\(result.output)"
+                return "Tests/Slurm/\(cluster.script.lastPathComponent) \(subcommand) failed with status \(result.status):\n\(result.output)"
             }
         }
-        state.cluster = cluster
+        state.clusters[cluster.script.lastPathComponent] = cluster
         if state.observer == nil {
             let observer = TeardownObserver()
             XCTestObservationCenter.shared.addTestObserver(observer)
@@ -116,10 +153,10 @@ public final class LocalSlurm: @unchecked Sendable {
 
     // MARK: Commands
 
-    /// Runs `Tests/Slurm/local-cluster <subcommand>` for this instance.
-    public func runScript(_ subcommand: String, timeout: TimeInterval = 60) throws -> CommandResult {
-        try runCommand(URL(fileURLWithPath: "/bin/bash"), [script.path, subcommand],
-                       environment: ["TESSERA_SLURM_DIR": directory.path], timeout: timeout)
+    /// Runs `Tests/Slurm/local-cluster <subcommand>` (or two-node-cluster's) for this instance.
+    public func runScript(_ subcommand: String, _ arguments: [String] = [], timeout: TimeInterval = 60) throws -> CommandResult {
+        try runCommand(URL(fileURLWithPath: "/bin/bash"), [script.path, subcommand] + arguments,
+                       environment: scriptEnvironment, timeout: timeout)
     }
 
     /// Runs a Slurm client (`squeue`, `scancel`, `srun`…) against this cluster.
@@ -239,7 +276,8 @@ public final class LocalSlurm: @unchecked Sendable {
     public func diagnostics() -> String {
         var lines: [String] = []
         if let queue = try? run("squeue", ["-t", "all"], timeout: 10) { lines.append("squeue -t all:\n\(queue.output)") }
-        for log in ["slurmctld.log", "slurmd.log"] {
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("log").path)) ?? []
+        for log in logs.filter({ $0.hasPrefix("slurm") && $0.hasSuffix(".log") }).sorted() {
             let path = directory.appendingPathComponent("log/\(log)").path
             if let text = try? String(contentsOfFile: path, encoding: .utf8) {
                 lines.append("last lines of \(path):\n" + text.split(separator: "\n").suffix(15).joined(separator: "\n"))
