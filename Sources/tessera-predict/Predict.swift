@@ -13,7 +13,7 @@ struct Predict: ParsableCommand {
         // From a store, the manifest only says where the slide files are: heatmaps draw on them.
         return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
             .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
-            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .option("PREDICT_SHARDS", "--shards"),
+            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
             .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
         ]
@@ -34,7 +34,8 @@ struct Predict: ParsableCommand {
             are written at the end; with several, run `tessera-predict merge --out OUT` after all.
 
             Output: OUT/slides.csv, OUT/patients.csv, OUT/tiles.csv (--tile-scores), OUT/failures.csv, \
-            OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps).
+            OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps), \
+            OUT/geojson/<slide>.geojson (--geojson: tiles as QuPath objects; drag onto the slide in QuPath).
 
             Exit status: 0 all slides predicted (a slide without tissue tiles counts as predicted); \
             3 done, but some slides failed (listed in failures.csv; with --strict this is 1); \
@@ -44,12 +45,12 @@ struct Predict: ParsableCommand {
 
             Examples:
               tessera-predict --model run/model.tsm --store store --out pred --tile-scores
-              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps --assume-mpp 0.5
+              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps --geojson --assume-mpp 0.5
               tessera-predict --model run/model.tsm --store store --out pred --shard 2 --shards 8
               tessera-predict --job Jobs/demo.env
 
             Job-file keys: STORE, RUN (the model is RUN/model.tsm), PREDICTIONS (--out), TILE_SCORES, \
-            HEATMAPS, HEATMAP_SIZE, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
+            HEATMAPS, HEATMAP_SIZE, GEOJSON, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
             BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
@@ -70,6 +71,9 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "Draw a heatmap per slide in OUT/heatmaps/ (JPEG): tiles coloured by predicted class over the slide's picture.")
     var heatmaps = false
+
+    @Flag(help: "Write OUT/geojson/<slide>.geojson per slide: every tile as a QuPath object (level-0 polygon, predicted class and colour, p_<class> measurements).")
+    var geojson = false
 
     @Option(help: "Longer side of a heatmap in pixels.")
     var heatmapSize = 1024
@@ -147,6 +151,7 @@ struct Predict: ParsableCommand {
         options.tileScores = tileScores
         options.heatmaps = heatmaps
         options.heatmapSize = heatmapSize
+        options.geojson = geojson
         options.slidesDirectory = slidesDir.map { URL(fileURLWithPath: $0) }
         options.slideManifest = slidesManifest.map { URL(fileURLWithPath: $0) }
         options.assumeMPP = assumeMPP

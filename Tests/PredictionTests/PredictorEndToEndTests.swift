@@ -66,10 +66,10 @@ final class PredictorEndToEndTests: XCTestCase {
 
         // tiles.csv: every tile of every predicted slide; probabilities sum to 1.
         let tiles = try CSVTable(fromStore.appendingPathComponent("tiles.csv"))
-        XCTAssertEqual(tiles.header, ["slide_id", "x", "y"] + classes.map { "p_\($0)" })
+        XCTAssertEqual(tiles.header, ["slide_id", "x", "y", "width", "height"] + classes.map { "p_\($0)" })
         XCTAssertEqual(tiles.rows.count, sa.rows.reduce(0) { $0 + Int(sa.value($1, "n_tiles"))! })
         for row in tiles.rows {
-            XCTAssertEqual(row[3...].compactMap(Double.init).reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertEqual(row[5...].compactMap(Double.init).reduce(0, +), 1, accuracy: 1e-5)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: fromSlides.appendingPathComponent("tiles.csv").path), "tiles.csv only with --tile-scores")
         // Slide means are the means of the slide's tiles.
@@ -77,7 +77,7 @@ final class PredictorEndToEndTests: XCTestCase {
         let own = tiles.rows.filter { $0[0] == first[0] }
         XCTAssertEqual(own.count, Int(sa.value(first, "n_tiles")))
         for (k, c) in classes.enumerated() {
-            let mean = own.map { Double(Float($0[3 + k])!) }.reduce(0, +) / Double(own.count)
+            let mean = own.map { Double(Float($0[5 + k])!) }.reduce(0, +) / Double(own.count)
             XCTAssertEqual(Double(sa.value(first, "p_\(c)"))!, mean, accuracy: 1e-9)
         }
 

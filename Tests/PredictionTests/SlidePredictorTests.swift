@@ -16,7 +16,7 @@ final class SlidePredictorTests: XCTestCase {
         var classes: Int { scorer.classes }
         let error: Error
 
-        func predictSlide(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing) { throw error }
+        func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement) { throw error }
     }
 
     static func scorer() throws -> TileScorer {
@@ -61,7 +61,7 @@ final class SlidePredictorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: output) }
         try FileManager.default.createDirectory(at: output.appendingPathComponent(PredictionLayout.heatmapsFolder), withIntermediateDirectories: true)
         let tiles = TileScores(classes: 2, x: [0], y: [0], probabilities: [1, 0])
-        let drawing = HeatmapWriter.Drawing(width: 2000, height: 1000, tileSpan: 500, slidePath: nil)
+        let drawing = SlidePlacement(width: 2000, height: 1000, tileSpan: 500, slidePath: nil)
         try HeatmapWriter(output: output, maxSide: 200).write(drawing, tiles: tiles, slideID: "S 1", slidePath: "/nowhere/S 1.svs")
         let image = try JPEGDecoder().decode([UInt8](try Data(contentsOf: PredictionLayout.heatmapURL(output, slideID: "S 1"))))
         XCTAssertEqual(image.width, 200)
