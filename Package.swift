@@ -118,7 +118,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
+            "Prediction", "Model", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-benchmark", dependencies: [

@@ -5,6 +5,17 @@ import Tiling
 
 /// A trained model: what the predictor needs to reproduce training's view of a tile.
 public struct ModelFile: Sendable {
+    /// Which of a run's models a file holds.
+    public enum Selection: String, Codable, Sendable {
+        /// The network after the last epoch: `RUN/model.tsm`.
+        case last
+        /// The network after the epoch with the best validation accuracy: `RUN/model-best.tsm`.
+        case bestValidation = "best-validation"
+    }
+
+    public static let lastFileName = "model.tsm"
+    public static let bestFileName = "model-best.tsm"
+
     public struct Header: Codable, Equatable, Sendable {
         public var format = "tessera-model"
         public var tesseraVersion = TesseraVersion.current
@@ -17,13 +28,16 @@ public struct ModelFile: Sendable {
         public var tiling: TilingSpec
         public var parameterInfo: [ParameterInfo]
         public var stateInfo: [StateInfo]
+        /// Epochs trained when this network was saved.
         public var epochs: Int
         public var validationAccuracy: Double?
+        /// nil in models of earlier versions (they are the last epoch's).
+        public var selection: Selection?
 
         /// The header of `network` as trained: its configuration and the layout of its weights and
         /// state come from the network itself, so they cannot disagree with the blobs written.
         public init(network: Network, classes: [String], normalization: Normalization, tiling: TilingSpec, epochs: Int,
-                    validationAccuracy: Double?, created: Date = Date()) {
+                    validationAccuracy: Double?, selection: Selection = .last, created: Date = Date()) {
             self.created = ISO8601DateFormatter().string(from: created)
             self.network = network.configuration
             self.classes = classes
@@ -33,6 +47,16 @@ public struct ModelFile: Sendable {
             self.stateInfo = network.stateInfo
             self.epochs = epochs
             self.validationAccuracy = validationAccuracy
+            self.selection = selection
+        }
+
+        /// "the last epoch's (epoch 10, validation accuracy 0.870)", for logs and reports.
+        public var selectionDescription: String {
+            let accuracy = validationAccuracy.map { String(format: ", validation accuracy %.3f", $0) } ?? ""
+            switch selection ?? .last {
+            case .last: return "the last epoch's (epoch \(epochs)\(accuracy))"
+            case .bestValidation: return "the best validation accuracy's (epoch \(epochs)\(accuracy))"
+            }
         }
     }
 

@@ -120,6 +120,7 @@ public final class PredictionJob {
             return try finish(status)
         }
         let t = header.tiling
+        Log.info("model \(options.model.path): \(header.selectionDescription)")
         Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
             + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(t.target); "
             + "batch \(options.batchSize), \(options.threads) thread\(options.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
@@ -277,6 +278,6 @@ public final class PredictionJob {
 
     static func describe(_ header: ModelFile.Header, path: String) -> PredictionReport.Model {
         PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
-                               tiling: header.tiling)
+                               tiling: header.tiling, selection: header.selectionDescription)
     }
 }

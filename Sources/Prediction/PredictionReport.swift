@@ -26,6 +26,9 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var inputSize: Int
         /// How the model's training tiles were cut (and so the tiles predicted on).
         public var tiling: TilingSpec
+        /// Which of its run's models it is: "the last epoch's (epoch 10, validation accuracy 0.870)"
+        /// or "the best validation accuracy's (…)"; nil in reports of earlier versions.
+        public var selection: String?
     }
 
     public struct Bootstrap: Equatable, Sendable, Codable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BLAS
 import Foundation
+import Model
 import Prediction
 import TesseraCLI
 import TesseraCore
@@ -12,7 +13,7 @@ struct Predict: ParsableCommand {
         let manifestGiven = commandLine.contains { $0 == "--manifest" || $0.hasPrefix("--manifest=") }
         // From a store, the manifest only says where the slide files are: heatmaps draw on them.
         return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
-            .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
+            .file("RUN", "--model", in: "model.tsm"), .flag("BEST_MODEL", "--best-model"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
             .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
             .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
@@ -49,13 +50,16 @@ struct Predict: ParsableCommand {
               tessera-predict --model run/model.tsm --store store --out pred --shard 2 --shards 8
               tessera-predict --job Jobs/demo.env
 
-            Job-file keys: STORE, RUN (the model is RUN/model.tsm), PREDICTIONS (--out), TILE_SCORES, \
+            Job-file keys: STORE, RUN (the model is RUN/model.tsm), BEST_MODEL, PREDICTIONS (--out), TILE_SCORES, \
             HEATMAPS, HEATMAP_SIZE, GEOJSON, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
             BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
     @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
     var model: String
+
+    @Flag(help: "Predict with model-best.tsm beside --model (the epoch with the best validation accuracy) instead of the last epoch's model.tsm. Off by default: the last epoch's model is what the benchmark measures, and choosing an epoch on the validation split has not been shown to help.")
+    var bestModel = false
 
     @Option(help: "A tile store folder written by tessera-tile: predicts its test slides.")
     var store: String?
@@ -113,6 +117,9 @@ struct Predict: ParsableCommand {
         guard FileManager.default.isReadableFile(atPath: model) else {
             throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
         }
+        if bestModel && !FileManager.default.isReadableFile(atPath: modelPath) {
+            throw ValidationError("--best-model: \(modelPath) does not exist; a run writes it only when its store has a validation split (drop --best-model to use \(model))")
+        }
         if let store, !OptionCheck.isFolder(store) {
             throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
         }
@@ -140,6 +147,11 @@ struct Predict: ParsableCommand {
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 
+    /// The model file predicted with: --model, or model-best.tsm beside it with --best-model.
+    var modelPath: String {
+        bestModel ? URL(fileURLWithPath: model).deletingLastPathComponent().appendingPathComponent(ModelFile.bestFileName).path : model
+    }
+
     func run() throws {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
@@ -147,7 +159,7 @@ struct Predict: ParsableCommand {
         Log.program = "tessera-predict[\(i)/\(n)]"
         Log.info(blas)
         let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
-        var options = PredictionJob.Options(model: URL(fileURLWithPath: model), source: source, output: URL(fileURLWithPath: out))
+        var options = PredictionJob.Options(model: URL(fileURLWithPath: modelPath), source: source, output: URL(fileURLWithPath: out))
         options.tileScores = tileScores
         options.heatmaps = heatmaps
         options.heatmapSize = heatmapSize
