@@ -84,15 +84,16 @@ public struct ModelFile: Sendable {
     public static let formatVersion = "3"
 
     func encoded() throws -> Data {
-        func json(_ value: some Encodable) throws -> String {
+        func json(_ value: some Encodable, snakeCase: Bool = false) throws -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if snakeCase { encoder.keyEncodingStrategy = .convertToSnakeCase }
             return String(decoding: try encoder.encode(value), as: UTF8.self)
         }
         let tensors = header.parameterInfo.map { Safetensors.Tensor(name: $0.name, shape: $0.shape, values: Array(parameters[$0.offset..<($0.offset + $0.count)])) }
             + header.stateInfo.map { Safetensors.Tensor(name: $0.name, shape: $0.shape, values: Array(state[$0.offset..<($0.offset + $0.count)])) }
         let metadata = ["format": header.format, "format_version": Self.formatVersion, "header": try json(header),
-                        "classes": try json(header.classes), "tiling": try json(header.tiling)]
+                        "classes": try json(header.classes), "tiling": try json(header.tiling, snakeCase: true)]
         return try Safetensors.encode(tensors: tensors, metadata: metadata)
     }
 

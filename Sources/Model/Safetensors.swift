@@ -34,7 +34,12 @@ public enum Safetensors {
     struct Entry: Codable {
         var dtype: String
         var shape: [Int]
-        var data_offsets: [Int]
+        var dataOffsets: [Int]
+
+        enum CodingKeys: String, CodingKey {
+            case dtype, shape
+            case dataOffsets = "data_offsets"
+        }
     }
 
     public static func encode(tensors: [Tensor], metadata: [String: String]) throws -> Data {
@@ -43,7 +48,7 @@ public enum Safetensors {
         var offset = 0
         for t in tensors {
             precondition(entries[t.name] == nil && t.name != "__metadata__", "tensor name \(t.name) used twice")
-            entries[t.name] = Entry(dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * t.values.count])
+            entries[t.name] = Entry(dtype: "F32", shape: t.shape, dataOffsets: [offset, offset + 4 * t.values.count])
             offset += 4 * t.values.count
         }
         var body = Data(capacity: offset)
@@ -87,14 +92,14 @@ public enum Safetensors {
                 throw bad("tensor \(name): not a safetensors entry (dtype, shape, data_offsets)")
             }
             guard dtype == "F32" else { throw bad("tensor \(name) has dtype \(dtype); Tessera models hold F32 only") }
-            entries[name] = Entry(dtype: dtype, shape: shape, data_offsets: offsets)
+            entries[name] = Entry(dtype: dtype, shape: shape, dataOffsets: offsets)
         }
         let bodyCount = data.count - headerEnd
         // In offset order the tensors must tile the body exactly; each within it and of its shape's size.
-        let ordered = entries.sorted { ($0.value.data_offsets[0], $0.key) < ($1.value.data_offsets[0], $1.key) }
+        let ordered = entries.sorted { ($0.value.dataOffsets[0], $0.key) < ($1.value.dataOffsets[0], $1.key) }
         var expected = 0
         for (name, e) in ordered {
-            let (begin, end) = (e.data_offsets[0], e.data_offsets[1])
+            let (begin, end) = (e.dataOffsets[0], e.dataOffsets[1])
             guard begin == expected, end >= begin, end <= bodyCount else {
                 throw bad("tensor \(name): bytes \(begin)..<\(end), expected to start at \(expected) and end by \(bodyCount) (the file holds \(bodyCount) bytes of weights)")
             }
@@ -120,8 +125,8 @@ public enum Safetensors {
         }
         let tensors = body.withUnsafeBytes { raw in
             ordered.map { name, e in
-                Tensor(name: name, shape: e.shape, values: (0..<((e.data_offsets[1] - e.data_offsets[0]) / 4)).map {
-                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: e.data_offsets[0] + 4 * $0, as: UInt32.self)))
+                Tensor(name: name, shape: e.shape, values: (0..<((e.dataOffsets[1] - e.dataOffsets[0]) / 4)).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: e.dataOffsets[0] + 4 * $0, as: UInt32.self)))
                 })
             }
         }
@@ -155,7 +160,7 @@ public enum Safetensors {
         var text = ""
         for (k, v) in metadata.sorted(by: { $0.key < $1.key }) { text += "\(k)=\(v)\n" }
         for (name, e) in entries.sorted(by: { $0.key < $1.key }) {
-            text += "\(name):\(e.shape.map(String.init).joined(separator: ",")):\(e.data_offsets[0]):\(e.data_offsets[1])\n"
+            text += "\(name):\(e.shape.map(String.init).joined(separator: ",")):\(e.dataOffsets[0]):\(e.dataOffsets[1])\n"
         }
         var bytes = Data(text.utf8)
         bytes.append(body)

@@ -1,10 +1,11 @@
 import Foundation
-@testable import Model
 import NeuralNet
 import TesseraCore
 import TesseraTestSupport
 import Tiling
 import XCTest
+
+@testable import Model
 
 /// `model.tsm` is a safetensors file: its layout read by hand, its integrity check, the format-2
 /// archives earlier versions wrote, and Python's `safetensors` reading the same tensors.
@@ -34,7 +35,8 @@ final class ModelSafetensorsTests: XCTestCase {
         let metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
         XCTAssertEqual(metadata["format"], "tessera-model")
         XCTAssertEqual(metadata["classes"], #"["LUAD","LUSC","normal"]"#)
-        XCTAssertEqual(metadata["tiling"], #"{"backgroundThreshold":220,"jpegQuality":90,"maxBackground":0.5,"targetMPP":0.5,"tileSize":32}"#)
+        XCTAssertEqual(metadata["tiling"], #"{"background_threshold":220,"jpeg_quality":90,"max_background":0.5,"target_mpp":0.5,"tile_size":32}"#,
+                       "report.json's keys")
         XCTAssertEqual(metadata[Safetensors.checksumKey]?.count, 16)
         let decodedHeader = try JSONDecoder().decode(ModelFile.Header.self, from: Data(try XCTUnwrap(metadata["header"]).utf8))
         XCTAssertEqual(decodedHeader, m.header)
@@ -116,7 +118,7 @@ final class ModelSafetensorsTests: XCTestCase {
             tensors = load_file(sys.argv[1])
             with safe_open(sys.argv[1], framework="numpy") as f:
                 meta = f.metadata()
-            print(json.dumps({"classes": json.loads(meta["classes"]), "tile_size": json.loads(meta["tiling"])["tileSize"],
+            print(json.dumps({"classes": json.loads(meta["classes"]), "tile_size": json.loads(meta["tiling"])["tile_size"],
                               "tensors": {k: {"dtype": str(v.dtype), "shape": list(v.shape), "values": ["%.9g" % x for x in v.ravel()]}
                                           for k, v in tensors.items()}}))
             """
