@@ -120,7 +120,8 @@ final class PredictorEndToEndTests: XCTestCase {
 
         // Two tasks (from the Slurm array variables) and a merge give the same files.
         let sharded = dir.appendingPathComponent("sharded")
-        let args = ["--model", f.model.path, "--store", f.store.path, "--out", sharded.path, "--tile-scores"]
+        let args = ["--model", f.model.path, "--store", f.store.path, "--out", sharded.path, "--tile-scores",
+                    "--slides-dir", f.cohort.appendingPathComponent("slides").path]
         let first0 = try predict(args, environment: ["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "7", "SLURM_ARRAY_TASK_COUNT": "2"])
         XCTAssertEqual(first0.status, 0, first0.output)
         XCTAssertTrue(first0.stderr.contains("tessera-predict[0/2]"), first0.stderr)
