@@ -39,6 +39,15 @@ public struct LevelMetrics: Equatable, Sendable, Codable {
     /// in class order (as reports of earlier versions have it; both are read).
     public static let classNamesKey = CodingUserInfoKey(rawValue: "tessera.classNames")!
 
+    public init(count: Int, accuracy: Double, balancedAccuracy: Double, confusion: [[Int]], auc: [AUCEstimate?], macroAUC: Double?) {
+        self.count = count
+        self.accuracy = accuracy
+        self.balancedAccuracy = balancedAccuracy
+        self.confusion = confusion
+        self.auc = auc
+        self.macroAUC = macroAUC
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         count = try c.decode(Int.self, forKey: .count)
