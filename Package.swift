@@ -65,6 +65,9 @@ let package = Package(
         .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
         // The tile store schema: HDF5 files of tiles and slide tables, their reader, writer and audit.
         .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "Tiling", "TesseraCore"]),
+        // Pictures that explain themselves: a 5×7 bitmap font, text, legends (swatches, colour bar,
+        // scale bar) on RGB images — for heatmaps and QC pictures, with no font library.
+        .target(name: "Pictures", dependencies: ["TesseraCore"]),
         // Cutting tiles from an open slide by a TilingSpec (threads, tissue mask, encoding): what the
         // tiler and the predictor share.
         .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "JPEG", "TesseraCore"]),
@@ -79,7 +82,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"]),
+                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "Pictures", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
@@ -115,7 +118,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
+            "Prediction", "Model", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-benchmark", dependencies: [
@@ -157,7 +160,7 @@ let package = Package(
             "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
-            "Prediction", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
+            "Prediction", "Pictures", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),

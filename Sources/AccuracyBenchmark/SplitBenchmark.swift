@@ -100,16 +100,16 @@ struct TileTable {
             throw BenchmarkError("\(url.path): cannot read it; run tessera-predict with --tile-scores (TILE_SCORES=1)")
         }
         let lines = text.split(separator: "\n")
-        let expected = (["slide_id", "x", "y"] + classes.map { "p_\($0)" }).joined(separator: ",")
+        let expected = (["slide_id", "x", "y", "width", "height"] + classes.map { "p_\($0)" }).joined(separator: ",")
         guard let head = lines.first, head == expected else {
             throw BenchmarkError("\(url.path): header is not \(expected)")
         }
         for (i, line) in lines.dropFirst().enumerated() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count == 3 + classes.count, let x = Int(f[1]), let y = Int(f[2]) else {
-                throw BenchmarkError("\(url.path): line \(i + 2) is not slide_id,x,y and \(classes.count) probabilities")
+            guard f.count == 5 + classes.count, let x = Int(f[1]), let y = Int(f[2]) else {
+                throw BenchmarkError("\(url.path): line \(i + 2) is not slide_id,x,y,width,height and \(classes.count) probabilities")
             }
-            let p = f.dropFirst(3).compactMap { Float($0) }
+            let p = f.dropFirst(5).compactMap { Float($0) }
             guard p.count == classes.count else { throw BenchmarkError("\(url.path): line \(i + 2) has a probability that is not a number") }
             rows.append(Row(slideID: String(f[0]), x: x, y: y, probabilities: p))
         }

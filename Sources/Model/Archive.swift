@@ -1,7 +1,8 @@
 import Foundation
 import TesseraCore
 
-/// Tessera's binary container for checkpoints and model files (format version 2):
+/// Tessera's binary container for checkpoints (format version 2; model files of earlier Tessera
+/// versions too, still read — new model files are safetensors, `Safetensors`):
 ///
 ///     magic (8 bytes) | version UInt32 LE | header length UInt64 LE | header (JSON) | float32 LE blobs | checksum UInt64 LE
 ///

@@ -1,4 +1,5 @@
 import TesseraCore
+import Tiling
 
 /// The aggregate columns shared by slides.csv and patients.csv, in this order:
 /// `n_tiles, p_<class>…, predicted_by_mean, vote_share_<class>…, predicted_by_vote`.
@@ -57,6 +58,10 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
     public var message: String
     /// nil unless the outcome is `.ok`.
     public var aggregate: SlideAggregate?
+    /// µm per level-0 pixel and where it comes from; nil when unknown.
+    public var resolution: ScanResolution?
+    /// The slide file, when known (a store's slides: found by --slides-dir or --slides-manifest).
+    public var slidePath: String?
 
     public init(slideID: String, patientID: String, label: String?, outcome: PredictionOutcome, message: String = "",
                 aggregate: SlideAggregate? = nil) {
@@ -76,12 +81,14 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
                               message: "no tile passed the background rule")
     }
 
+    /// `slide_id, patient_id, label, mpp, mpp_source, slide_path, <aggregate columns>, status, message`.
     public static func header(classes: [String]) -> [String] {
-        ["slide_id", "patient_id", "label"] + AggregateColumns.header(classes: classes) + ["status", "message"]
+        ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path"] + AggregateColumns.header(classes: classes) + ["status", "message"]
     }
 
     public func fields(classes: [String]) -> [String] {
-        [slideID, patientID, label ?? ""] + AggregateColumns.fields(aggregate, classes: classes) + [outcome.rawValue, message]
+        [slideID, patientID, label ?? "", resolution.map { DecimalText.format($0.mpp) } ?? "", resolution?.source.rawValue ?? "", slidePath ?? ""]
+            + AggregateColumns.fields(aggregate, classes: classes) + [outcome.rawValue, message]
     }
 
     /// Parses one data row of slides.csv (as written by `fields`).
@@ -92,9 +99,16 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
         guard let outcome = PredictionOutcome(rawValue: f[f.count - 2]) else {
             throw AggregateColumns.Problem("status '\(f[f.count - 2])' is not one of \(PredictionOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let aggregate = try AggregateColumns.parse(f[3..<(f.count - 2)], classes: classes)
-        if (outcome == .ok) != (aggregate != nil) { throw AggregateColumns.Problem("status \(outcome.rawValue) with n_tiles \(f[3])") }
+        let aggregate = try AggregateColumns.parse(f[6..<(f.count - 2)], classes: classes)
+        if (outcome == .ok) != (aggregate != nil) { throw AggregateColumns.Problem("status \(outcome.rawValue) with n_tiles \(f[6])") }
         self.init(slideID: f[0], patientID: f[1], label: f[2].isEmpty ? nil : f[2], outcome: outcome, message: f[f.count - 1],
                   aggregate: aggregate)
+        if !f[3].isEmpty || !f[4].isEmpty {
+            guard let mpp = DecimalText.parseDouble(f[3]), mpp > 0, let source = ScanResolution.Source(rawValue: f[4]) else {
+                throw AggregateColumns.Problem("mpp '\(f[3])' with mpp_source '\(f[4])': expected a positive number and one of \(ScanResolution.Source.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            resolution = ScanResolution(mpp: mpp, source: source)
+        }
+        slidePath = f[5].isEmpty ? nil : f[5]
     }
 }

@@ -1,18 +1,24 @@
 import TesseraCore
 
 /// A slide's predictions drawn over its thumbnail: each tile painted in the colour of its most
-/// probable class, the more opaque the more confident. What a pathologist looks at first.
+/// probable class, the more opaque the more confident — at most half opaque, so the morphology
+/// stays visible under every tile. What a pathologist looks at first.
 ///
 /// Colours (Okabe–Ito, told apart by colour-blind readers), by class index: 0 vermilion #d55e00,
 /// 1 blue #0072b2, 2 bluish green #009e73, 3 orange #e69f00, 4 reddish purple #cc79a7, 5 sky blue
 /// #56b4e9, 6 yellow #f0e442, 7 black #000000, then again from the start. Opacity is
-/// 0.25 + 0.5·confidence, where confidence = (p − 1/C)/(1 − 1/C) for the winning probability p
-/// of C classes: 0.25 for a tile the network cannot decide, 0.75 for a certain one.
+/// 0.15 + 0.35·confidence, where confidence = (p − 1/C)/(1 − 1/C) for the winning probability p
+/// of C classes: 0.15 for a tile the network cannot decide, 0.5 for a certain one.
+///
+/// `paint` is the general form: any per-tile colour and opacity (a class, one class's
+/// probability on a colour ramp, an attention weight).
 public enum Heatmap {
     public static let palette: [(UInt8, UInt8, UInt8)] = [
         (0xD5, 0x5E, 0x00), (0x00, 0x72, 0xB2), (0x00, 0x9E, 0x73), (0xE6, 0x9F, 0x00),
         (0xCC, 0x79, 0xA7), (0x56, 0xB4, 0xE9), (0xF0, 0xE4, 0x42), (0x00, 0x00, 0x00),
     ]
+    /// The largest opacity of a tile's colour.
+    public static let maxOpacity = 0.5
 
     public static func colour(ofClass c: Int) -> (UInt8, UInt8, UInt8) { palette[c % palette.count] }
 
@@ -27,25 +33,33 @@ public enum Heatmap {
         return (max(1, Int((Double(slideWidth) * scale).rounded())), max(1, Int((Double(slideHeight) * scale).rounded())))
     }
 
-    /// Paints the tiles over `background` (the slide, or white, at canvas size).
+    /// Paints the tiles over `background` (the slide, or white, at canvas size) in the colour of
+    /// their most probable class.
     /// - Parameter tileSpan: a tile's side in level-0 pixels (tile size × level-0 pixels per tile pixel).
     public static func render(background: RGBImage, slideWidth: Int, slideHeight: Int, tiles: TileScores,
                               tileSpan: Double) -> RGBImage {
+        let c = tiles.classes
+        return paint(background: background, slideWidth: slideWidth, slideHeight: slideHeight, x: tiles.x, y: tiles.y, tileSpan: tileSpan) { t in
+            let row = Array(tiles.row(t))
+            let k = SlideAggregator.tileClass(row)
+            let confidence = c > 1 ? max(0, min(1, (Double(row[k]) - 1 / Double(c)) / (1 - 1 / Double(c)))) : 1
+            return (colour(ofClass: k), 0.15 + (maxOpacity - 0.15) * confidence)
+        }
+    }
+
+    /// Paints tile t (level-0 corner `x[t]`, `y[t]`) in `style(t)`'s colour at its opacity (0…1).
+    public static func paint(background: RGBImage, slideWidth: Int, slideHeight: Int, x: [Int], y: [Int], tileSpan: Double,
+                             style: (Int) -> (colour: (UInt8, UInt8, UInt8), opacity: Double)) -> RGBImage {
         var image = background
         let sx = Double(image.width) / Double(slideWidth), sy = Double(image.height) / Double(slideHeight)
-        let c = tiles.classes
         image.pixels.withUnsafeMutableBufferPointer { px in
-            for t in 0..<tiles.count {
-                let row = Array(tiles.row(t))
-                let k = SlideAggregator.tileClass(row)
-                let confidence = c > 1 ? max(0, min(1, (Double(row[k]) - 1 / Double(c)) / (1 - 1 / Double(c)))) : 1
-                let alpha = 0.25 + 0.5 * confidence
-                let colour = colour(ofClass: k)
-                let x0 = Int((Double(tiles.x[t]) * sx).rounded()), x1 = Int(((Double(tiles.x[t]) + tileSpan) * sx).rounded())
-                let y0 = Int((Double(tiles.y[t]) * sy).rounded()), y1 = Int(((Double(tiles.y[t]) + tileSpan) * sy).rounded())
-                for y in max(0, y0)..<min(image.height, max(y1, y0 + 1)) {
-                    for x in max(0, x0)..<min(image.width, max(x1, x0 + 1)) {
-                        let i = (y * image.width + x) * 3
+            for t in 0..<x.count {
+                let (colour, alpha) = style(t)
+                let x0 = Int((Double(x[t]) * sx).rounded()), x1 = Int(((Double(x[t]) + tileSpan) * sx).rounded())
+                let y0 = Int((Double(y[t]) * sy).rounded()), y1 = Int(((Double(y[t]) + tileSpan) * sy).rounded())
+                for yy in max(0, y0)..<min(image.height, max(y1, y0 + 1)) {
+                    for xx in max(0, x0)..<min(image.width, max(x1, x0 + 1)) {
+                        let i = (yy * image.width + xx) * 3
                         px[i] = blend(px[i], colour.0, alpha)
                         px[i + 1] = blend(px[i + 1], colour.1, alpha)
                         px[i + 2] = blend(px[i + 2], colour.2, alpha)

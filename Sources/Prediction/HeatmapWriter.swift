@@ -1,33 +1,47 @@
 import Foundation
 import JPEG
+import Pictures
 import TesseraCore
 
 /// Draws a slide's tile scores over a small picture of the slide (white when the slide file cannot
-/// be read) and writes it as `PRED/heatmaps/<slide>.jpg`.
+/// be read) and writes it as `PRED/heatmaps/<slide>.jpg`, with a legend strip below that makes it
+/// stand alone: the slide id, the predicted class with its mean probability, every class's name and
+/// colour, and a scale bar in µm (when the slide's resolution is known).
 struct HeatmapWriter {
-    /// What a heatmap needs besides the tile scores.
-    struct Drawing {
-        var width: Int
-        var height: Int
-        /// A tile's side in level-0 pixels.
-        var tileSpan: Double
-        /// The slide file, when known.
-        var slidePath: String?
-    }
-
     let output: URL
-    /// Longer side of a heatmap in pixels.
+    /// Longer side of a heatmap in pixels (the map; the legend strip is added below).
     let maxSide: Int
 
-    func write(_ d: Drawing, tiles: TileScores, slideID: String, slidePath: String?) throws {
+    func write(_ d: SlidePlacement, tiles: TileScores, prediction: SlidePrediction, classes: [String]) throws {
+        let image = Self.picture(d, tiles: tiles, prediction: prediction, classes: classes, maxSide: maxSide)
+        try AtomicFile.write(Data(try JPEGEncoder(quality: 90).encode(image)), to: PredictionLayout.heatmapURL(output, slideID: prediction.slideID))
+    }
+
+    /// The map over the slide's picture, and its legend below.
+    static func picture(_ d: SlidePlacement, tiles: TileScores, prediction: SlidePrediction, classes: [String], maxSide: Int) -> RGBImage {
         let size = Heatmap.canvasSize(slideWidth: d.width, slideHeight: d.height, maxSide: maxSide)
         var background = HeatmapBackground.white(width: size.width, height: size.height)
-        if let slidePath {
+        if let slidePath = d.slidePath {
             do { background = try HeatmapBackground.slide(path: slidePath, width: size.width, height: size.height) } catch {
-                Log.warning("\(slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
+                Log.warning("\(prediction.slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
             }
         }
-        let image = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
-        try AtomicFile.write(Data(try JPEGEncoder(quality: 90).encode(image)), to: PredictionLayout.heatmapURL(output, slideID: slideID))
+        let map = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
+        return RGBImage.stacked(map, legend(d, prediction: prediction, classes: classes, canvasWidth: size.width).render(width: size.width))
+    }
+
+    /// Slide id; predicted class and its mean probability (or why there is none); the classes'
+    /// colours; the scale bar from the slide's µm per pixel.
+    static func legend(_ d: SlidePlacement, prediction p: SlidePrediction, classes: [String], canvasWidth: Int) -> LegendPanel {
+        var verdict: String
+        if let a = p.aggregate, let k = a.predictedByMean {
+            verdict = "predicted \(classes[k]) p=\(String(format: "%.2f", a.meanProbabilities[k])) (mean of \(a.tiles) tiles)"
+        } else {
+            verdict = "no prediction: \(p.outcome.rawValue)"
+        }
+        if let label = p.label { verdict += ", label \(label)" }
+        return LegendPanel(lines: ["slide \(p.slideID)", verdict],
+                           swatches: classes.indices.map { LegendPanel.Swatch(name: classes[$0], colour: Heatmap.colour(ofClass: $0)) },
+                           micronsPerPixel: d.resolution.map { $0.mpp * Double(d.width) / Double(canvasWidth) })
     }
 }

@@ -28,6 +28,8 @@ public final class PredictionJob {
         /// Write the merged tiles.csv (task parts always keep tile scores: the report needs them).
         public var tileScores = false
         public var heatmaps = false
+        /// Write `OUT/geojson/<slide>.geojson` (QuPath objects) for every predicted slide.
+        public var geojson = false
         /// Longer side of a heatmap in pixels.
         public var heatmapSize = 1024
         /// Store source: where to look for the slide files to draw heatmaps on.
@@ -100,8 +102,8 @@ public final class PredictionJob {
         let mine = assignment[options.shard].map { items[$0] }
 
         try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        if options.heatmaps {
-            try fm.createDirectory(at: options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), withIntermediateDirectories: true)
+        for (asked, folder) in [(options.heatmaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
+            try fm.createDirectory(at: options.output.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same plan; atomic renames make concurrent writers harmless.
         let plan = PredictionPlan(taskCount: options.shards,
@@ -118,6 +120,7 @@ public final class PredictionJob {
             return try finish(status)
         }
         let t = header.tiling
+        Log.info("model \(options.model.path): \(header.selectionDescription)")
         Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
             + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(t.target); "
             + "batch \(options.batchSize), \(options.threads) thread\(options.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
@@ -142,12 +145,16 @@ public final class PredictionJob {
                 return .stopped(slides: status.slides.count)
             }
             let started = Date()
-            let (result, drawing) = try predictor.predict(item)
+            var (result, placement) = try predictor.predict(item)
+            if let p = placement {
+                placement = SlideOutputs.locate(p, slideID: item.slideID, locator: locator)
+                SlideOutputs.record(placement!, in: &result)
+            }
             let seconds = Date().timeIntervalSince(started)
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
-            if let heatmaps, let drawing {
-                try heatmaps.write(drawing, tiles: result.tiles, slideID: item.slideID,
-                                   slidePath: drawing.slidePath ?? locator.path(of: item.slideID))
+            if let placement {
+                if let heatmaps { try heatmaps.write(placement, tiles: result.tiles, prediction: result.prediction, classes: classes) }
+                if options.geojson { try SlideOutputs.writeGeoJSON(result.tiles, classes: classes, slideID: item.slideID, output: options.output) }
             }
             status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
             try task.save(status)
@@ -174,13 +181,14 @@ public final class PredictionJob {
     }
 
     private func layout(_ mine: [PredictionItem]) -> ResumableTask<PredictionTaskStatus>.Layout {
-        // Heatmap temporaries are named by slide: only our slides' are ours.
-        let ours = Set(mine.map { "." + PredictionLayout.heatmapURL(options.output, slideID: $0.slideID).lastPathComponent })
+        // Heatmap and GeoJSON temporaries are named by slide: only our slides' are ours.
+        let ours = Set(mine.flatMap { ["." + PredictionLayout.heatmapURL(options.output, slideID: $0.slideID).lastPathComponent,
+                                       "." + PredictionLayout.geojsonURL(options.output, slideID: $0.slideID).lastPathComponent] })
+        let isOurs: (String) -> Bool = { name in name.range(of: ".tmp-").map { ours.contains(String(name[..<$0.lowerBound])) } ?? false }
         let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [
             (workFolder, { _ in true }), (partFolder, { _ in true }),
-            (options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), { name in
-                name.range(of: ".tmp-").map { ours.contains(String(name[..<$0.lowerBound])) } ?? false
-            }),
+            (options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), isOurs),
+            (options.output.appendingPathComponent(PredictionLayout.geojsonFolder), isOurs),
         ]
         return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
                      lockURL: lockURL, output: options.output, temporaries: temporaries, keepsWorkForRetry: true)
@@ -241,7 +249,7 @@ public final class PredictionJob {
             source = "manifest \(url.standardizedFileURL.path) (\(String(stableHash(bytes: try Data(contentsOf: url)), radix: 16)))"
         }
         return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
-                                    tileScores: options.tileScores, heatmaps: options.heatmaps, heatmapSize: options.heatmapSize,
+                                    tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson, heatmapSize: options.heatmapSize,
                                     assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.shards)
     }
 
@@ -270,6 +278,6 @@ public final class PredictionJob {
 
     static func describe(_ header: ModelFile.Header, path: String) -> PredictionReport.Model {
         PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
-                               tiling: header.tiling)
+                               tiling: header.tiling, selection: header.selectionDescription)
     }
 }

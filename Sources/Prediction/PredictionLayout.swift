@@ -6,6 +6,7 @@ import TesseraCore
 ///
 ///     PRED/slides.csv, patients.csv, tiles.csv, failures.csv, report.md, report.json   (merged)
 ///     PRED/heatmaps/<slide>.jpg
+///     PRED/geojson/<slide>.geojson                    QuPath objects: one tile a feature
 ///     PRED/parts/plan-of-0008.json                    the slides every task of an 8-task run shares out
 ///     PRED/parts/task-0003-of-0008/slides.csv, tiles.csv, failures.csv, status.json
 ///     PRED/parts/task-0003-of-0008/work/<slide>.json  finished slides of an unfinished task
@@ -17,6 +18,7 @@ public enum PredictionLayout {
     public static let reportMarkdown = "report.md"
     public static let reportJSON = "report.json"
     public static let heatmapsFolder = "heatmaps"
+    public static let geojsonFolder = "geojson"
     public static let partsFolder = "parts"
     public static let statusFile = "status.json"
     public static let workFolder = "work"
@@ -41,6 +43,10 @@ public enum PredictionLayout {
 
     public static func heatmapURL(_ out: URL, slideID: String) -> URL {
         out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + ".jpg")
+    }
+
+    public static func geojsonURL(_ out: URL, slideID: String) -> URL {
+        out.appendingPathComponent(geojsonFolder).appendingPathComponent(safeFileName(slideID) + ".geojson")
     }
 
     /// A slide id made safe to be a file name on any file system: characters other than ASCII

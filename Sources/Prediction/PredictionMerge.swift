@@ -180,12 +180,16 @@ public struct PredictionMerge {
                 }
                 continue
             }
-            let p = f.count == 3 + c ? f[3...].compactMap(DecimalText.parseFloat) : []
-            guard f.count == 3 + c, let x = Int(f[1]), let y = Int(f[2]), p.count == c else {
-                problems.append("\(url.path) line \(line): not a tile row (slide_id, x, y and \(c) probabilities)")
+            let p = f.count == 5 + c ? f[5...].compactMap(DecimalText.parseFloat) : []
+            let width = f.count == 5 + c ? Int(f[3]) : nil, height = f.count == 5 + c ? Int(f[4]) : nil
+            guard f.count == 5 + c, let x = Int(f[1]), let y = Int(f[2]), p.count == c,
+                  (width == nil) == f[3].isEmpty, (height == nil) == f[4].isEmpty else {
+                problems.append("\(url.path) line \(line): not a tile row (slide_id, x, y, width, height and \(c) probabilities)")
                 continue
             }
             tiles[f[0], default: TileScores(classes: c)].append(x: x, y: y, probabilities: p)
+            tiles[f[0]]!.tileWidth = width
+            tiles[f[0]]!.tileHeight = height
         }
         if line == 0 { problems.append("\(url.path): empty, expected a header row") }
     }

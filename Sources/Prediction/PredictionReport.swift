@@ -26,6 +26,9 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var inputSize: Int
         /// How the model's training tiles were cut (and so the tiles predicted on).
         public var tiling: TilingSpec
+        /// Which of its run's models it is: "the last epoch's (epoch 10, validation accuracy 0.870)"
+        /// or "the best validation accuracy's (…)"; nil in reports of earlier versions.
+        public var selection: String?
     }
 
     public struct Bootstrap: Equatable, Sendable, Codable {
@@ -150,18 +153,23 @@ public struct PredictionReport: Equatable, Sendable, Codable {
                                 heatmapColours: (0..<c).map { Heatmap.hex(Heatmap.colour(ofClass: $0)) })
     }
 
-    /// report.json: snake_case keys, sorted, indented. A metric that does not apply (no labels at
-    /// that level) is absent; a class's AUC that does not apply is null in its list.
+    /// report.json: snake_case keys, sorted, indented; each level's `auc` keyed by class name. A
+    /// metric that does not apply (no labels at that level) is absent; a class's AUC that does not
+    /// apply is null.
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.userInfo[LevelMetrics.classNamesKey] = classes
         return try encoder.encode(self)
     }
 
+    /// Reads report.json (AUCs keyed by class name, or listed in class order as earlier versions wrote them).
     public static func decode(_ data: Data) throws -> PredictionReport {
+        struct Classes: Decodable { var classes: [String] }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.userInfo[LevelMetrics.classNamesKey] = try decoder.decode(Classes.self, from: data).classes
         return try decoder.decode(PredictionReport.self, from: data)
     }
 }

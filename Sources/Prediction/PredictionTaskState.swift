@@ -13,6 +13,8 @@ public struct PredictionParameters: TaskParameters {
     public var classes: [String]
     public var tileScores: Bool
     public var heatmaps: Bool
+    /// Optional so that status files of earlier versions still read (nil: written before GeoJSON).
+    public var geojson: Bool?
     public var heatmapSize: Int
     public var assumeMPP: Double?
     public var jpegQuality: Int

@@ -17,7 +17,7 @@ struct SlideFilePredictor: SlidePredictor {
     /// Tiling worker threads.
     let threads: Int
 
-    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing) {
+    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement) {
         let tiler = SlideTiler(spec: spec, assumeMPP: assumeMPP, workers: threads)
         let slide: Slide
         do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
@@ -49,7 +49,8 @@ struct SlideFilePredictor: SlidePredictor {
         let tiles = TileScores(classes: classes, x: x, y: y, probabilities: probabilities)
         let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: item.patientID ?? "", label: item.label,
                                                    aggregate: tiles.aggregate)
-        let drawing = HeatmapWriter.Drawing(width: width, height: height, tileSpan: Double(spec.tileSize) * plan.downsample, slidePath: item.path)
+        let drawing = SlidePlacement(width: width, height: height, tileSpan: Double(spec.tileSize) * plan.downsample, slidePath: item.path,
+                                     resolution: ScanResolution(geometry: SlideTiler.geometry(of: slide), assumeMPP: assumeMPP))
         return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
     }
 }

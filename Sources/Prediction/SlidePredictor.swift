@@ -11,7 +11,7 @@ protocol SlidePredictor {
     var classes: Int { get }
     /// The slide's result and what its heatmap needs. Throws `SlideFailure` when the slide cannot
     /// be read; anything else thrown ends the task.
-    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing)
+    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement)
 }
 
 /// Why one slide has no prediction, and at which stage.
@@ -34,7 +34,7 @@ extension SlidePredictor {
     /// drawing); a model that does not fit a store file, or a store file that fails its checksums,
     /// is thrown (the whole task is wrong, not the slide: a damaged store must not yield a partial
     /// result).
-    func predict(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing?) {
+    func predict(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement?) {
         do {
             return try predictSlide(item)
         } catch let failure as SlideFailure {

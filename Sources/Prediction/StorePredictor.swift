@@ -2,6 +2,7 @@ import Foundation
 import Model
 import TaskRunner
 import TileStore
+import Tiling
 
 /// Predicts a test slide from its tile store file (`STORE/test/<slide>.h5`, one slide a file),
 /// after checking that the model fits the file.
@@ -13,7 +14,7 @@ struct StorePredictor: SlidePredictor {
 
     var classes: Int { model.classes.count }
 
-    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing) {
+    func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement) {
         let reader: TileStoreReader
         do { reader = try TileStoreReader(url: URL(fileURLWithPath: item.path)) } catch {
             if Self.isDamage(error) { throw error }
@@ -31,8 +32,9 @@ struct StorePredictor: SlidePredictor {
         }
         let prediction = SlidePrediction.predicted(slideID: item.slideID, patientID: record.patientID, label: record.label,
                                                    aggregate: tiles.aggregate)
-        let drawing = HeatmapWriter.Drawing(width: record.width, height: record.height,
-                                            tileSpan: Double(reader.attributes.tileSize) * record.downsample)
+        let drawing = SlidePlacement(width: record.width, height: record.height,
+                                     tileSpan: Double(reader.attributes.tileSize) * record.downsample,
+                                     resolution: record.mpp.map { ScanResolution(mpp: $0 / record.downsample, source: .store) })
         return (SlideResult(prediction: prediction, tiles: tiles, source: item.path), drawing)
     }
 

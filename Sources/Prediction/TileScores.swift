@@ -8,6 +8,10 @@ public struct TileScores: Equatable, Sendable, Codable {
     public var y: [Int]
     /// tiles × classes, row-major: tile t's probability of class c is `probabilities[t * classes + c]`.
     public var probabilities: [Float]
+    /// Level-0 extent of every tile of the slide (tile size × level-0 pixels per tile pixel,
+    /// rounded); nil when unknown (a slide without tiles, or a result of an earlier version).
+    public var tileWidth: Int?
+    public var tileHeight: Int?
 
     public init(classes: Int, x: [Int] = [], y: [Int] = [], probabilities: [Float] = []) {
         precondition(x.count == y.count && probabilities.count == x.count * classes, "tile columns of different lengths")
@@ -32,15 +36,17 @@ public struct TileScores: Equatable, Sendable, Codable {
 
     // MARK: tiles.csv
 
-    /// `slide_id, x, y, p_<class>…`.
-    public static func header(classes: [String]) -> [String] { ["slide_id", "x", "y"] + classes.map { "p_\($0)" } }
+    /// `slide_id, x, y, width, height, p_<class>…`: x, y the level-0 top-left corner, width and
+    /// height the level-0 extent.
+    public static func header(classes: [String]) -> [String] { ["slide_id", "x", "y", "width", "height"] + classes.map { "p_\($0)" } }
 
     /// The CSV lines (each ended by "\n") of this slide's tiles, in tile order.
     public func csvLines(slideID: String) -> String {
         var s = ""
         let id = CSV.quote(slideID)
+        let extent = "," + (tileWidth.map(String.init) ?? "") + "," + (tileHeight.map(String.init) ?? "")
         for t in 0..<count {
-            s += id + ",\(x[t]),\(y[t])"
+            s += id + ",\(x[t]),\(y[t])" + extent
             for p in row(t) { s += "," + DecimalText.format(p) }
             s += "\n"
         }

@@ -34,7 +34,8 @@ public struct TileTruthTable {
         guard let si = names.firstIndex(of: "slide_id"), let xi = names.firstIndex(of: "x"), let yi = names.firstIndex(of: "y") else {
             throw TruthError(path: tilesPath, message: "the header has no slide_id, x and y columns (got \(head))")
         }
-        let sizeIndex = names.firstIndex(of: "size")
+        // tessera-predict's tiles.csv gives the level-0 tile extent as width (= height).
+        let sizeIndex = names.firstIndex(of: "size") ?? names.firstIndex(of: "width")
         var truths: [String: SlideTruth] = [:]
         var out = Self.header
         for (n, line) in lines.enumerated() {

@@ -11,7 +11,7 @@ extension JobFile {
         "RUN", "MODEL", "INPUT_SIZE", "EPOCHS", "BATCH", "LEARNING_RATE", "OPTIMIZER", "WEIGHT_DECAY", "WARMUP_EPOCHS",
         "SCHEDULE", "TRAIN_SEED", "JITTER", "CHECKPOINT_EVERY", "TRAIN_THREADS", "NO_AUGMENT",
         // tessera-predict (and merge)
-        "PREDICTIONS", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
+        "PREDICTIONS", "BEST_MODEL", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "GEOJSON", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
         "BOOTSTRAP", "BOOTSTRAP_SEED",
         // scripts only: the job's name (job and log names), MPI ranks of training, the MPI launcher of train.sbatch
         "NAME", "RANKS", "TESSERA_LAUNCHER",

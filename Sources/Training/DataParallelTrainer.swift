@@ -60,7 +60,9 @@ public final class DataParallelTrainer {
     }
 
     public var checkpointURL: URL { options.output.appendingPathComponent("checkpoint.tsc") }
-    public var modelURL: URL { options.output.appendingPathComponent("model.tsm") }
+    public var modelURL: URL { options.output.appendingPathComponent(ModelFile.lastFileName) }
+    /// The model of the epoch with the best validation accuracy so far (runs with a validation split).
+    public var bestModelURL: URL { options.output.appendingPathComponent(ModelFile.bestFileName) }
     public var metricsURL: URL { options.output.appendingPathComponent("metrics.csv") }
     public var curvesURL: URL { options.output.appendingPathComponent("training-curves.svg") }
 
@@ -141,7 +143,11 @@ public final class DataParallelTrainer {
             state.epoch += 1
             state.step = 0
             state.epochTotals = .init()
-            if world.isRoot { try writeMetrics(state.history) }
+            if world.isRoot {
+                try writeMetrics(state.history, classes: classes)
+                // Before the checkpoint: a checkpoint implies model-best.tsm is up to date.
+                if Self.isBestEpoch(state.history) { try writeModel(state, attributes: attributes, selection: .bestValidation) }
+            }
             try writeCheckpoint(state)
             if options.stopAfterSteps == state.globalStep && state.epoch < config.epochs {
                 log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
@@ -150,7 +156,7 @@ public final class DataParallelTrainer {
             }
         }
 
-        if !stoppedEarly && world.isRoot { try writeModel(state, attributes: attributes) }
+        if !stoppedEarly && world.isRoot { try writeModel(state, attributes: attributes, selection: .last) }
         try validation?.close()
         try train.close()
         return Summary(epochs: state.epoch, steps: state.globalStep, metrics: state.history, stoppedEarly: stoppedEarly)
@@ -233,23 +239,6 @@ public final class DataParallelTrainer {
         try state.restore(from: checkpoint)
         log("resuming from \(checkpointURL.lastPathComponent): epoch \(state.epoch + 1), step \(state.step + 1) of \(stepsPerEpoch)")
         return state
-    }
-
-    /// model.tsm from the finished run (rank 0).
-    private func writeModel(_ state: TrainingState, attributes: TileStoreAttributes) throws {
-        let network = state.network
-        let header = ModelFile.Header(network: network, classes: attributes.classes, normalization: state.normalization, tiling: attributes.tiling,
-                                      epochs: config.epochs, validationAccuracy: state.history.last?.validationAccuracy)
-        let model = ModelFile(header: header, parameters: network.exportParameters(), state: network.exportState())
-        // A re-run of a finished run (--resume from the last checkpoint) computes the same model:
-        // keep the file as it is, so that its digest — which prediction tasks record to refuse
-        // mixing models — does not change with the creation time.
-        if let existing = try? ModelFile.read(modelURL), existing.sameModel(as: model) {
-            Log.info("\(modelURL.path) already holds this model; kept as it is")
-        } else {
-            try model.write(to: modelURL)
-            Log.info("wrote \(modelURL.path)")
-        }
     }
 
     // MARK: Checks
@@ -352,18 +341,5 @@ public final class DataParallelTrainer {
         world.allreduceSum(&sums)
         let perClass = (0..<classes).map { sums[3 + classes + $0] > 0 ? sums[3 + $0] / sums[3 + classes + $0] : nil }
         return (sums[0] / max(sums[2], 1), sums[1] / max(sums[2], 1), perClass)
-    }
-
-    private func writeMetrics(_ history: [EpochMetrics]) throws {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
-        let rows = history.map { m in
-            [String(m.epoch), String(m.step), f(m.trainLoss), f(m.trainAccuracy), f(m.validationLoss), f(m.validationAccuracy),
-             f(m.learningRate), f(m.imagesPerSecond), f(m.seconds)]
-        }
-        let csv = CSV.document(header: ["epoch", "step", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
-                                        "learning_rate", "images_per_second", "seconds"], rows: rows)
-        try AtomicFile.write(Data(csv.utf8), to: metricsURL)
-        let title = "\(config.model), \(world.size) rank\(world.size == 1 ? "" : "s") × batch \(config.batch), input \(config.inputSize)²"
-        try AtomicFile.write(Data(TrainingCurves.svg(history, title: title).utf8), to: curvesURL)
     }
 }

@@ -45,7 +45,7 @@ struct TileTruthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tile-truth",
         abstract: "Each tile's true tissue, tumour and artefact fractions and true label.",
-        discussion: "Reads a CSV of tiles (slide_id,x,y in level-0 pixels, e.g. tessera-predict's tiles.csv; a `size` column gives each tile's level-0 side, else --tile-size at --mpp on the slide's recorded resolution) and writes slide_id,x,y,size,tissue_fraction,tumour_fraction,artefact_fraction,true_label.")
+        discussion: "Reads a CSV of tiles (slide_id,x,y in level-0 pixels, e.g. tessera-predict's tiles.csv; a `size` or `width` column gives each tile's level-0 side, else --tile-size at --mpp on the slide's recorded resolution) and writes slide_id,x,y,size,tissue_fraction,tumour_fraction,artefact_fraction,true_label.")
 
     @OptionGroup var tiling: TilingOptions
 

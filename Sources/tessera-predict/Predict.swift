@@ -1,6 +1,7 @@
 import ArgumentParser
 import BLAS
 import Foundation
+import Model
 import Prediction
 import TesseraCLI
 import TesseraCore
@@ -12,8 +13,8 @@ struct Predict: ParsableCommand {
         let manifestGiven = commandLine.contains { $0 == "--manifest" || $0.hasPrefix("--manifest=") }
         // From a store, the manifest only says where the slide files are: heatmaps draw on them.
         return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
-            .file("RUN", "--model", in: "model.tsm"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
-            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .option("PREDICT_SHARDS", "--shards"),
+            .file("RUN", "--model", in: "model.tsm"), .flag("BEST_MODEL", "--best-model"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
+            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
             .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
         ]
@@ -34,7 +35,8 @@ struct Predict: ParsableCommand {
             are written at the end; with several, run `tessera-predict merge --out OUT` after all.
 
             Output: OUT/slides.csv, OUT/patients.csv, OUT/tiles.csv (--tile-scores), OUT/failures.csv, \
-            OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps).
+            OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps), \
+            OUT/geojson/<slide>.geojson (--geojson: tiles as QuPath objects; drag onto the slide in QuPath).
 
             Exit status: 0 all slides predicted (a slide without tissue tiles counts as predicted); \
             3 done, but some slides failed (listed in failures.csv; with --strict this is 1); \
@@ -44,17 +46,20 @@ struct Predict: ParsableCommand {
 
             Examples:
               tessera-predict --model run/model.tsm --store store --out pred --tile-scores
-              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps --assume-mpp 0.5
+              tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps --geojson --assume-mpp 0.5
               tessera-predict --model run/model.tsm --store store --out pred --shard 2 --shards 8
               tessera-predict --job Jobs/demo.env
 
-            Job-file keys: STORE, RUN (the model is RUN/model.tsm), PREDICTIONS (--out), TILE_SCORES, \
-            HEATMAPS, HEATMAP_SIZE, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
+            Job-file keys: STORE, RUN (the model is RUN/model.tsm), BEST_MODEL, PREDICTIONS (--out), TILE_SCORES, \
+            HEATMAPS, HEATMAP_SIZE, GEOJSON, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
             BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
     @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
     var model: String
+
+    @Flag(help: "Predict with model-best.tsm beside --model (the epoch with the best validation accuracy) instead of the last epoch's model.tsm. Off by default: the last epoch's model is what the benchmark measures, and choosing an epoch on the validation split has not been shown to help.")
+    var bestModel = false
 
     @Option(help: "A tile store folder written by tessera-tile: predicts its test slides.")
     var store: String?
@@ -70,6 +75,9 @@ struct Predict: ParsableCommand {
 
     @Flag(help: "Draw a heatmap per slide in OUT/heatmaps/ (JPEG): tiles coloured by predicted class over the slide's picture.")
     var heatmaps = false
+
+    @Flag(help: "Write OUT/geojson/<slide>.geojson per slide: every tile as a QuPath object (level-0 polygon, predicted class and colour, p_<class> measurements).")
+    var geojson = false
 
     @Option(help: "Longer side of a heatmap in pixels.")
     var heatmapSize = 1024
@@ -109,6 +117,9 @@ struct Predict: ParsableCommand {
         guard FileManager.default.isReadableFile(atPath: model) else {
             throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
         }
+        if bestModel && !FileManager.default.isReadableFile(atPath: modelPath) {
+            throw ValidationError("--best-model: \(modelPath) does not exist; a run writes it only when its store has a validation split (drop --best-model to use \(model))")
+        }
         if let store, !OptionCheck.isFolder(store) {
             throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
         }
@@ -136,6 +147,11 @@ struct Predict: ParsableCommand {
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 
+    /// The model file predicted with: --model, or model-best.tsm beside it with --best-model.
+    var modelPath: String {
+        bestModel ? URL(fileURLWithPath: model).deletingLastPathComponent().appendingPathComponent(ModelFile.bestFileName).path : model
+    }
+
     func run() throws {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
@@ -143,10 +159,11 @@ struct Predict: ParsableCommand {
         Log.program = "tessera-predict[\(i)/\(n)]"
         Log.info(blas)
         let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
-        var options = PredictionJob.Options(model: URL(fileURLWithPath: model), source: source, output: URL(fileURLWithPath: out))
+        var options = PredictionJob.Options(model: URL(fileURLWithPath: modelPath), source: source, output: URL(fileURLWithPath: out))
         options.tileScores = tileScores
         options.heatmaps = heatmaps
         options.heatmapSize = heatmapSize
+        options.geojson = geojson
         options.slidesDirectory = slidesDir.map { URL(fileURLWithPath: $0) }
         options.slideManifest = slidesManifest.map { URL(fileURLWithPath: $0) }
         options.assumeMPP = assumeMPP

@@ -20,10 +20,10 @@ final class SplitBenchmarkTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("split-benchmark-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var scores: [String: TileScores] = [:]
-        var csv = "slide_id,x,y,p_LUAD,p_LUSC,p_normal\n"
+        var csv = "slide_id,x,y,width,height,p_LUAD,p_LUSC,p_normal\n"
         for t in tiles {
             scores[t.slide, default: TileScores(classes: 3)].append(x: t.x, y: 0, probabilities: t.p)
-            csv += "\(t.slide),\(t.x),0," + t.p.map { "\($0)" }.joined(separator: ",") + "\n"
+            csv += "\(t.slide),\(t.x),0,512,512," + t.p.map { "\($0)" }.joined(separator: ",") + "\n"
         }
         let slides = ["S1", "S2", "S3"].map {
             SlidePrediction.predicted(slideID: $0, patientID: "P" + $0, label: labels[$0], aggregate: scores[$0]!.aggregate)

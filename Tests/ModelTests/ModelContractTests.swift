@@ -36,9 +36,9 @@ final class ModelContractTests: XCTestCase {
         XCTAssertTrue(read.sameModel(as: written))
         // The network rebuilt from the file computes with the same weights.
         XCTAssertEqual(try read.makeNetwork().exportParameters(), written.parameters)
-        // The header records the spec in its flat JSON form.
+        // The metadata records the spec in its flat JSON form (a string, as safetensors metadata is).
         let bytes = try Data(contentsOf: url)
-        XCTAssertNotNil(bytes.range(of: Data(#""tiling":{"backgroundThreshold":220,"jpegQuality":95,"maxBackground":0.5,"targetMPP":0.5,"tileSize":32}"#.utf8)),
+        XCTAssertNotNil(bytes.range(of: Data(#""tiling":"{\"background_threshold\":220,\"jpeg_quality\":95,\"max_background\":0.5,\"target_mpp\":0.5,\"tile_size\":32}""#.utf8)),
                         String(decoding: bytes.prefix(2000), as: UTF8.self))
     }
 

@@ -1,5 +1,6 @@
 import Prediction
 import TesseraCore
+import Tiling
 import XCTest
 
 final class AggregationTests: XCTestCase {
@@ -34,7 +35,7 @@ final class AggregationTests: XCTestCase {
         XCTAssertNil(row.aggregate)
         let fields = row.fields(classes: classes)
         XCTAssertEqual(fields.count, SlidePrediction.header(classes: classes).count)
-        XCTAssertEqual(fields[3], "0")
+        XCTAssertEqual(fields[6], "0")
         XCTAssertEqual(fields[fields.count - 2], "no tissue tiles")
         XCTAssertEqual(try SlidePrediction(fields: fields, classes: classes), row)
     }
@@ -47,14 +48,20 @@ final class AggregationTests: XCTestCase {
             let s = row.reduce(0, +)
             p += row.map { $0 / s }
         }
-        let row = SlidePrediction.predicted(slideID: "TCGA-SY-0001-01A-01-TS1, \"odd\"", patientID: "TCGA-SY-0001", label: nil,
+        var row = SlidePrediction.predicted(slideID: "TCGA-SY-0001-01A-01-TS1, \"odd\"", patientID: "TCGA-SY-0001", label: nil,
                                             aggregate: SlideAggregator.aggregate(probabilities: p, classes: 3))
+        row.resolution = ScanResolution(mpp: 0.2527, source: .recorded)
+        row.slidePath = "/data/slides/a, b.svs"
         let text = CSV.document(header: SlidePrediction.header(classes: classes), rows: [row.fields(classes: classes)])
         let parsed = try CSV.parse(text)
-        XCTAssertEqual(parsed[0].fields, ["slide_id", "patient_id", "label", "n_tiles", "p_LUAD", "p_LUSC", "p_normal", "predicted_by_mean",
+        XCTAssertEqual(parsed[0].fields, ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path", "n_tiles", "p_LUAD", "p_LUSC", "p_normal", "predicted_by_mean",
                                           "vote_share_LUAD", "vote_share_LUSC", "vote_share_normal", "predicted_by_vote", "status", "message"])
         XCTAssertEqual(try SlidePrediction(fields: parsed[1].fields, classes: classes), row, "every number reads back bit for bit")
+        XCTAssertEqual(Array(parsed[1].fields[3...5]), ["0.2527", "recorded", "/data/slides/a, b.svs"])
         XCTAssertThrowsError(try SlidePrediction(fields: Array(parsed[1].fields.dropLast()), classes: classes))
+        var badSource = parsed[1].fields
+        badSource[4] = "guessed"
+        XCTAssertThrowsError(try SlidePrediction(fields: badSource, classes: classes)) { XCTAssertTrue("\($0)".contains("mpp_source"), "\($0)") }
     }
 
     func testPatientsPoolTheirSlidesTiles() throws {

@@ -11,14 +11,14 @@ final class HeatmapTests: XCTestCase {
         let tiles = TileScores(classes: 2, x: [0, 500], y: [0, 200], probabilities: [1, 0, 0.5, 0.5])
         let image = Heatmap.render(background: RGBImage(width: 100, height: 50), slideWidth: 1000, slideHeight: 500,
                                    tiles: tiles, tileSpan: 100)
-        // Certain class 0 (vermilion #d55e00) at opacity 0.75 over white.
+        // Certain class 0 (vermilion #d55e00) at opacity 0.5 over white: the slide shows through.
         let certain = image.pixel(x: 5, y: 5)
-        XCTAssertEqual(certain.0, UInt8((255 * 0.25 + 0xD5 * 0.75).rounded()))
-        XCTAssertEqual(certain.1, UInt8((255 * 0.25 + 0x5E * 0.75).rounded()))
-        XCTAssertEqual(certain.2, UInt8((255 * 0.25).rounded()))
-        // Undecided tile: the tie goes to class 0, at opacity 0.25.
+        XCTAssertEqual(certain.0, UInt8((255 * 0.5 + 0xD5 * 0.5).rounded()))
+        XCTAssertEqual(certain.1, UInt8((255 * 0.5 + 0x5E * 0.5).rounded()))
+        XCTAssertEqual(certain.2, UInt8((255 * 0.5).rounded()))
+        // Undecided tile: the tie goes to class 0, at opacity 0.15.
         let undecided = image.pixel(x: 55, y: 25)
-        XCTAssertEqual(undecided.0, UInt8((255 * 0.75 + 0xD5 * 0.25).rounded()))
+        XCTAssertEqual(undecided.0, UInt8((255 * 0.85 + 0xD5 * 0.15).rounded()))
         // Outside the tiles the background is untouched, and the tile ends where it should.
         XCTAssertEqual(image.pixel(x: 30, y: 30).0, 255)
         XCTAssertEqual(image.pixel(x: 10, y: 5).1, 255)

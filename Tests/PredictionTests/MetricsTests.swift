@@ -133,4 +133,27 @@ final class MetricsTests: XCTestCase {
         XCTAssertNil(m.auc[0]?.ciLow, "no bootstrap asked for")
         XCTAssertNil(ClassificationMetrics.evaluate(truth: [], predicted: [], scores: [], classes: 3, bootstrap: 10, seed: 1, stream: 1))
     }
+
+    /// report.json keys each level's AUCs by class name (null where a class has none) and reads
+    /// back the same; a list in class order (reports of earlier versions) still reads.
+    func testAUCsAreKeyedByClassNameInJSON() throws {
+        let m = try XCTUnwrap(ClassificationMetrics.evaluate(truth: [0, 0, 1, 1], predicted: [0, 1, 1, 1], scores: [0.9, 0.1, 0, 0.4, 0.6, 0, 0.2, 0.8, 0, 0.3, 0.7, 0],
+                                                         classes: 3, bootstrap: 0, seed: 1, stream: 1))
+        let names = ["LUAD", "LUSC", "normal"]
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.userInfo[LevelMetrics.classNamesKey] = names
+        let data = try encoder.encode(m)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let auc = try XCTUnwrap(json["auc"] as? [String: Any], String(decoding: data, as: UTF8.self))
+        XCTAssertEqual(Set(auc.keys), Set(names))
+        XCTAssertEqual((auc["LUAD"] as? [String: Any])?["auc"] as? Double, 1)
+        XCTAssertTrue(auc["normal"] is NSNull, "a class that never occurs: null")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.userInfo[LevelMetrics.classNamesKey] = names
+        XCTAssertEqual(try decoder.decode(LevelMetrics.self, from: data), m)
+        let legacy = try JSONEncoder().encode(m)
+        XCTAssertEqual(try decoder.decode(LevelMetrics.self, from: legacy), m)
+    }
 }

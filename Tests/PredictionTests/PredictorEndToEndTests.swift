@@ -43,7 +43,7 @@ final class PredictorEndToEndTests: XCTestCase {
 
         let sa = try CSVTable(fromStore.appendingPathComponent("slides.csv")), sb = try CSVTable(fromSlides.appendingPathComponent("slides.csv"))
         let classes = try ModelFile.read(f.model).header.classes
-        XCTAssertEqual(sa.header, ["slide_id", "patient_id", "label", "n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"]
+        XCTAssertEqual(sa.header, ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path", "n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"]
             + classes.map { "vote_share_\($0)" } + ["predicted_by_vote", "status", "message"])
         XCTAssertEqual(sb.header, sa.header)
         XCTAssertEqual(sa.rows.map { $0[0] }, f.testSlides, "one row per test slide, sorted by slide id")
@@ -66,10 +66,10 @@ final class PredictorEndToEndTests: XCTestCase {
 
         // tiles.csv: every tile of every predicted slide; probabilities sum to 1.
         let tiles = try CSVTable(fromStore.appendingPathComponent("tiles.csv"))
-        XCTAssertEqual(tiles.header, ["slide_id", "x", "y"] + classes.map { "p_\($0)" })
+        XCTAssertEqual(tiles.header, ["slide_id", "x", "y", "width", "height"] + classes.map { "p_\($0)" })
         XCTAssertEqual(tiles.rows.count, sa.rows.reduce(0) { $0 + Int(sa.value($1, "n_tiles"))! })
         for row in tiles.rows {
-            XCTAssertEqual(row[3...].compactMap(Double.init).reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertEqual(row[5...].compactMap(Double.init).reduce(0, +), 1, accuracy: 1e-5)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: fromSlides.appendingPathComponent("tiles.csv").path), "tiles.csv only with --tile-scores")
         // Slide means are the means of the slide's tiles.
@@ -77,7 +77,7 @@ final class PredictorEndToEndTests: XCTestCase {
         let own = tiles.rows.filter { $0[0] == first[0] }
         XCTAssertEqual(own.count, Int(sa.value(first, "n_tiles")))
         for (k, c) in classes.enumerated() {
-            let mean = own.map { Double(Float($0[3 + k])!) }.reduce(0, +) / Double(own.count)
+            let mean = own.map { Double(Float($0[5 + k])!) }.reduce(0, +) / Double(own.count)
             XCTAssertEqual(Double(sa.value(first, "p_\(c)"))!, mean, accuracy: 1e-9)
         }
 
@@ -104,12 +104,13 @@ final class PredictorEndToEndTests: XCTestCase {
         let md = try text(fromStore.appendingPathComponent("report.md"))
         XCTAssertTrue(md.contains("## Slides, by mean probability") && md.contains("## Tiles") && md.contains("Confusion matrix"), md)
 
-        // Heatmaps: one JPEG per slide, the slide's shape at 256 px.
+        // Heatmaps: one JPEG per slide, the (square) slide at 256 px with its legend strip below.
         for id in f.testSlides {
             for out in [fromStore, fromSlides] {
                 let bytes = try [UInt8](Data(contentsOf: out.appendingPathComponent("heatmaps/\(id).jpg")))
                 let image = try JPEGDecoder().decode(bytes)
-                XCTAssertEqual(max(image.width, image.height), 256)
+                XCTAssertEqual(image.width, 256)
+                XCTAssertGreaterThan(image.height, 256 + 20, "the legend strip")
             }
         }
         // Nothing temporary is left behind; the parts stay for inspection.
@@ -119,7 +120,8 @@ final class PredictorEndToEndTests: XCTestCase {
 
         // Two tasks (from the Slurm array variables) and a merge give the same files.
         let sharded = dir.appendingPathComponent("sharded")
-        let args = ["--model", f.model.path, "--store", f.store.path, "--out", sharded.path, "--tile-scores"]
+        let args = ["--model", f.model.path, "--store", f.store.path, "--out", sharded.path, "--tile-scores",
+                    "--slides-dir", f.cohort.appendingPathComponent("slides").path]
         let first0 = try predict(args, environment: ["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "7", "SLURM_ARRAY_TASK_COUNT": "2"])
         XCTAssertEqual(first0.status, 0, first0.output)
         XCTAssertTrue(first0.stderr.contains("tessera-predict[0/2]"), first0.stderr)
@@ -251,7 +253,7 @@ final class PredictorEndToEndTests: XCTestCase {
             let row = try XCTUnwrap(slides[id])
             XCTAssertEqual(row[row.count - 2], "failed")
             XCTAssertTrue(row[row.count - 1].hasPrefix("open: "), row.last!)
-            XCTAssertEqual(row[3], "0")
+            XCTAssertEqual(row[6], "0")
         }
         let patients = try CSVTable(out.appendingPathComponent("patients.csv")).byKey
         XCTAssertEqual(patients["P2"]?.suffix(2).first, "failed")
@@ -298,7 +300,7 @@ final class PredictorEndToEndTests: XCTestCase {
         // Its heatmap is the white canvas at the slide's shape (2:1).
         let image = try JPEGDecoder().decode([UInt8](Data(contentsOf: out.appendingPathComponent("heatmaps/EMPTY-SLIDE.jpg"))))
         XCTAssertEqual(image.width, 1024)
-        XCTAssertEqual(image.height, 512)
+        XCTAssertGreaterThan(image.height, 512, "the map and its legend strip")
     }
 
     /// A job file (as Slurm/submit and Jobs/run-local pass it) drives both subcommands; keys of

@@ -16,7 +16,7 @@ final class SlidePredictorTests: XCTestCase {
         var classes: Int { scorer.classes }
         let error: Error
 
-        func predictSlide(_ item: PredictionItem) throws -> (SlideResult, HeatmapWriter.Drawing) { throw error }
+        func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement) { throw error }
     }
 
     static func scorer() throws -> TileScorer {
@@ -61,13 +61,16 @@ final class SlidePredictorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: output) }
         try FileManager.default.createDirectory(at: output.appendingPathComponent(PredictionLayout.heatmapsFolder), withIntermediateDirectories: true)
         let tiles = TileScores(classes: 2, x: [0], y: [0], probabilities: [1, 0])
-        let drawing = HeatmapWriter.Drawing(width: 2000, height: 1000, tileSpan: 500, slidePath: nil)
-        try HeatmapWriter(output: output, maxSide: 200).write(drawing, tiles: tiles, slideID: "S 1", slidePath: "/nowhere/S 1.svs")
+        let drawing = SlidePlacement(width: 2000, height: 1000, tileSpan: 500, slidePath: nil)
+        let row = SlidePrediction.predicted(slideID: "S 1", patientID: "P", label: nil, aggregate: tiles.aggregate)
+        var placement = drawing
+        placement.slidePath = "/nowhere/S 1.svs"
+        try HeatmapWriter(output: output, maxSide: 200).write(placement, tiles: tiles, prediction: row, classes: ["A", "B"])
         let image = try JPEGDecoder().decode([UInt8](try Data(contentsOf: PredictionLayout.heatmapURL(output, slideID: "S 1"))))
         XCTAssertEqual(image.width, 200)
-        XCTAssertEqual(image.height, 100)
+        XCTAssertGreaterThan(image.height, 100, "the map and its legend strip")
         // Far from the one tile (top left, 50 px square): white, within JPEG's error.
-        let corner = image.pixels[((image.height - 1) * image.width + image.width - 1) * 3]
+        let corner = image.pixels[(99 * image.width + image.width - 1) * 3]
         XCTAssertGreaterThan(corner, 245)
     }
 }

@@ -40,14 +40,27 @@ final class TrainerEndToEndTests: XCTestCase {
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
         XCTAssertGreaterThan(accuracy, 0.9, "validation accuracy after 6 epochs on stripes, diagonals and dots:\n\(metrics)")
         let csv = try CSV.parse(String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8))
-        XCTAssertEqual(csv.first?.fields, ["epoch", "step", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy",
-                                           "learning_rate", "images_per_second", "seconds"])
+        XCTAssertEqual(csv.first?.fields, ["epoch", "step", "train_loss", "train_accuracy", "validation_loss", "validation_accuracy"]
+            + TrainingStoreFixture.classes.map { "validation_accuracy_\($0)" } + ["learning_rate", "images_per_second", "seconds"])
+        for row in csv.dropFirst() {
+            XCTAssertFalse(row.fields.contains { $0.contains("e") || $0.contains("E") }, "plain decimals: \(row.fields)")
+        }
+        // model-best.tsm: the epoch with the best validation accuracy (the first of equals); model.tsm the last.
+        let accuracies = csv.dropFirst().map { Double($0.fields[5])! }
+        let bestEpoch = accuracies.indices.first { accuracies[$0] == accuracies.max() }! + 1
+        let best = try ModelFile.read(run.appendingPathComponent("model-best.tsm"))
+        XCTAssertEqual(best.header.selection, .bestValidation)
+        XCTAssertEqual(best.header.epochs, bestEpoch)
+        XCTAssertEqual(try XCTUnwrap(best.header.validationAccuracy), accuracies.max()!, accuracy: 1e-5, "metrics.csv keeps 6 digits")
+        XCTAssertEqual(m.header.selection, .last)
+        XCTAssertTrue(r.stderr.contains("model-best.tsm: the best validation accuracy's (epoch \(bestEpoch)"), r.stderr)
         XCTAssertEqual(csv.count, 7)
         XCTAssertEqual(csv.last?.fields[0], "6")
         // 144 training tiles, global batch 16: 9 steps per epoch.
         XCTAssertEqual(csv.last?.fields[1], "54")
         let svg = try String(contentsOf: run.appendingPathComponent("training-curves.svg"), encoding: .utf8)
-        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline"))
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.contains("loss (log scale)"))
+        for e in 1...6 { XCTAssertTrue(svg.contains(">\(e)</text>"), "epoch tick \(e)") }
         XCTAssertEqual(try Checkpoint.read(run.appendingPathComponent("checkpoint.tsc")).header.epoch, 6)
     }
 
