@@ -1,4 +1,5 @@
 import Foundation
+import Stain
 import TesseraCore
 import Tiling
 
@@ -26,6 +27,8 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var inputSize: Int
         /// How the model's training tiles were cut (and so the tiles predicted on).
         public var tiling: TilingSpec
+        /// The stain normalisation the model was trained with and prediction applied (nil: none).
+        public var stainNormalization: StainNormalization?
     }
 
     public struct Bootstrap: Equatable, Sendable, Codable {

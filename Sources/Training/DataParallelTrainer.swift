@@ -4,6 +4,7 @@ import HDF5
 import MPI
 import Model
 import NeuralNet
+import Stain
 import TesseraCore
 import TileStore
 
@@ -137,7 +138,9 @@ public final class DataParallelTrainer {
                 }
             }
 
+            reportStainFallbacks(workers[0], state.normalization, what: "training tiles this epoch")
             state.history.append(try endOfEpoch(state, classes: classes, schedule: schedule, validation: validation, pipeline: workers[1]))
+            reportStainFallbacks(workers[1], state.normalization, what: "validation tiles")
             state.epoch += 1
             state.step = 0
             state.epochTotals = .init()
@@ -210,7 +213,8 @@ public final class DataParallelTrainer {
     private func startingState(train: TileIndex, stepsPerEpoch: Int) throws -> TrainingState {
         let classes = train.attributes.classes
         guard options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) else {
-            let state = try TrainingState.fresh(config, classes: classes.count, normalization: try computeNormalization(train))
+            let stain = try stainNormalization(train)
+            let state = try TrainingState.fresh(config, classes: classes.count, normalization: try computeNormalization(train, stain: stain))
             // Identical on every rank already (same seed); the broadcast makes it so by construction.
             world.broadcast(state.network.parameters, root: 0)
             world.broadcast(state.network.state, root: 0)
@@ -285,14 +289,59 @@ public final class DataParallelTrainer {
 
     // MARK: Pieces
 
-    /// Per-channel mean and standard deviation over an evenly spaced sample of training tiles, each
-    /// rank taking every R-th of them, summed with allreduce.
-    private func computeNormalization(_ train: TileIndex) throws -> Normalization {
+    /// This rank's share (every R-th) of an evenly spaced sample of the training tiles, and the sample's size.
+    private func sampleShare(_ train: TileIndex) -> (mine: [Int], sampled: Int) {
         let n = min(config.normalizationSamples, train.count)
         let sample = (0..<n).map { $0 * train.count / n }
-        let mine = stride(from: world.rank, to: sample.count, by: world.size).map { sample[$0] }
+        return (stride(from: world.rank, to: sample.count, by: world.size).map { sample[$0] }, n)
+    }
+
+    /// The stain normalisation asked for: the built-in reference, or one fitted on the sample of
+    /// training tiles (every rank fits its share; the sums are added with allreduce).
+    private func stainNormalization(_ train: TileIndex) throws -> StainNormalization? {
+        guard let option = config.stainNormalization else { return nil }
+        guard option.reference == .train else {
+            log("stain normalisation: \(StainNormalization.builtIn(option.method).description)")
+            return .builtIn(option.method)
+        }
+        let (mine, n) = sampleShare(train)
         let pipeline = try InputPipeline(tileSize: train.attributes.tileSize, inputSize: config.inputSize,
                                          normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]),
+                                         augmentation: .none, seed: config.seed)
+        var fit = StainReferenceFit(method: option.method)
+        for (k, payload) in try BatchLoader.payloads(train, mine).enumerated() {
+            fit.add(try pipeline.image(payload, source: "\(train.readers[Int(train.file[mine[k]])].path) tile \(train.local[mine[k]])"))
+        }
+        world.allreduceSum(&fit.sums)
+        guard let stain = fit.normalization() else {
+            throw TrainingError.badStore(path: options.store.path,
+                                         message: "none of the \(n) sampled training tiles has enough tissue for a \(option.method.rawValue) fit",
+                                         hint: "use --stain-reference builtin, or re-tile with a stricter background rule")
+        }
+        log("stain normalisation: \(stain.description), fitted on \(Int(fit.sums[0])) of \(n) sampled tiles: "
+            + (stain.reinhard.map { "L*a*b* mean \($0.mean.map { String(format: "%.1f", $0) }), std \($0.std.map { String(format: "%.1f", $0) })" }
+                ?? stain.macenko.map { "H \($0.haematoxylin.map { String(format: "%.3f", $0) }), E \($0.eosin.map { String(format: "%.3f", $0) }), maxima \($0.maxConcentrations.map { String(format: "%.2f", $0) })" } ?? ""))
+        return stain
+    }
+
+    /// Logs how many tiles the pipeline stain-normalised since the last call, over all ranks, and
+    /// how many it left as they were (too little tissue). A collective call when stain normalisation is on.
+    private func reportStainFallbacks(_ pipeline: InputPipeline, _ normalization: Normalization, what: String) {
+        guard let stain = normalization.stain else { return }
+        let counts = pipeline.takeStainCounts()
+        var sums = [Double(counts.tiles), Double(counts.fallbacks)]
+        world.allreduceSum(&sums)
+        guard sums[0] > 0 else { return }
+        log(String(format: "stain normalisation %@: %.0f of %.0f %@ (%.1f%%) left unnormalised (too little tissue)",
+                   stain.method.rawValue, sums[1], sums[0], what, 100 * sums[1] / sums[0]))
+    }
+
+    /// Per-channel mean and standard deviation over an evenly spaced sample of training tiles
+    /// (stain-normalised when asked), each rank taking every R-th of them, summed with allreduce.
+    private func computeNormalization(_ train: TileIndex, stain: StainNormalization?) throws -> Normalization {
+        let (mine, n) = sampleShare(train)
+        let pipeline = try InputPipeline(tileSize: train.attributes.tileSize, inputSize: config.inputSize,
+                                         normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1], stain: stain),
                                          augmentation: .none, seed: config.seed)
         var moments = [Double](repeating: 0, count: 7)
         for (k, payload) in try BatchLoader.payloads(train, mine).enumerated() {
@@ -305,7 +354,7 @@ public final class DataParallelTrainer {
         let mean = (0..<3).map { moments[$0] / count }
         let std = (0..<3).map { max((moments[3 + $0] / count - mean[$0] * mean[$0]).squareRoot(), 1) }
         log(String(format: "input normalisation from %d tiles: mean %.1f %.1f %.1f, std %.1f %.1f %.1f", n, mean[0], mean[1], mean[2], std[0], std[1], std[2]))
-        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init), stain: stain)
     }
 
     private func averageBatchNormState(_ network: Network) {
