@@ -99,7 +99,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
             "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
-            "NeuralNet", "MPI", "TileStore", "Model", "Training", "Prediction",
+            "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
@@ -140,7 +140,7 @@ let package = Package(
         ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [
-            "Model", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
+            "Model", "Stain", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "TileStoreTests", dependencies: [
             "TileStore", "Tiling", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",

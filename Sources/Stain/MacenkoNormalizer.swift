@@ -76,12 +76,13 @@ public struct MacenkoNormalizer {
 
         // Pass 2: the tissue pixels' diamond angles in the plane (x along e1, y along e2).
         angles.reset()
+        let (a0, a1, a2, b0, b1, b2) = (e1[0], e1[1], e1[2], e2[0], e2[1], e2[2])
         OpticalDensity.fromByte.withUnsafeBufferPointer { od in
             image.pixels.withUnsafeBufferPointer { px in
                 for p in 0..<n {
                     let r = od[Int(px[3 * p])], g = od[Int(px[3 * p + 1])], b = od[Int(px[3 * p + 2])]
                     guard r >= beta && g >= beta && b >= beta else { continue }
-                    let x = e1[0] * r + e1[1] * g + e1[2] * b, y = e2[0] * r + e2[1] * g + e2[2] * b
+                    let x = a0 * r + a1 * g + a2 * b, y = b0 * r + b1 * g + b2 * b
                     angles.add(Self.diamondAngle(x: x, y: y))
                 }
             }
@@ -99,12 +100,13 @@ public struct MacenkoNormalizer {
         guard let solve = Self.leastSquares(h, e) else { return nil }
         concentrationsH.reset()
         concentrationsE.reset()
+        let (p0, p1, p2, p3, p4, p5) = (solve[0], solve[1], solve[2], solve[3], solve[4], solve[5])
         OpticalDensity.fromByte.withUnsafeBufferPointer { od in
             image.pixels.withUnsafeBufferPointer { px in
                 for p in 0..<n {
                     let r = od[Int(px[3 * p])], g = od[Int(px[3 * p + 1])], b = od[Int(px[3 * p + 2])]
-                    concentrationsH.add(solve[0] * r + solve[1] * g + solve[2] * b)
-                    concentrationsE.add(solve[3] * r + solve[4] * g + solve[5] * b)
+                    concentrationsH.add(p0 * r + p1 * g + p2 * b)
+                    concentrationsE.add(p3 * r + p4 * g + p5 * b)
                 }
             }
         }

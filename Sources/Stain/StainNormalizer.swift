@@ -54,7 +54,7 @@ public struct StainReferenceFit {
         switch method {
         case .reinhard:
             let s = reinhard.statistics(image)
-            guard s.std[0] >= ReinhardNormalizer.minimumLightnessStd else { return }
+            guard reinhard.matchable(s, pixels: image.width * image.height) else { return }
             for (k, v) in (s.mean + s.std).enumerated() { sums[1 + k] += Double(v) }
         case .macenko:
             guard let f = macenko.fit(image) else { return }

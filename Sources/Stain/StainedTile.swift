@@ -18,7 +18,7 @@ public enum StainedTile {
             for x in 0..<size {
                 let u = Double(x) / Double(size), v = Double(y) / Double(size)
                 let k = y * size + x
-                e[k] = Float(0.25 + 0.35 * (1 + sin(2 * .pi * fx * u + px) * cos(2 * .pi * fy * v + py)))
+                e[k] = Float(0.6 + 0.4 * (1 + sin(2 * .pi * fx * u + px) * cos(2 * .pi * fy * v + py)))
                 h[k] = 0
                 wave[k] = sin(2 * .pi * (u + 0.7 * v) + px)
             }

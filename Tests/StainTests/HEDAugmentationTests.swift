@@ -1,6 +1,7 @@
-@testable import Stain
 import TesseraCore
 import XCTest
+
+@testable import Stain
 
 /// HED augmentation: deconvolution and recomposition invert each other, σ = 0 changes nothing,
 /// and the perturbation is a function of the seed.
@@ -26,11 +27,12 @@ final class HEDAugmentationTests: XCTestCase {
         var copy = tile
         HEDAugmentation.apply(&copy, alpha: alpha, beta: beta)
         // Exact: M·M⁻¹ differs from I by ~1e-7, far below the half-byte a value would need to move.
-        XCTAssertEqual(copy, tile)
-        var all = RGBImage(width: 256, height: 256, pixels: (0..<(256 * 256 * 3)).map { UInt8(($0 * 7 + $0 / 3) % 256) })
+        XCTAssertTrue(copy == tile)
+        let values: [UInt8] = (0..<(256 * 256 * 3)).map { (i: Int) -> UInt8 in UInt8(truncatingIfNeeded: i * 7 + i / 3) }
+        var all = RGBImage(width: 256, height: 256, pixels: values)
         let before = all
         HEDAugmentation.apply(&all, alpha: [1, 1, 1], beta: [0, 0, 0])
-        XCTAssertEqual(all, before)
+        XCTAssertTrue(all == before)
     }
 
     func testPerturbationScalesAndShiftsTheStainsAsDrawn() {

@@ -1,13 +1,15 @@
 import Foundation
-@testable import Stain
 import TesseraCore
 import XCTest
+
+@testable import Stain
 
 /// Reinhard and Macenko against hand-made references: tiles rendered from known stains, exact
 /// L*a*b* statistics, and the identity fallback on tiles without tissue.
 final class StainNormalizationTests: XCTestCase {
-    /// Ruifrok and Johnston's H and E, unlike the built-in reference's.
-    let known = MacenkoReference(haematoxylin: unit([0.65, 0.70, 0.29]), eosin: unit([0.07, 0.99, 0.11]), maxConcentrations: [1.8, 0.95])
+    /// Ruifrok and Johnston's H and an eosin redder than the built-in reference's (Ruifrok's own E has
+    /// so little red OD that pure-eosin pixels fail Macenko's OD ≥ β in every channel).
+    let known = MacenkoReference(haematoxylin: unit([0.65, 0.70, 0.29]), eosin: unit([0.30, 0.85, 0.43]), maxConcentrations: [1.8, 1.4])
 
     func testMacenkoRecoversTheStainsATileWasMadeWith() throws {
         var macenko = MacenkoNormalizer(reference: .builtIn)
@@ -64,8 +66,8 @@ final class StainNormalizationTests: XCTestCase {
         var reinhard = ReinhardNormalizer(reference: .builtIn)
         let measured = reinhard.statistics(StainedTile.make(size: 256, stains: .builtIn, seed: 1))
         for c in 0..<3 {
-            XCTAssertEqual(measured.mean[c], ReinhardReference.builtIn.mean[c], accuracy: 0.05, "mean \(c)")
-            XCTAssertEqual(measured.std[c], ReinhardReference.builtIn.std[c], accuracy: 0.05, "std \(c)")
+            XCTAssertEqual(measured.mean[c], ReinhardReference.builtIn.mean[c], accuracy: 0.01, "mean \(c)")
+            XCTAssertEqual(measured.std[c], ReinhardReference.builtIn.std[c], accuracy: 0.01, "std \(c)")
         }
     }
 
@@ -78,7 +80,7 @@ final class StainNormalizationTests: XCTestCase {
             var normalizer = StainNormalizer(.builtIn(method))
             var copy = tile
             XCTAssertFalse(normalizer.normalize(&copy), "\(method)")
-            XCTAssertEqual(copy, before, "\(method) changed a tile it fell back on")
+            XCTAssertTrue(copy == before, "\(method) changed a tile it fell back on")
             var tissue = StainedTile.make(size: 64, stains: known, seed: 1)
             XCTAssertTrue(normalizer.normalize(&tissue), "\(method)")
             let counts = normalizer.takeCounts()
@@ -87,7 +89,8 @@ final class StainNormalizationTests: XCTestCase {
             XCTAssertEqual(normalizer.takeCounts().tiles, 0)
         }
         var blank = RGBImage(width: 64, height: 64, fill: (230, 230, 230))
-        XCTAssertFalse(ReinhardNormalizer(reference: .builtIn).normalizeCopy(&blank), "a flat tile has no distribution to match")
+        var reinhard = ReinhardNormalizer(reference: .builtIn)
+        XCTAssertFalse(reinhard.normalize(&blank), "a flat tile has no distribution to match")
     }
 
     func testReferenceFittedOnTilesIsTheirMeanFit() throws {
@@ -160,6 +163,3 @@ func exactLabStatistics(_ image: RGBImage) -> ([Double], [Double]) {
     return (mean, (0..<3).map { (s[3 + $0] / n - mean[$0] * mean[$0]).squareRoot() })
 }
 
-extension ReinhardNormalizer {
-    mutating func normalizeCopy(_ image: inout RGBImage) -> Bool { normalize(&image) }
-}
