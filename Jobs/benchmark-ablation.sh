@@ -82,7 +82,8 @@ run_ablation() {
     if [[ $overrides == @best ]]; then best_pending=$name; continue; fi
     if [[ ${#names[@]} -eq 0 ]]; then
       kept=""
-      for pair in $overrides; do
+      # TESSERA_BENCH_OVERRIDES (e.g. "EPOCHS=1 BATCH=8" for a smoke run) go into every row, first.
+      for pair in ${TESSERA_BENCH_OVERRIDES:-} $overrides; do
         key=${pair%%=*}
         if ablation_known_key "$pair"; then kept="$kept $pair"
         else echo "ablation: $key is not a job-file key of this build: left out of the baseline (rows setting it are skipped)" >&2; fi
