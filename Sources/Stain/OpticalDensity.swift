@@ -1,4 +1,5 @@
 import Foundation
+import TesseraCore
 
 /// Optical density OD = −ln((I + 1) / I₀) of 8-bit intensities, and back, by tables: the stain
 /// methods spend most of their time here, and a table read is far cheaper than `log` or `exp`.
@@ -32,5 +33,20 @@ public enum OpticalDensity {
         if !(k > 0) { return table[0] }
         let i = Int(k)
         return i >= count ? table[count - 1] : table[i]
+    }
+
+    /// Calls `body` with the OD (red, green, blue) of every `step`-th pixel of every `step`-th row.
+    @inline(__always) static func forEachPixel(of image: RGBImage, step: Int = 1, _ body: (Float, Float, Float) -> Void) {
+        let w = image.width
+        fromByte.withUnsafeBufferPointer { od in
+            image.pixels.withUnsafeBufferPointer { px in
+                for y in stride(from: 0, to: image.height, by: step) {
+                    for x in stride(from: 0, to: w, by: step) {
+                        let p = 3 * (y * w + x)
+                        body(od[Int(px[p])], od[Int(px[p + 1])], od[Int(px[p + 2])])
+                    }
+                }
+            }
+        }
     }
 }
