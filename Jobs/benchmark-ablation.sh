@@ -5,9 +5,10 @@
 
 # Keys that change only training or prediction: rows differing only in these share a store. Every
 # other key (including ones this script has never heard of) counts as a tiling key.
-ablation_nontiling_keys=" NAME RANKS TESSERA_LAUNCHER STORE RUN MODEL INPUT_SIZE EPOCHS BATCH LEARNING_RATE OPTIMIZER WEIGHT_DECAY
-  WARMUP_EPOCHS SCHEDULE TRAIN_SEED JITTER CHECKPOINT_EVERY TRAIN_THREADS NO_AUGMENT STAIN_NORM STAIN_REFERENCE HED_JITTER
-  PREDICTIONS TILE_SCORES HEATMAPS HEATMAP_SIZE PREDICT_SHARDS PREDICT_THREADS PREDICT_BATCH BOOTSTRAP BOOTSTRAP_SEED "
+ablation_nontiling_keys="NAME RANKS TESSERA_LAUNCHER STORE RUN MODEL INPUT_SIZE EPOCHS BATCH LEARNING_RATE OPTIMIZER"
+ablation_nontiling_keys+=" WEIGHT_DECAY WARMUP_EPOCHS SCHEDULE TRAIN_SEED JITTER CHECKPOINT_EVERY TRAIN_THREADS NO_AUGMENT"
+ablation_nontiling_keys+=" STAIN_NORM STAIN_REFERENCE HED_JITTER PREDICTIONS TILE_SCORES HEATMAPS HEATMAP_SIZE PREDICT_SHARDS"
+ablation_nontiling_keys=" $ablation_nontiling_keys PREDICT_THREADS PREDICT_BATCH BOOTSTRAP BOOTSTRAP_SEED "
 
 # Whether this build's job files know the key of KEY=VALUE: a job file holding only it passes the
 # programs' key check (tessera-train --job FILE --help checks the keys, then prints its help).
