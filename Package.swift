@@ -73,16 +73,20 @@ let package = Package(
         .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "JPEG", "TesseraCore"]),
         // The contract between training and prediction: the model file, its archive format, the
         // input pipeline and normalisation, and whether a model fits a store.
-        .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore"]),
+        // Stain normalisation (Reinhard, Macenko) and HED augmentation on RGB tiles: pure Swift on
+        // tables, no C; below Model so that the input pipeline, the trainer's reference fit and
+        // tessera-bench share one implementation.
+        .target(name: "Stain", dependencies: ["TesseraCore"]),
+        .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "Stain", "TesseraCore"]),
 
         // MARK: Stages (siblings: a stage never imports another stage)
         // The tiling stage wired to the wrappers: slides in, tile stores out.
         .target(name: "Tiler", dependencies: ["SlideTiles", "Tiling", "OpenSlide", "TileStore", "TaskRunner", "TesseraCore"]),
         // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
-        .target(name: "Training", dependencies: ["Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
+        .target(name: "Training", dependencies: ["Model", "Stain", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "Pictures", "TesseraCore"]),
+                dependencies: ["Model", "Stain", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "Pictures", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
@@ -98,7 +102,7 @@ let package = Package(
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
             "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
-            "NeuralNet", "MPI", "TileStore", "Model", "Training", "Prediction",
+            "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
@@ -106,7 +110,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
-            "Training", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
+            "Training", "Stain", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-mpi-check", dependencies: [
@@ -139,7 +143,7 @@ let package = Package(
         ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [
-            "Model", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
+            "Model", "Stain", "NeuralNet", "TileStore", "Tiling", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "TileStoreTests", dependencies: [
             "TileStore", "Tiling", "tessera-audit", "HDF5", "JPEG", "TesseraCore", "TesseraTestSupport",
@@ -164,5 +168,6 @@ let package = Package(
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
+        .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),
     ]
 )

@@ -31,11 +31,14 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     public var commit: String
     public var cohort: Cohort
     public var splits: [SplitBenchmark]
+    /// The ablation's rows (`Jobs/benchmark --ablation`), the baseline first; nil for a single run.
+    public var ablation: [AblationRow]?
 
-    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark]) {
+    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark], ablation: [AblationRow]? = nil) {
         self.commit = commit
         self.cohort = cohort
         self.splits = splits
+        self.ablation = ablation
     }
 
     /// The cohort's description from its folder (cohort.json and truth.csv).
@@ -107,6 +110,7 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 return "\(n) (\(total > 0 ? String(format: "%.1f", 100 * Double(n) / Double(total)) : "0")%)"
             }.joined(separator: " | ") + " | \(total) |\n"
         }
+        if let ablation, !ablation.isEmpty { s += Self.ablationMarkdown(ablation) }
         if !timings.isEmpty {
             s += "\nWall time and CPU time (user + system) per stage:\n\n| stage | wall s | CPU s | CPU / wall |\n|---|---:|---:|---:|\n"
             for t in timings {
@@ -114,6 +118,29 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 let share = t.cpu.flatMap { c in t.wall > 0 ? String(format: "%.2f", c / t.wall) : nil } ?? "–"
                 s += "| \(t.stage) | \(String(format: "%.0f", t.wall)) | \(cpu) | \(share) |\n"
             }
+        }
+        return s
+    }
+
+    /// The ablation table: one line per row, the paired differences against the first row.
+    static func ablationMarkdown(_ rows: [AblationRow]) -> String {
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        func signed(_ v: Double?) -> String { v.map { String(format: "%+.3f", $0) } ?? "–" }
+        func auc(_ a: MacroAUCEstimate?) -> String {
+            guard let a else { return "–" }
+            return f(a.value) + (a.ciLow.map { " [\(f($0))–\(f(a.ciHigh))]" } ?? "")
+        }
+        func diff(_ d: PairedDifference?) -> String {
+            guard let d else { return "–" }
+            return signed(d.difference) + (d.ciLow.map { " [\(signed($0)), \(signed(d.ciHigh))]" } ?? "") + " (n \(d.count))"
+        }
+        var s = "\nAblation: each row is the benchmark job with these job keys changed; macro AUC with its 95% bootstrap interval; "
+        s += "Δ: the row's slide macro AUC minus the baseline's (\(rows[0].name)) on the slides both predicted, paired bootstrap 95% interval.\n\n"
+        s += "| row | job keys | slide macro AUC (site-mixed) | site-held-out macro AUC | tile macro AUC (truth) | Δ site-mixed | Δ held-out |\n"
+        s += "|---|---|---:|---:|---:|---:|---:|\n"
+        for r in rows {
+            s += "| \(r.name) | `\(r.overrides)` | \(auc(r.slideMacroAuc)) | \(auc(r.heldOutMacroAuc)) | \(auc(r.tileMacroAuc)) | "
+            s += "\(diff(r.versusBaseline)) | \(diff(r.heldOutVersusBaseline)) |\n"
         }
         return s
     }

@@ -1,16 +1,21 @@
 import Foundation
 import JPEG
+import Stain
 import TesseraCore
 import Tiling
 
 /// Per-channel normalisation of the network's input, computed from the training tiles and saved
 /// with the model so that prediction normalises exactly as training did. Values on the 0–255 scale.
+/// With stain normalisation, its method and reference too (nil: none; absent in older models), and
+/// the channel statistics are those of the stain-normalised tiles.
 public struct Normalization: Codable, Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
-    public init(mean: [Float], std: [Float]) {
+    public var stain: StainNormalization?
+    public init(mean: [Float], std: [Float], stain: StainNormalization? = nil) {
         self.mean = mean
         self.std = std
+        self.stain = stain
     }
 }
 
@@ -22,8 +27,22 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public var brightness: Float = 0
     public var contrast: Float = 0
     public var hue: Float = 0
+    /// HED stain jitter σ (0 = off): each stain's concentration × U[1−σ, 1+σ] + U[−σ, σ] (OD units).
+    public var hed: Float = 0
     public init() {}
     public static let none: Augmentation = { var a = Augmentation(); a.dihedral = false; return a }()
+
+    enum CodingKeys: String, CodingKey { case dihedral, brightness, contrast, hue, hed }
+
+    /// Checkpoints written before HED augmentation have no `hed`: it was off.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dihedral = try c.decode(Bool.self, forKey: .dihedral)
+        brightness = try c.decode(Float.self, forKey: .brightness)
+        contrast = try c.decode(Float.self, forKey: .contrast)
+        hue = try c.decode(Float.self, forKey: .hue)
+        hed = try c.decodeIfPresent(Float.self, forKey: .hed) ?? 0
+    }
 }
 
 /// An encoded tile as read from the store.
@@ -34,7 +53,8 @@ public enum TilePayload: Sendable {
 
 /// Turns stored tiles into network input: decode (libjpeg-turbo, at reduced scale when the network
 /// input is a half, quarter or eighth of the tile — done in the IDCT, far cheaper than decoding
-/// fully), area-resample to exactly S×S, augment, normalise, and lay out as planar float (NCHW).
+/// fully), area-resample to exactly S×S, normalise the stain (at the network's input size: 4× fewer
+/// pixels than a 256² tile for a 128² input), augment, normalise, and lay out as planar float (NCHW).
 ///
 /// Augmentation is keyed by (seed, epoch, global tile index), not by rank or position in a batch:
 /// a tile looks the same whichever rank reads it, so runs with different rank counts and resumed
@@ -49,6 +69,7 @@ public final class InputPipeline {
     private let scale: Int
     private let resampler: AreaResampler?
     private let rawResampler: AreaResampler?
+    private var stainNormalizer: StainNormalizer?
 
     public init(tileSize: Int, inputSize: Int, normalization: Normalization, augmentation: Augmentation, seed: UInt64) throws {
         precondition(inputSize >= 1 && inputSize <= tileSize, "input size \(inputSize) must be 1…\(tileSize) (the tile size)")
@@ -62,10 +83,23 @@ public final class InputPipeline {
         let decoded = tileSize / scale
         resampler = decoded == inputSize ? nil : AreaResampler(sourceSize: Double(decoded), outputSize: inputSize)
         rawResampler = tileSize == inputSize ? nil : AreaResampler(sourceSize: Double(tileSize), outputSize: inputSize)
+        stainNormalizer = normalization.stain.map(StainNormalizer.init)
     }
 
-    /// The S×S RGB image of a tile, before augmentation and normalisation.
+    /// Tiles stain-normalised since the last call, and those left as they were for too little
+    /// tissue; then zero. (0, 0) without stain normalisation.
+    public func takeStainCounts() -> (tiles: Int, fallbacks: Int) {
+        stainNormalizer?.takeCounts() ?? (0, 0)
+    }
+
+    /// The S×S RGB image of a tile, stain-normalised, before augmentation and channel normalisation.
     public func image(_ payload: TilePayload, source: String) throws -> RGBImage {
+        var image = try resampledImage(payload, source: source)
+        stainNormalizer?.normalize(&image)
+        return image
+    }
+
+    private func resampledImage(_ payload: TilePayload, source: String) throws -> RGBImage {
         var image: RGBImage
         switch payload {
         case let .jpeg(bytes):
@@ -87,7 +121,7 @@ public final class InputPipeline {
     /// Writes one tile, augmented and normalised, as 3 planes of S×S floats at `out`.
     public func prepare(_ payload: TilePayload, globalIndex: Int, epoch: Int, augment: Bool, source: String,
                         into out: UnsafeMutablePointer<Float>) throws {
-        let image = try image(payload, source: source)
+        var image = try image(payload, source: source)
         let s = inputSize
         var rng = SeededGenerator(seed: seed, stream: (UInt64(epoch) << 40) ^ UInt64(globalIndex))
         let symmetry = augment && augmentation.dihedral ? Int(rng.next() % 8) : 0
@@ -103,6 +137,11 @@ public final class InputPipeline {
                 let theta = (Float(rng.nextUnit()) * 2 - 1) * augmentation.hue * .pi
                 let c = cos(theta), si = sin(theta), k = (1 - c) / 3, r = si / Float(3).squareRoot()
                 m = (c + k, k - r, k + r, k + r, c + k, k - r, k - r, k + r, c + k)
+            }
+            // Drawn after the others, so runs without it keep their augmentation stream bit for bit.
+            if augmentation.hed > 0 {
+                let (alpha, beta) = HEDAugmentation.draw(sigma: augmentation.hed, rng: &rng)
+                HEDAugmentation.apply(&image, alpha: alpha, beta: beta)
             }
         }
         let mean = normalization.mean, inv = normalization.std.map { 1 / $0 }

@@ -5,7 +5,6 @@ import NeuralNet
 import TaskRunner
 import TesseraCore
 import TileStore
-import Tiler
 import Tiling
 
 /// One prediction task (one Slurm array task): its share of the slides, predicted into its own
@@ -137,7 +136,8 @@ public final class PredictionJob {
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
         let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
-        var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0
+        var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0, stainTiles = 0, stainFallbacks = 0
+        if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)") }
         for item in mine {
             if isDone(item.slideID, status) { progress.advance(note: "skipped \(item.slideID) (done before)"); continue }
             if let stop = options.stopAfterSlides, predictedThisRun >= stop {
@@ -151,6 +151,8 @@ public final class PredictionJob {
                 SlideOutputs.record(placement!, in: &result)
             }
             let seconds = Date().timeIntervalSince(started)
+            let stain = scorer.takeStainCounts()
+            (stainTiles, stainFallbacks) = (stainTiles + stain.tiles, stainFallbacks + stain.fallbacks)
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
             if let placement {
                 if let heatmaps { try heatmaps.write(placement, tiles: result.tiles, prediction: result.prediction, classes: classes) }
@@ -166,7 +168,8 @@ public final class PredictionJob {
                 scoringSeconds += seconds
                 let rate = Double(tilesScored) / max(scoringSeconds, 1e-9)
                 progress.advance(note: "\(item.slideID): \(result.tiles.count) tiles, \(classes[p.aggregate!.predictedByMean!]) by mean probability, "
-                    + "\(classes[p.aggregate!.predictedByVote!]) by vote; \(String(format: "%.1f", rate)) tiles/s")
+                    + "\(classes[p.aggregate!.predictedByVote!]) by vote; \(String(format: "%.1f", rate)) tiles/s"
+                    + (stain.fallbacks > 0 ? "; \(stain.fallbacks) tiles not stain-normalised (too little tissue)" : ""))
             case .noTissueTiles:
                 progress.advance(note: "\(item.slideID): no tissue tiles")
             case .failed:
@@ -175,6 +178,10 @@ public final class PredictionJob {
             }
         }
 
+        if stainTiles > 0 {
+            Log.info(String(format: "stain normalisation %@: %d of %d tiles (%.1f%%) left unnormalised (too little tissue)",
+                            header.normalization.stain!.method.rawValue, stainFallbacks, stainTiles, 100 * Double(stainFallbacks) / Double(stainTiles)))
+        }
         try writePart(mine, classes: classes)
         try task.finish(&status)
         return try finish(status)
@@ -278,6 +285,7 @@ public final class PredictionJob {
 
     static func describe(_ header: ModelFile.Header, path: String) -> PredictionReport.Model {
         PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
-                               tiling: header.tiling, selection: header.selectionDescription)
+                               tiling: header.tiling, selection: header.selectionDescription,
+                               stainNormalization: header.normalization.stain)
     }
 }

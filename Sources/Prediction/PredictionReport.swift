@@ -1,4 +1,5 @@
 import Foundation
+import Stain
 import TesseraCore
 import Tiling
 
@@ -29,6 +30,8 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         /// Which of its run's models it is: "the last epoch's (epoch 10, validation accuracy 0.870)"
         /// or "the best validation accuracy's (…)"; nil in reports of earlier versions.
         public var selection: String?
+        /// The stain normalisation the model was trained with and prediction applied (nil: none).
+        public var stainNormalization: StainNormalization?
     }
 
     public struct Bootstrap: Equatable, Sendable, Codable {

@@ -86,6 +86,13 @@ public final class TileScorer: @unchecked Sendable {
         return (0..<batches).flatMap { results[$0]! }
     }
 
+    /// Tiles stain-normalised since the last call and those left as they were (too little tissue);
+    /// then zero. Call between `finish` and the next `submit`.
+    public func takeStainCounts() -> (tiles: Int, fallbacks: Int) {
+        group.wait()
+        return pipeline.takeStainCounts()
+    }
+
     /// Drops whatever was submitted and not finished.
     public func reset() {
         group.wait()

@@ -39,3 +39,15 @@ public enum ModelOption: String, OptionChoice {
     case resnetS = "resnet-s"
     public static let option = "--model"
 }
+
+/// Stain normalisation of training and prediction (`StainNormalization.Method` in Stain, or none).
+public enum StainNormOption: String, OptionChoice {
+    case none, reinhard, macenko
+    public static let option = "--stain-norm"
+}
+
+/// Where the stain normalisation's reference comes from (`StainNormalizationOption.Reference`).
+public enum StainReferenceOption: String, OptionChoice {
+    case builtin, train
+    public static let option = "--stain-reference"
+}

@@ -4,6 +4,7 @@ import HDF5
 import MPI
 import Model
 import NeuralNet
+import Stain
 import TesseraCore
 import TileStore
 
@@ -66,7 +67,7 @@ public final class DataParallelTrainer {
     public var metricsURL: URL { options.output.appendingPathComponent("metrics.csv") }
     public var curvesURL: URL { options.output.appendingPathComponent("training-curves.svg") }
 
-    private func log(_ message: String) { if world.isRoot { Log.info(message) } }
+    func log(_ message: String) { if world.isRoot { Log.info(message) } }
 
     public func run() throws -> Summary {
         BLASRuntime.setThreads(options.threads)
@@ -139,7 +140,9 @@ public final class DataParallelTrainer {
                 }
             }
 
+            reportStainFallbacks(workers[0], state.normalization, what: "training tiles this epoch")
             state.history.append(try endOfEpoch(state, classes: classes, schedule: schedule, validation: validation, pipeline: workers[1]))
+            reportStainFallbacks(workers[1], state.normalization, what: "validation tiles")
             state.epoch += 1
             state.step = 0
             state.epochTotals = .init()
@@ -216,7 +219,8 @@ public final class DataParallelTrainer {
     private func startingState(train: TileIndex, stepsPerEpoch: Int) throws -> TrainingState {
         let classes = train.attributes.classes
         guard options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) else {
-            let state = try TrainingState.fresh(config, classes: classes.count, normalization: try computeNormalization(train))
+            let stain = try stainNormalization(train)
+            let state = try TrainingState.fresh(config, classes: classes.count, normalization: try computeNormalization(train, stain: stain))
             // Identical on every rank already (same seed); the broadcast makes it so by construction.
             world.broadcast(state.network.parameters, root: 0)
             world.broadcast(state.network.state, root: 0)
@@ -274,14 +278,19 @@ public final class DataParallelTrainer {
 
     // MARK: Pieces
 
-    /// Per-channel mean and standard deviation over an evenly spaced sample of training tiles, each
-    /// rank taking every R-th of them, summed with allreduce.
-    private func computeNormalization(_ train: TileIndex) throws -> Normalization {
+    /// This rank's share (every R-th) of an evenly spaced sample of the training tiles, and the sample's size.
+    func sampleShare(_ train: TileIndex) -> (mine: [Int], sampled: Int) {
         let n = min(config.normalizationSamples, train.count)
         let sample = (0..<n).map { $0 * train.count / n }
-        let mine = stride(from: world.rank, to: sample.count, by: world.size).map { sample[$0] }
+        return (stride(from: world.rank, to: sample.count, by: world.size).map { sample[$0] }, n)
+    }
+
+    /// Per-channel mean and standard deviation over an evenly spaced sample of training tiles
+    /// (stain-normalised when asked), each rank taking every R-th of them, summed with allreduce.
+    private func computeNormalization(_ train: TileIndex, stain: StainNormalization?) throws -> Normalization {
+        let (mine, n) = sampleShare(train)
         let pipeline = try InputPipeline(tileSize: train.attributes.tileSize, inputSize: config.inputSize,
-                                         normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1]),
+                                         normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1], stain: stain),
                                          augmentation: .none, seed: config.seed)
         var moments = [Double](repeating: 0, count: 7)
         for (k, payload) in try BatchLoader.payloads(train, mine).enumerated() {
@@ -294,7 +303,7 @@ public final class DataParallelTrainer {
         let mean = (0..<3).map { moments[$0] / count }
         let std = (0..<3).map { max((moments[3 + $0] / count - mean[$0] * mean[$0]).squareRoot(), 1) }
         log(String(format: "input normalisation from %d tiles: mean %.1f %.1f %.1f, std %.1f %.1f %.1f", n, mean[0], mean[1], mean[2], std[0], std[1], std[2]))
-        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init))
+        return Normalization(mean: mean.map(Float.init), std: std.map(Float.init), stain: stain)
     }
 
     private func averageBatchNormState(_ network: Network) {

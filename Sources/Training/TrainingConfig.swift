@@ -1,5 +1,19 @@
 import Model
 import NeuralNet
+import Stain
+
+/// Stain normalisation as asked for on the command line: the method, and whether its reference is
+/// the built-in one or fitted on the training split (the fitted values go into the model).
+public struct StainNormalizationOption: Codable, Equatable, Sendable {
+    public enum Reference: String, Codable, CaseIterable, Sendable { case builtin, train }
+    public var method: StainNormalization.Method
+    public var reference: Reference
+
+    public init(method: StainNormalization.Method, reference: Reference) {
+        self.method = method
+        self.reference = reference
+    }
+}
 
 /// Everything that decides a training run's result (and so goes into its checkpoints): a resumed
 /// run must use the same configuration, or it would not be the run it claims to continue.
@@ -24,8 +38,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var augmentation = Augmentation()
     /// Ranks the run was started with: a checkpoint resumes bit-identically only with as many.
     public var ranks = 1
-    /// Training tiles sampled to compute the input normalisation.
+    /// Training tiles sampled to compute the input normalisation (and a fitted stain reference).
     public var normalizationSamples = 512
+    /// nil: no stain normalisation (and absent from checkpoints written before it existed).
+    public var stainNormalization: StainNormalizationOption?
 
     public init() {}
 

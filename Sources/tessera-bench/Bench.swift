@@ -35,6 +35,7 @@ struct Bench: ParsableCommand {
               .build/release/tessera-bench --only sgemm
               .build/release/tessera-bench --only openslide --gigapixel-size 20000x15000
               .build/release/tessera-bench --only training
+              .build/release/tessera-bench --only stain
               .build/release/tessera-bench --only prediction --gigapixel-size 20000x15000
               .build/release/tessera-bench --slides /data/slides --work /scratch/bench
             """,

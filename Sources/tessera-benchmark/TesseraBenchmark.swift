@@ -76,6 +76,11 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: ArgumentHelp("A prediction run: NAME=FOLDER (report.json and tiles.csv of tessera-predict); repeat for each split.", valueName: "name=dir"))
     var runs: [String] = []
 
+    @Option(name: .customLong("ablation-row"), help: ArgumentHelp(
+        "An ablation row: NAME=DIR, DIR holding predictions/ (the site-mixed test split), optionally predictions-heldout/ and overrides.txt (its job keys); repeat per row, the baseline first (see Jobs/benchmark --ablation).",
+        valueName: "name=dir"))
+    var ablationRows: [String] = []
+
     @Option(help: ArgumentHelp("Timings file: lines `stage wall_seconds cpu_seconds`.", valueName: "file"))
     var timings: String?
 
@@ -92,6 +97,9 @@ struct ReportCommand: ParsableCommand {
         guard !runs.isEmpty else { throw ValidationError("Give at least one --run NAME=FOLDER (e.g. --run site-mixed=predictions).") }
         for r in runs where r.split(separator: "=", maxSplits: 1).count != 2 {
             throw ValidationError("--run must be NAME=FOLDER; got '\(r)'.")
+        }
+        for r in ablationRows where r.split(separator: "=", maxSplits: 1).count != 2 {
+            throw ValidationError("--ablation-row must be NAME=DIR; got '\(r)'.")
         }
         guard (0...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be 0...100000; got \(bootstrap).") }
     }
@@ -119,10 +127,48 @@ struct ReportCommand: ParsableCommand {
             let header = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3)
             classes = header.map { String($0.dropFirst(2)) }
         }
-        let report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits)
+        let ablation = try ablationRows.isEmpty ? nil : ablationTable(classes: classes, labels: labels)
+        let report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits, ablation: ablation)
+        if let ablation {
+            // What Jobs/benchmark --ablation runs as its `best` row: empty when no row improved.
+            let best = AblationRow.bestCombination(ablation) ?? ""
+            try AtomicFile.write(Data((best + "\n").utf8), to: outURL.appendingPathComponent("ablation-best.txt"))
+            Log.info("best combination: \(best.isEmpty ? "none (no row improved on the baseline)" : best)")
+        }
         let times = timings.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.map(BenchmarkReport.timings) ?? []
         try AtomicFile.write(try report.json(), to: outURL.appendingPathComponent("benchmark.json"))
         try AtomicFile.write(Data(report.markdown(classes: classes, timings: times).utf8), to: outURL.appendingPathComponent("benchmark.md"))
         Log.info("wrote \(outURL.appendingPathComponent("benchmark.md").path) and benchmark.json")
+    }
+
+    /// The ablation rows, each judged like a --run (site-mixed, and held-out when present).
+    func ablationTable(classes: [String], labels: [String: String]) throws -> [AblationRow] {
+        var rows: [AblationRow.Runs] = []
+        for r in ablationRows {
+            let parts = r.split(separator: "=", maxSplits: 1).map(String.init)
+            let folder = URL(fileURLWithPath: parts[1])
+            func split(_ sub: String, _ label: String) throws -> (SplitBenchmark, [String: [Double]])? {
+                let predictions = folder.appendingPathComponent(sub)
+                let tilesPath = predictions.appendingPathComponent("tiles.csv").path
+                guard let text = try? String(contentsOfFile: tilesPath, encoding: .utf8) else { return nil }
+                let rowClasses = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3).map { String($0.dropFirst(2)) }
+                guard rowClasses == classes else {
+                    throw ValidationError("--ablation-row \(r): \(tilesPath) has classes \(rowClasses), the other runs \(classes).")
+                }
+                let truth = try tiling.table.compute(tilesCSV: text, tilesPath: tilesPath)
+                let benchmark = try SplitBenchmark(name: "\(parts[0]) \(label)", predictions: predictions, tileTruthCSV: truth,
+                                                   slideLabels: labels, bootstrap: bootstrap, seed: 1)
+                return (benchmark, try SlideScores.read(predictions, classes: rowClasses))
+            }
+            guard let mixed = try split("predictions", "site-mixed") else {
+                throw ValidationError("--ablation-row \(r): no \(parts[1])/predictions/tiles.csv; the row did not finish (see its log).")
+            }
+            let heldOut = try split("predictions-heldout", "site-held-out")
+            let overrides = (try? String(contentsOf: folder.appendingPathComponent("overrides.txt"), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            rows.append(AblationRow.Runs(name: parts[0], overrides: overrides, siteMixed: mixed.0, siteHeldOut: heldOut?.0,
+                                         siteMixedScores: mixed.1, siteHeldOutScores: heldOut?.1))
+        }
+        return AblationRow.table(rows, classes: classes, slideLabels: labels, bootstrap: bootstrap, seed: 1)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BLAS
 import Foundation
 import MPI
+import Stain
 import TesseraCLI
 import TesseraCore
 import Training
@@ -15,6 +16,7 @@ struct TrainCommand: ParsableCommand {
         .option("OPTIMIZER", "--optimizer"), .option("WEIGHT_DECAY", "--weight-decay"), .option("WARMUP_EPOCHS", "--warmup-epochs"),
         .option("SCHEDULE", "--schedule"), .option("TRAIN_SEED", "--seed"), .option("JITTER", "--jitter"),
         .option("CHECKPOINT_EVERY", "--checkpoint-every"), .option("TRAIN_THREADS", "--threads"), .flag("NO_AUGMENT", "--no-augment"),
+        .option("STAIN_NORM", "--stain-norm"), .option("STAIN_REFERENCE", "--stain-reference"), .option("HED_JITTER", "--hed-jitter"),
     ]
 
     static func main() { main(jobKeys: jobKeys) }
@@ -35,9 +37,15 @@ struct TrainCommand: ParsableCommand {
               srun --mpi=pmix tessera-train --store store --out run      # inside sbatch
               mpirun -np 2 tessera-train --store store --out run --resume   # continue a stopped run
               mpirun -np 2 tessera-train --job Jobs/demo.env
+              tessera-train --store store --out run --stain-norm macenko --stain-reference train --hed-jitter 0.05
 
-            Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, the \
-            store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
+            Stain normalisation (--stain-norm) runs on the fly in the input pipeline, at training and \
+            again at prediction: its method and reference are recorded in the model, and the store \
+            keeps the pixels as scanned. Tiles with too little tissue for a fit are left as they \
+            are and counted in the log.
+
+            Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, stain \
+            normalisation, the store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
             RUN/metrics.csv, RUN/training-curves.svg.
 
             The learning rate is given for a global batch of 256 and scaled linearly with the \
@@ -93,6 +101,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Colour jitter brightness,contrast,hue: three fractions in 0…1 (e.g. 0.1,0.1,0.05); default none.")
     var jitter: String?
 
+    @Option(help: "Stain normalisation of every tile, here and at prediction: \(StainNormOption.choices) (Lab statistics; optical-density stain vectors). (default: none)",
+            transform: StainNormOption.parse)
+    var stainNorm = StainNormOption.none
+
+    @Option(help: "The stain normalisation's target: builtin (Macenko's published H&E reference) or train (fitted on the sampled training tiles). (default: builtin)",
+            transform: StainReferenceOption.parse)
+    var stainReference = StainReferenceOption.builtin
+
+    @Option(help: "HED stain augmentation σ, 0…1 (0 = off; Tellez et al. use 0.05 light, 0.2 strong): each stain × U[1−σ,1+σ] + U[−σ,σ].")
+    var hedJitter: Float = 0
+
     @Flag(help: "Build the model without BatchNorm.")
     var noBatchNorm = false
 
@@ -131,6 +150,7 @@ struct TrainCommand: ParsableCommand {
             OptionCheck.number("--warmup-epochs", warmupEpochs, in: .closed(0, 10_000), example: "1"),
             OptionCheck.number("--progress-interval", progressInterval, in: .closed(0, 86_400), example: "10 (seconds)"),
             OptionCheck.integer("--threads", threads, in: 1...1024),
+            OptionCheck.number("--hed-jitter", hedJitter, in: .closed(0, 1), example: "0.05"),
         ].compactMap({ $0 }).first {
             throw ValidationError(problem)
         }
@@ -171,6 +191,10 @@ struct TrainCommand: ParsableCommand {
         config.seed = seed
         config.augmentation.dihedral = !noAugment
         if let j = jitterValues { (config.augmentation.brightness, config.augmentation.contrast, config.augmentation.hue) = (j[0], j[1], j[2]) }
+        config.augmentation.hed = hedJitter
+        if let method = StainNormalization.Method(rawValue: stainNorm.rawValue) {
+            config.stainNormalization = StainNormalizationOption(method: method, reference: stainReference == .train ? .train : .builtin)
+        }
         config.ranks = world.size
         var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
                                                   threads: threads ?? max(1, cores / max(localRanks, 1)), resume: resume)

@@ -17,26 +17,7 @@ final class SplitBenchmarkTests: XCTestCase {
     private let labels = ["S1": "LUAD", "S2": "LUSC", "S3": "normal"]
 
     private func predictionFolder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("split-benchmark-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        var scores: [String: TileScores] = [:]
-        var csv = "slide_id,x,y,width,height,p_LUAD,p_LUSC,p_normal\n"
-        for t in tiles {
-            scores[t.slide, default: TileScores(classes: 3)].append(x: t.x, y: 0, probabilities: t.p)
-            csv += "\(t.slide),\(t.x),0,512,512," + t.p.map { "\($0)" }.joined(separator: ",") + "\n"
-        }
-        let slides = ["S1", "S2", "S3"].map {
-            SlidePrediction.predicted(slideID: $0, patientID: "P" + $0, label: labels[$0], aggregate: scores[$0]!.aggregate)
-        }
-        let model = try JSONDecoder().decode(PredictionReport.Model.self, from: Data(
-            #"{"path":"m.tsm","architecture":"refnet-s","inputSize":128,"tiling":{"tileSize":512,"targetMagnification":20,"backgroundThreshold":220,"maxBackground":0.5,"jpegQuality":90}}"#.utf8))
-        let bootstrap = try JSONDecoder().decode(PredictionReport.Bootstrap.self, from: Data(#"{"resamples":0,"seed":1,"confidence":0.95}"#.utf8))
-        let report = PredictionReport.build(model: model, source: "store", classes: classes, slides: slides,
-                                            patients: PatientAggregator.aggregate(slides, classes: 3), tiles: scores,
-                                            bootstrap: bootstrap, created: "2026-01-01T00:00:00Z")
-        try report.json().write(to: dir.appendingPathComponent("report.json"))
-        try csv.write(to: dir.appendingPathComponent("tiles.csv"), atomically: true, encoding: .utf8)
-        return dir
+        try PredictionFolderFixture.make(tiles: tiles.map { ($0.slide, $0.x, $0.p) }, labels: labels, classes: classes)
     }
 
     func testTruthTileFiguresKeptTilesAndTheOracle() throws {

@@ -1,0 +1,86 @@
+import Foundation
+import JPEG
+import Model
+import Stain
+import TesseraCore
+
+/// Stain normalisation and HED augmentation on one 256² tile of real tissue, single thread, and
+/// what each adds to the input pipeline (JPEG 256² → 128² network input, as training reads a
+/// store). Each rate is given per wall second and per CPU second (the log has the cores busy).
+struct StainBenchmark: Benchmark {
+    static let tileSize = 256
+    static let inputSize = 128
+
+    func run(in context: BenchContext) throws {
+        let source = try JPEGBenchmark.sampleTile(context)
+        let tile = Self.crop(source, size: Self.tileSize)
+        let samples = context.count(7, quick: 3)
+        let minSeconds = context.quick ? 0.1 : 0.3
+        var reinhard = ReinhardNormalizer(reference: .builtIn)
+        var macenko = MacenkoNormalizer(reference: .builtIn)
+        var probe = tile
+        let reinhardApplied = reinhard.normalize(&probe)
+        probe = tile
+        let macenkoApplied = macenko.normalize(&probe)
+        guard reinhardApplied && macenkoApplied else {
+            throw BenchError.wrongResult("the sample tile fell back to the identity (Reinhard \(reinhardApplied), Macenko \(macenkoApplied))",
+                                         hint: "the tile has too little tissue; pass a --slides folder with the reference slides")
+        }
+        var rng = SeededGenerator(seed: 1)
+        let hed = HEDAugmentation.draw(sigma: 0.05, rng: &rng)
+        let measurements: [(name: String, label: String, operation: () -> Void)] = [
+            ("stain_reinhard_256", "Reinhard", { var t = tile; reinhard.normalize(&t) }),
+            ("stain_macenko_256", "Macenko", { var t = tile; macenko.normalize(&t) }),
+            ("stain_hed_256", "HED augmentation", { var t = tile; HEDAugmentation.apply(&t, alpha: hed.alpha, beta: hed.beta) }),
+        ]
+        for m in measurements {
+            let rate = Measure.rate(samples: samples, minSampleSeconds: minSeconds, m.operation)
+            Log.info("\(m.label), \(Self.tileSize)² RGB, 1 thread: \(rate.summary("tiles/s"))")
+            Figure(m.name, rate.median, "tiles/s").emit()
+            if let cpu = rate.cpu, cpu.coresBusy > 0 { Figure(m.name + "_per_cpu_s", rate.median / cpu.coresBusy, "tiles/s").emit() }
+        }
+
+        // The input pipeline as the trainer runs it, with each method on.
+        let jpeg = [UInt8](try JPEGEncoder(quality: 90).encode(tile))
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: 3 * Self.inputSize * Self.inputSize)
+        defer { input.deallocate() }
+        var baseline: Double?
+        let plain = Normalization(mean: [128, 128, 128], std: [64, 64, 64])
+        var augmented = Augmentation()
+        augmented.hed = 0.05
+        let variants: [(name: String, label: String, stain: StainNormalization?, augmentation: Augmentation)] = [
+            ("input_pipeline_256_to_128", "input pipeline", nil, Augmentation()),
+            ("input_pipeline_reinhard", "input pipeline + Reinhard", .builtIn(.reinhard), Augmentation()),
+            ("input_pipeline_macenko", "input pipeline + Macenko", .builtIn(.macenko), Augmentation()),
+            ("input_pipeline_hed", "input pipeline + HED 0.05", nil, augmented),
+            ("input_pipeline_macenko_hed", "input pipeline + Macenko + HED 0.05", .builtIn(.macenko), augmented),
+        ]
+        for v in variants {
+            var normalization = plain
+            normalization.stain = v.stain
+            let pipeline = try InputPipeline(tileSize: Self.tileSize, inputSize: Self.inputSize, normalization: normalization,
+                                             augmentation: v.augmentation, seed: 1)
+            var index = 0
+            let rate = try Measure.rate(samples: samples, minSampleSeconds: minSeconds) {
+                index += 1
+                try pipeline.prepare(.jpeg(jpeg), globalIndex: index, epoch: 0, augment: true, source: "bench tile", into: input)
+            }
+            let drop = baseline.map { String(format: "; %.1f%% below the plain pipeline", 100 * (1 - rate.median / $0)) } ?? ""
+            Log.info("\(v.label), \(Self.tileSize)² JPEG → \(Self.inputSize)² input, 1 thread: \(rate.summary("tiles/s"))\(drop)")
+            Figure(v.name, rate.median, "tiles/s").emit()
+            if baseline == nil { baseline = rate.median }
+        }
+    }
+
+    /// The centre size×size of `image`.
+    static func crop(_ image: RGBImage, size: Int) -> RGBImage {
+        let x0 = (image.width - size) / 2, y0 = (image.height - size) / 2
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(size * size * 3)
+        for y in 0..<size {
+            let start = ((y0 + y) * image.width + x0) * 3
+            pixels += image.pixels[start..<start + size * 3]
+        }
+        return RGBImage(width: size, height: size, pixels: pixels)
+    }
+}
