@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "TileStore", dependencies: ["HDF5", "JPEG", "Tiling", "TesseraCore"]),
         // Cutting tiles from an open slide by a TilingSpec (threads, tissue mask, encoding): what the
         // tiler and the predictor share.
-        .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "JPEG", "TesseraCore"]),
+        .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "TIFF", "JPEG", "TesseraCore"]),
         // The contract between training and prediction: the model file, its archive format, the
         // input pipeline and normalisation, and whether a model fits a store.
         .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore"]),
@@ -143,7 +143,7 @@ let package = Package(
         ]),
         .testTarget(name: "TilerTests", dependencies: [
             "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
-            "tessera-tile", "tessera-synth", "tessera-audit",
+            "SlideTiles", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
