@@ -94,12 +94,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
-            "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
+            "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "TesseraCore", "TesseraCLI",
             "NeuralNet", "MPI", "TileStore", "Model", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
+            "Tiler", "SlideTiles", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [

@@ -94,16 +94,6 @@ public struct SlideTiler: Sendable {
         return choice
     }
 
-    /// The tissue mask of the slide, read through `reader` (the slide's own reader, so a damaged
-    /// mask level fails the same way as a damaged tile).
-    public func tissueMask(for source: any SlideSource, reader: any RegionReader, plan: TilingPlan) throws -> TissueMask? {
-        let slide = source.slide
-        guard useTissueMask, let level = SlideTiler.maskLevel(geometry: SlideTiler.geometry(of: slide), plan: plan) else { return nil }
-        let (w, h) = slide.dimensions(level: level)
-        let image = try reader.readRegion(x: 0, y: 0, level: level, width: w, height: h)
-        return TissueMask(image: image, downsample: slide.downsample(level: level), rule: rule)
-    }
-
     /// Tiles an open slide by `plan` (from `plan(for:)`: callers need it before the tiles, so it is
     /// not computed twice), one region reader per worker. Throws OpenSlide, `SlideReadError` and
     /// JPEG errors; on error nothing of the slide should be kept by the caller. `progress` is told
