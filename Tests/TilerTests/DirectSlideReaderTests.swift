@@ -29,12 +29,12 @@ final class DirectSlideReaderTests: XCTestCase {
 
     /// Writes a two-level slide (level 1 at ¼) with partial edge tiles; Aperio text unless `generic`.
     static func writeSlide(_ path: String, width: Int = 1000, height: Int = 736, tileSize: Int = 240,
-                           colour: PyramidTIFFWriter.Colour, sharedTables: Bool, generic: Bool = false) throws {
+                           colour: PyramidTIFFWriter.Colour, sharedTables: Bool, generic: Bool = false, mpp: Double = 0.499) throws {
         let writer = try PyramidTIFFWriter(path: path, tileSize: tileSize, quality: 90, colour: colour, sharedTables: sharedTables)
         for (w, h, scale) in [(width, height, 1), (width / 4, height / 4, 4)] {
             let pixels = pattern(width: w, height: h, scale: scale)
             let description = scale == 1 && !generic
-                ? "Aperio Image Library v11.2.1\n\(w)x\(h) [0,0 \(w)x\(h)] (\(tileSize)x\(tileSize)) JPEG/RGB Q=90|AppMag = 20|MPP = 0.4990" : nil
+                ? "Aperio Image Library v11.2.1\n\(w)x\(h) [0,0 \(w)x\(h)] (\(tileSize)x\(tileSize)) JPEG/RGB Q=90|AppMag = \(Int((10 / mpp).rounded()))|MPP = \(mpp)" : nil
             try writer.beginDirectory(width: w, height: h, description: description)
             for row in 0..<((h + tileSize - 1) / tileSize) {
                 let rows = min(tileSize, h - row * tileSize)
@@ -44,6 +44,18 @@ final class DirectSlideReaderTests: XCTestCase {
             try writer.finishDirectory()
         }
         try writer.close()
+    }
+
+    /// Cuts the entropy-coded data of tile (`column`, `row`) of level 0 short with an EOI marker halfway
+    /// (libjpeg warns "premature end of data segment" and fills the rest with grey).
+    static func damageTile(path: String, column: Int, row: Int) throws {
+        let tiff = try TIFFTileReader(path: path)
+        var raw: [UInt8] = []
+        let count = try tiff.readRawTile(directory: 0, column: column, row: row, into: &raw)
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let at = try XCTUnwrap(data.range(of: Data(raw[0..<count]))).lowerBound + count / 2
+        data.replaceSubrange(at..<(at + 8), with: [0xFF, 0xD9, 0, 0, 0, 0, 0, 0])
+        try data.write(to: URL(fileURLWithPath: path))
     }
 
     /// Largest per-channel difference between the two readers over `regions` (x, y, level, w, h).
@@ -101,14 +113,7 @@ final class DirectSlideReaderTests: XCTestCase {
         let dir = try TestEnvironment.temporaryDirectory(self, "corrupt")
         let path = dir.appendingPathComponent("corrupt.svs").path
         try Self.writeSlide(path, colour: .ycbcr, sharedTables: true)
-        // Tile (2, 1) of level 0: cut its entropy-coded data short with an EOI marker halfway.
-        let tiff = try TIFFTileReader(path: path)
-        var raw: [UInt8] = []
-        let count = try tiff.readRawTile(directory: 0, column: 2, row: 1, into: &raw)
-        var data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let at = try XCTUnwrap(data.range(of: Data(raw[0..<count]))).lowerBound + count / 2
-        data.replaceSubrange(at..<(at + 8), with: [0xFF, 0xD9, 0, 0, 0, 0, 0, 0])
-        try data.write(to: URL(fileURLWithPath: path))
+        try Self.damageTile(path: path, column: 2, row: 1)
 
         let source = try SlideSources.open(path: path, log: false)
         XCTAssertEqual(source.kind, .directJPEG)
