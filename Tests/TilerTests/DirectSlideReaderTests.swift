@@ -12,17 +12,15 @@ final class DirectSlideReaderTests: XCTestCase {
     /// Stain-like colours with fine texture, so that JPEG blocks and chroma subsampling matter.
     static func pattern(width: Int, height: Int, scale: Int) -> [UInt8] {
         var p = [UInt8](repeating: 0, count: width * height * 3)
-        for y in 0..<height {
-            for x in 0..<width {
-                let u = Double(x * scale), v = Double(y * scale)
-                var h = UInt32(truncatingIfNeeded: (x * scale) &* 73_856_093 ^ (y * scale) &* 19_349_663)
-                h = (h ^ (h >> 13)) &* 0x5BD1_E995
-                let noise = Double(h >> 24) / 255 - 0.5
-                let i = (y * width + x) * 3
-                p[i] = UInt8(max(0, min(255, 170 + 60 * sin(u / 23) + 30 * noise)))
-                p[i + 1] = UInt8(max(0, min(255, 110 + 70 * cos(v / 17) * sin(u / 41) + 30 * noise)))
-                p[i + 2] = UInt8(max(0, min(255, 180 + 50 * sin((u + v) / 29) + 20 * noise)))
-            }
+        for pixel in 0..<(width * height) {
+            let x = pixel % width * scale, y = pixel / width * scale
+            let u = Double(x), v = Double(y)
+            var h = UInt32(truncatingIfNeeded: x &* 73_856_093 ^ y &* 19_349_663)
+            h = (h ^ (h >> 13)) &* 0x5BD1_E995
+            let noise = Double(h >> 24) / 255 - 0.5
+            p[3 * pixel] = UInt8(max(0, min(255, 170 + 60 * sin(u / 23) + 30 * noise)))
+            p[3 * pixel + 1] = UInt8(max(0, min(255, 110 + 70 * cos(v / 17) * sin(u / 41) + 30 * noise)))
+            p[3 * pixel + 2] = UInt8(max(0, min(255, 180 + 50 * sin((u + v) / 29) + 20 * noise)))
         }
         return p
     }
