@@ -133,6 +133,37 @@ final class DirectSlideReaderTests: XCTestCase {
         XCTAssertEqual(forced.kind, .openSlide)
     }
 
+    /// A single-level slide (no pyramid to mask from) is masked by the streamed ⅛-decoder pass: it
+    /// skips glass without reading it and never skips a tile the per-tile rule keeps.
+    func testSingleLevelSlideIsMaskedByTheStreamedPass() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self, "single")
+        let path = dir.appendingPathComponent("single.tif").path
+        let (w, h) = (1200, 720)
+        var pixels = Self.pattern(width: w, height: h, scale: 1)
+        for i in 0..<(w * h) where i % w >= w / 2 { pixels[3 * i] = 255; pixels[3 * i + 1] = 255; pixels[3 * i + 2] = 255 }
+        let writer = try PyramidTIFFWriter(path: path, tileSize: 240, quality: 90)
+        try writer.beginDirectory(width: w, height: h)
+        for row in 0..<3 { try writer.writeTileRow(row, pixels: Array(pixels[(row * 240 * w * 3)..<((row + 1) * 240 * w * 3)]), width: w, height: 240) }
+        try writer.finishDirectory()
+        try writer.close()
+        let source = try SlideSources.open(path: path, log: false)
+        XCTAssertEqual(source.kind, .directJPEG)
+        XCTAssertEqual(source.slide.levelCount, 1)
+        func tile(mask: Bool) throws -> (SlideTilingSummary, [Int]) {
+            let tiler = SlideTiler(spec: TilingSpec(tileSize: 64, target: .level(0), rule: BackgroundRule(), jpegQuality: nil),
+                                   workers: 2, useTissueMask: mask)
+            var kept: [Int] = []
+            let summary = try tiler.run(source: source, plan: try tiler.plan(for: source), sink: { kept += $0.map { $0.y * w + $0.x } })
+            return (summary, kept)
+        }
+        let (masked, keptMasked) = try tile(mask: true)
+        let (all, keptAll) = try tile(mask: false)
+        XCTAssertGreaterThan(masked.skippedByMask, masked.considered / 3, "the glass half is skipped without reading")
+        XCTAssertEqual(all.skippedByMask, 0)
+        XCTAssertGreaterThan(keptAll.count, 0)
+        XCTAssertEqual(keptMasked, keptAll, "the mask skipped a tile the rule keeps")
+    }
+
     /// Reducing in the IDCT against decoding in full and averaging 2×2, 4×4, 8×8 blocks.
     func testDecoderScalingStaysCloseToAreaAveraging() throws {
         let path = try TestEnvironment.realSlide("cmu-1-small-region.svs")
