@@ -70,7 +70,7 @@ let package = Package(
         .target(name: "Pictures", dependencies: ["TesseraCore"]),
         // Cutting tiles from an open slide by a TilingSpec (threads, tissue mask, encoding): what the
         // tiler and the predictor share.
-        .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "JPEG", "TesseraCore"]),
+        .target(name: "SlideTiles", dependencies: ["Tiling", "OpenSlide", "TIFF", "JPEG", "TesseraCore"]),
         // The contract between training and prediction: the model file, its archive format, the
         // input pipeline and normalisation, and whether a model fits a store.
         // Stain normalisation (Reinhard, Macenko) and HED augmentation on RGB tiles: pure Swift on
@@ -101,12 +101,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-bench", dependencies: [
-            "BLAS", "JPEG", "OpenSlide", "TesseraCore", "TesseraCLI",
+            "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "TesseraCore", "TesseraCLI",
             "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
+            "Tiler", "SlideTiles", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-train", dependencies: [
@@ -150,7 +150,7 @@ let package = Package(
         ]),
         .testTarget(name: "TilerTests", dependencies: [
             "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
-            "tessera-tile", "tessera-synth", "tessera-audit",
+            "SlideTiles", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",

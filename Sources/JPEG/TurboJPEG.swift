@@ -37,7 +37,7 @@ public final class JPEGEncoder {
 
 /// JPEG decoder to RGB. One instance per thread.
 public final class JPEGDecoder {
-    private let handle: tjhandle
+    fileprivate let handle: tjhandle
 
     public init() throws {
         guard let h = tjInitDecompress() else {
@@ -82,6 +82,32 @@ public final class JPEGDecoder {
             throw JPEGError(operation: .decode, message: TurboJPEGMessage.last(handle))
         }
         return RGBImage(width: ow, height: oh, pixels: pixels)
+    }
+}
+
+extension JPEGDecoder {
+    /// Decodes `data` at 1/`scale` of each side (1, 2, 4 or 8, done in the IDCT) straight into
+    /// `destination` as RGB rows `pitch` bytes apart, which must hold the scaled image; returns its
+    /// size. Any warning (damaged data that libjpeg would paper over with grey) is an error.
+    public func decode(_ data: UnsafeRawBufferPointer, scale: Int, into destination: UnsafeMutableRawBufferPointer,
+                       pitch: Int) throws -> (width: Int, height: Int) {
+        precondition([1, 2, 4, 8].contains(scale), "JPEG decode scale must be 1, 2, 4 or 8, got \(scale)")
+        let source = data.bindMemory(to: UInt8.self)
+        var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, cs: Int32 = 0
+        guard tjDecompressHeader3(handle, source.baseAddress, UInt(source.count), &w, &h, &sub, &cs) == 0, w > 0, h > 0 else {
+            throw JPEGError(operation: .header, message: TurboJPEGMessage.last(handle))
+        }
+        let ow = (Int(w) + scale - 1) / scale, oh = (Int(h) + scale - 1) / scale
+        guard pitch >= ow * 3 && destination.count >= (oh - 1) * pitch + ow * 3 else {
+            throw JPEGError(operation: .header, message: "the image is \(w)×\(h), larger than the \(destination.count)-byte buffer for it")
+        }
+        let rc = tjDecompress2(handle, source.baseAddress, UInt(source.count),
+                               destination.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(ow), Int32(pitch), Int32(oh),
+                               Int32(TJPF_RGB.rawValue), Int32(TJFLAG_STOPONWARNING))
+        guard rc == 0 else {
+            throw JPEGError(operation: .decode, message: TurboJPEGMessage.last(handle))
+        }
+        return (ow, oh)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import OpenSlide
+import SlideTiles
 import TesseraCore
 
 /// The picture a heatmap is painted on: the slide itself when its file can be read, else white.
@@ -8,7 +9,8 @@ public enum HeatmapBackground {
     /// whole level read and shrunk by area averaging) — or from its `thumbnail` associated image
     /// when that level would be over 64 Mpixel.
     public static func slide(path: String, width: Int, height: Int) throws -> RGBImage {
-        let slide = try Slide(path: path)
+        let source = try SlideSources.open(path: path, log: false)
+        let slide = source.slide
         var level = 0
         for l in 0..<slide.levelCount {
             let d = slide.dimensions(level: l)
@@ -18,7 +20,7 @@ public enum HeatmapBackground {
         if d.width * d.height > 64_000_000, slide.associatedImageNames.contains("thumbnail") {
             return Heatmap.resize(try slide.associatedImage("thumbnail"), width: width, height: height)
         }
-        let image = try slide.readRegion(x: 0, y: 0, level: level, width: d.width, height: d.height)
+        let image = try source.makeRegionReader().readRegion(x: 0, y: 0, level: level, width: d.width, height: d.height)
         return Heatmap.resize(image, width: width, height: height)
     }
 

@@ -19,14 +19,15 @@ struct SlideFilePredictor: SlidePredictor {
 
     func predictSlide(_ item: PredictionItem) throws -> (SlideResult, SlidePlacement) {
         let tiler = SlideTiler(spec: spec, assumeMPP: assumeMPP, workers: threads)
-        let slide: Slide
-        do { slide = try Slide(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
+        let source: any SlideSource
+        do { source = try SlideSources.open(path: item.path) } catch { throw SlideFailure(stage: .open, message: "\(error)") }
+        let slide = source.slide
         let plan: TilingPlan
-        do { plan = try tiler.plan(for: slide) } catch { throw SlideFailure(stage: .metadata, message: "\(error)") }
+        do { plan = try tiler.plan(for: source) } catch { throw SlideFailure(stage: .metadata, message: "\(error)") }
         let (width, height) = slide.dimensions(level: 0)
         var x: [Int] = [], y: [Int] = [], waiting: [TilePayload] = [], submitted = 0
         let probabilities: [Float]
-        let stream = SlideTileStream(tiler: tiler, slide: slide, plan: plan)
+        let stream = SlideTileStream(tiler: tiler, source: source, plan: plan)
         do {
             while let outputs = try stream.next() {
                 for tile in outputs {

@@ -1,5 +1,4 @@
 import Foundation
-import OpenSlide
 import SlideTiles
 import Tiling
 
@@ -18,12 +17,12 @@ final class SlideTileStream: @unchecked Sendable {
 
     struct Cancelled: Error {}
 
-    /// Starts tiling the open `slide` by `plan`.
-    init(tiler: SlideTiler, slide: Slide, plan: TilingPlan, capacity: Int = 2) {
+    /// Starts tiling the open slide by `plan`.
+    init(tiler: SlideTiler, source: any SlideSource, plan: TilingPlan, capacity: Int = 2) {
         self.capacity = capacity
         DispatchQueue.global().async(group: group) { [self] in
             do {
-                _ = try tiler.run(slide: slide, plan: plan, sink: { try self.put($0) })
+                _ = try tiler.run(source: source, plan: plan, sink: { try self.put($0) })
                 end(nil)
             } catch {
                 end(error)

@@ -20,11 +20,15 @@ public struct SlideTilingSummary: Sendable, Equatable {
     /// Grid positions the tissue mask let us skip without reading.
     public var skippedByMask = 0
     public var seconds = 0.0
+    /// Which reader served the pixels.
+    public var reader: SlideReaderKind = .openSlide
+    /// Tiles reduced in the JPEG decoder (DCT-domain scaling) instead of by area averaging.
+    public var scaledInDecoder = 0
 }
 
-/// Cuts one slide into tiles: reads each grid position (one OpenSlide handle and one JPEG encoder
-/// per worker thread), resamples by area to the target resolution, drops tiles that are mostly
-/// background, and encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, so
+/// Cuts one slide into tiles: reads each grid position (one region reader and one JPEG encoder per
+/// worker thread), resamples to the target resolution, drops tiles that are mostly background, and
+/// encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, so
 /// the output is the same whatever the thread timing and memory stays bounded.
 ///
 /// The tiler cuts stores with it and the predictor cuts slide files with it, by one `TilingSpec`.
@@ -37,6 +41,14 @@ public struct SlideTiler: Sendable {
     public let useTissueMask: Bool
     /// Tiles per batch handed to the workers (and then to the sink).
     public var batchSize = 64
+    /// When the target is exactly ½, ¼ or ⅛ of the level read and the reader decodes JPEG tiles
+    /// itself, reduce in the decoder's IDCT instead of decoding in full and averaging by area. The
+    /// two differ slightly (the reduced IDCT keeps the block's low frequencies rather than taking
+    /// box means; at ⅛ it is the block mean exactly); `DirectSlideReaderTests` bounds the difference.
+    public var scaleInDecoder = true
+    /// Consecutive grid positions a worker claims at once, so that its cache of decoded source
+    /// tiles serves neighbouring regions.
+    public var positionsPerClaim = 4
 
     public init(spec: TilingSpec, overlap: Int = 0, assumeMPP: Double? = nil, workers: Int = 2, useTissueMask: Bool = true) {
         self.spec = spec
@@ -60,6 +72,15 @@ public struct SlideTiler: Sendable {
                        overlap: overlap, assumeMPP: assumeMPP)
     }
 
+    public func plan(for source: any SlideSource) throws -> TilingPlan { try plan(for: source.slide) }
+
+    /// The decoder reduction (2, 4 or 8) that turns the level read into the target exactly, or nil.
+    public func decoderScale(_ plan: TilingPlan) -> Int? {
+        guard scaleInDecoder, !plan.isExact else { return nil }
+        let factor = plan.footprint / Double(tileSize)
+        return [2, 4, 8].first { abs(factor - Double($0)) < 1e-6 }
+    }
+
     /// The pyramid level used for the tissue mask: the coarsest one on which a tile still covers at
     /// least 4×4 pixels, at a downsample of 8 or more (a finer mask would cost as much as reading
     /// the tiles), and small enough to hold (≤ 16 Mpixel). nil when there is none.
@@ -73,29 +94,23 @@ public struct SlideTiler: Sendable {
         return choice
     }
 
-    public func tissueMask(for slide: Slide, plan: TilingPlan) throws -> TissueMask? {
-        guard useTissueMask, let level = SlideTiler.maskLevel(geometry: SlideTiler.geometry(of: slide), plan: plan) else { return nil }
-        let (w, h) = slide.dimensions(level: level)
-        let image = try slide.readRegion(x: 0, y: 0, level: level, width: w, height: h)
-        return TissueMask(image: image, downsample: slide.downsample(level: level), rule: rule)
-    }
-
     /// Tiles an open slide by `plan` (from `plan(for:)`: callers need it before the tiles, so it is
-    /// not computed twice). The slide's handle serves the first worker; the others open their own.
-    /// Throws OpenSlide and JPEG errors; on error nothing of the slide should be kept by the
-    /// caller. `progress` is told the number of grid positions done.
-    public func run(slide first: Slide, plan: TilingPlan, sink: ([TileOutput]) throws -> Void,
+    /// not computed twice), one region reader per worker. Throws OpenSlide, `SlideReadError` and
+    /// JPEG errors; on error nothing of the slide should be kept by the caller. `progress` is told
+    /// the number of grid positions done.
+    public func run(source: any SlideSource, plan: TilingPlan, sink: ([TileOutput]) throws -> Void,
                     progress: ((Int, Int) -> Void)? = nil) throws -> SlideTilingSummary {
         let start = Date()
-        let mask = try tissueMask(for: first, plan: plan)
-        var handles = [first]
-        for _ in 1..<workers { handles.append(try Slide(path: first.path)) }
+        let handles = try (0..<workers).map { _ in try source.makeRegionReader() }
+        let mask = try tissueMask(for: source, reader: handles[0], plan: plan)
         let encoders = try (0..<workers).map { _ in try spec.jpegQuality.map { try JPEGEncoder(quality: $0) } }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
         let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
 
         var summary = SlideTilingSummary()
         summary.considered = plan.count
+        summary.reader = source.kind
+        let scale = decoderScale(plan)
         var index = 0
         while index < plan.count {
             let batch = Array(index..<min(index + batchSize, plan.count))
@@ -107,7 +122,8 @@ public struct SlideTiler: Sendable {
                 return mask.mayContainTissue(x: o.x, y: o.y, width: span0, height: span0)
             }
             summary.skippedByMask += batch.count - todo.count
-            let results = try evaluate(todo, plan: plan, handles: handles, encoders: encoders, resampler: resampler)
+            let (results, scaled) = try evaluate(todo, plan: plan, handles: handles, encoders: encoders, resampler: resampler, scale: scale)
+            summary.scaledInDecoder += scaled
             let kept = results.compactMap { $0 }
             summary.kept += kept.count
             if !kept.isEmpty { try sink(kept) }
@@ -118,17 +134,18 @@ public struct SlideTiler: Sendable {
     }
 
     /// Reads, tests and encodes the given positions on the worker threads; results in input order.
-    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [Slide], encoders: [JPEGEncoder?],
-                          resampler: AreaResampler?) throws -> [TileOutput?] {
+    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [any RegionReader], encoders: [JPEGEncoder?],
+                          resampler: AreaResampler?, scale: Int?) throws -> (tiles: [TileOutput?], scaledInDecoder: Int) {
         // Each worker uses only its own handle and encoder; the lock guards the rest.
         final class Shared: @unchecked Sendable {
-            let handles: [Slide]
+            let handles: [any RegionReader]
             let encoders: [JPEGEncoder?]
             var results: [TileOutput?]
             var error: Error?
             var next = 0
+            var scaled = 0
             let lock = NSLock()
-            init(_ n: Int, _ handles: [Slide], _ encoders: [JPEGEncoder?]) {
+            init(_ n: Int, _ handles: [any RegionReader], _ encoders: [JPEGEncoder?]) {
                 results = [TileOutput?](repeating: nil, count: n)
                 self.handles = handles
                 self.encoders = encoders
@@ -137,27 +154,38 @@ public struct SlideTiler: Sendable {
         let shared = Shared(positions.count, handles, encoders)
         let read = plan.readSize
         let rule = self.rule
+        let claim = max(1, positionsPerClaim)
+        let tileSize = self.tileSize
         DispatchQueue.concurrentPerform(iterations: min(workers, max(positions.count, 1))) { worker in
-            let slide = shared.handles[worker]
+            let reader = shared.handles[worker]
             let encoder = shared.encoders[worker]
             while true {
                 shared.lock.lock()
-                let k = shared.next
-                shared.next += 1
+                let first = shared.next
+                shared.next += claim
                 let stop = shared.error != nil
                 shared.lock.unlock()
-                if stop || k >= positions.count { return }
+                if stop || first >= positions.count { return }
                 do {
-                    let o = plan.origin(positions[k])
-                    let region = try slide.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
-                    let tile = resampler?.resample(region) ?? region
-                    let background = rule.backgroundFraction(tile)
-                    guard rule.keeps(backgroundFraction: background) else { continue }
-                    let bytes = try encoder.map { try $0.encode(tile) } ?? tile.pixels
-                    let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
-                    shared.lock.lock()
-                    shared.results[k] = output
-                    shared.lock.unlock()
+                    for k in first..<min(first + claim, positions.count) {
+                        let o = plan.origin(positions[k])
+                        let tile: RGBImage
+                        if let scale, let reduced = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: tileSize,
+                                                                          height: tileSize, scale: scale) {
+                            tile = reduced
+                            shared.lock.lock(); shared.scaled += 1; shared.lock.unlock()
+                        } else {
+                            let region = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
+                            tile = resampler?.resample(region) ?? region
+                        }
+                        let background = rule.backgroundFraction(tile)
+                        guard rule.keeps(backgroundFraction: background) else { continue }
+                        let bytes = try encoder.map { try $0.encode(tile) } ?? tile.pixels
+                        let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
+                        shared.lock.lock()
+                        shared.results[k] = output
+                        shared.lock.unlock()
+                    }
                 } catch {
                     shared.lock.lock()
                     if shared.error == nil { shared.error = error }
@@ -167,6 +195,6 @@ public struct SlideTiler: Sendable {
             }
         }
         if let error = shared.error { throw error }
-        return shared.results
+        return (shared.results, shared.scaled)
     }
 }

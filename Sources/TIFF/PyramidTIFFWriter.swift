@@ -5,7 +5,9 @@ import Foundation
 /// layout of an Aperio `.svs` file.
 ///
 /// Tiles are JPEG in YCbCr with 2×2 chroma subsampling (libtiff converts from the RGB the caller
-/// supplies). Use from one thread: libtiff handles are not thread-safe.
+/// supplies) and shared `JPEGTables`, as scanners write them; `colour` and `sharedTables` make the
+/// other variants found in the wild (RGB JPEG as in many Aperio files, self-contained tiles) for
+/// the readers' tests. Use from one thread: libtiff handles are not thread-safe.
 ///
 ///     let writer = try PyramidTIFFWriter(path: tmp, tileSize: 240, quality: 90)
 ///     try writer.beginDirectory(width: w, height: h, description: aperioText)
@@ -20,6 +22,16 @@ public final class PyramidTIFFWriter {
     public let path: String
     public let tileSize: Int
     public let quality: Int
+    public let colour: Colour
+    public let sharedTables: Bool
+
+    /// How the JPEG tiles hold colour.
+    public enum Colour: Sendable {
+        /// YCbCr with 2×2 chroma subsampling (Photometric YCbCr).
+        case ycbcr
+        /// R, G, B components at full resolution (Photometric RGB).
+        case rgb
+    }
 
     private var handle: OpaquePointer?
     private var directoryIndex = 0
@@ -33,13 +45,15 @@ public final class PyramidTIFFWriter {
     private static let handlersInstalled: Void = installTIFFErrorHandlers()
 
     /// Creates (or truncates) `path` as a BigTIFF file.
-    public init(path: String, tileSize: Int, quality: Int) throws {
+    public init(path: String, tileSize: Int, quality: Int, colour: Colour = .ycbcr, sharedTables: Bool = true) throws {
         precondition(tileSize >= 16 && tileSize % 16 == 0, "TIFF tile size must be a positive multiple of 16, got \(tileSize)")
         precondition((1...100).contains(quality), "JPEG quality must be 1...100, got \(quality)")
         _ = Self.handlersInstalled
         self.path = path
         self.tileSize = tileSize
         self.quality = quality
+        self.colour = colour
+        self.sharedTables = sharedTables
         self.tileBuffer = [UInt8](repeating: 255, count: tileSize * tileSize * 3)
         clearLastTIFFError()
         guard let h = TIFFOpen(path, "w8") else {
@@ -75,11 +89,18 @@ public final class PyramidTIFFWriter {
         try check(ctiff_set_u16(h, UInt32(TIFFTAG_SAMPLESPERPIXEL), 3), what)
         try check(ctiff_set_u16(h, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG)), what)
         try check(ctiff_set_u16(h, UInt32(TIFFTAG_COMPRESSION), UInt16(COMPRESSION_JPEG)), what)
-        try check(ctiff_set_u16(h, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_YCBCR)), what)
-        try check(ctiff_set_u16_pair(h, UInt32(TIFFTAG_YCBCRSUBSAMPLING), 2, 2), what)
+        switch colour {
+        case .ycbcr:
+            try check(ctiff_set_u16(h, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_YCBCR)), what)
+            try check(ctiff_set_u16_pair(h, UInt32(TIFFTAG_YCBCRSUBSAMPLING), 2, 2), what)
+        case .rgb:
+            try check(ctiff_set_u16(h, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_RGB)), what)
+        }
         // Pseudo-tags of libtiff's JPEG codec: valid only after COMPRESSION_JPEG is set.
         try check(ctiff_set_int(h, UInt32(TIFFTAG_JPEGQUALITY), Int32(quality)), what)
-        try check(ctiff_set_int(h, UInt32(TIFFTAG_JPEGCOLORMODE), JPEGCOLORMODE_RGB), what)
+        if colour == .ycbcr { try check(ctiff_set_int(h, UInt32(TIFFTAG_JPEGCOLORMODE), JPEGCOLORMODE_RGB), what) }
+        // Mode 0: every tile carries its own tables, no JPEGTables tag.
+        if !sharedTables { try check(ctiff_set_int(h, UInt32(TIFFTAG_JPEGTABLESMODE), 0), what) }
         if let description {
             try check(ctiff_set_string(h, UInt32(TIFFTAG_IMAGEDESCRIPTION), description), what)
         }

@@ -27,6 +27,12 @@ public enum EncodingOption: String, OptionChoice {
     public static let option = "--encoding"
 }
 
+/// Which reader tiles the slides (`SlideReaderChoice` in SlideTiles names the same two).
+public enum SlideReaderOption: String, OptionChoice {
+    case auto, openslide
+    public static let option = "--slide-reader"
+}
+
 /// The optimiser of training (`TrainingConfig.optimizer`).
 public enum OptimizerOption: String, OptionChoice {
     case sgd, adam

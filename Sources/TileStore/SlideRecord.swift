@@ -17,9 +17,12 @@ public struct SlideRecord: Equatable, Sendable, Codable {
     public var tilesKept: Int
     /// Candidate tiles before the background filter.
     public var tilesConsidered: Int
+    /// How the tiler read the slide's pixels (`direct-jpeg`, `openslide`); nil in stores written
+    /// before it was recorded.
+    public var reader: String?
 
     public init(slideID: String, patientID: String, label: String?, mpp: Double?, level: Int, downsample: Double,
-                width: Int, height: Int, tilesKept: Int = 0, tilesConsidered: Int = 0) {
+                width: Int, height: Int, tilesKept: Int = 0, tilesConsidered: Int = 0, reader: String? = nil) {
         self.slideID = slideID
         self.patientID = patientID
         self.label = label
@@ -30,5 +33,6 @@ public struct SlideRecord: Equatable, Sendable, Codable {
         self.height = height
         self.tilesKept = tilesKept
         self.tilesConsidered = tilesConsidered
+        self.reader = reader
     }
 }

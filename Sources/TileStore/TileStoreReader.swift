@@ -137,15 +137,18 @@ public final class TileStoreReader {
             let kept = try file.readDataset(S.tilesKept, of: Int64.self)
             let considered = try file.readDataset(S.tilesConsidered, of: Int64.self)
             let digests = try file.readStrings(S.contentDigest)
+            // Written since the direct JPEG reader; older stores have no such column.
+            let readers = file.exists(S.reader) ? try file.readStrings(S.reader) : [String](repeating: "", count: ids.count)
             let rows = try commonLength([(S.slideID, [ids.count]), (S.patientID, [patients.count]), (S.label, [labels.count]),
                                          (S.mpp, [mpp.count]), (S.level, [level.count]), (S.downsample, [downsample.count]),
                                          (S.width, [width.count]), (S.height, [height.count]), (S.tilesKept, [kept.count]),
-                                         (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count])], "slide table")
+                                         (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count]),
+                                         (S.reader, [readers.count])], "slide table")
             return (digests, (0..<rows).map { i in
                 SlideRecord(slideID: ids[i], patientID: patients[i], label: labels[i].isEmpty ? nil : labels[i],
                             mpp: mpp[i] < 0 ? nil : mpp[i], level: Int(level[i]), downsample: downsample[i],
                             width: Int(width[i]), height: Int(height[i]), tilesKept: Int(kept[i]),
-                            tilesConsidered: Int(considered[i]))
+                            tilesConsidered: Int(considered[i]), reader: readers[i].isEmpty ? nil : readers[i])
             })
         }
         contentDigests = table.0

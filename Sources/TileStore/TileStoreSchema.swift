@@ -149,6 +149,8 @@ public enum TileStoreSchema {
         public static let tilesKept = "slides/tiles_kept"
         public static let tilesConsidered = "slides/tiles_considered"
         public static let contentDigest = "slides/content_digest"
+        /// How each slide was read (`direct-jpeg`, `openslide`); absent in older stores.
+        public static let reader = "slides/reader"
     }
 
     /// Chunk of `/tiles/jpeg`, in bytes.

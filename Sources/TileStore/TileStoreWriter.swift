@@ -324,6 +324,7 @@ public final class TileStoreWriter {
             try file.writeDataset(S.tilesKept, slides.map { Int64($0.tilesKept) }, checksum: true)
             try file.writeDataset(S.tilesConsidered, slides.map { Int64($0.tilesConsidered) }, checksum: true)
             try file.writeStrings(S.contentDigest, slides.indices.map { copiedDigests[$0] ?? digests[$0].text }, checksum: true)
+            try file.writeStrings(S.reader, slides.map { $0.reader ?? "" }, checksum: true)
             try file.close()
         }
         try AtomicFile.commit(temporaryURL, to: url)

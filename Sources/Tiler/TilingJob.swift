@@ -36,6 +36,8 @@ public final class TilingJob {
         public var shards = 1
         public var threads = 2
         public var tissueMask = true
+        /// The direct JPEG reader where it applies (`auto`), or OpenSlide for every slide.
+        public var slideReader: SlideReaderChoice = .auto
         /// `--force` and `--no-retry-failed`.
         public var policy = TaskPolicy()
         /// Record missing slide files as failed slides instead of refusing the manifest.
@@ -187,12 +189,13 @@ public final class TilingJob {
     /// `SlideFailure` with the stage it happened in.
     private func tileSlide(_ entry: ManifestEntry, split: Split, manifest: SlideManifest,
                            tiler: SlideTiler) throws -> (kept: Int, considered: Int) {
-        let slide: Slide
-        do { slide = try Slide(path: entry.slidePath) } catch {
+        let source: any SlideSource
+        do { source = try SlideSources.open(path: entry.slidePath, choice: options.slideReader) } catch {
             throw SlideFailure(stage: .open, message: "\(error)")
         }
+        let slide = source.slide
         let plan: TilingPlan
-        do { plan = try tiler.plan(for: slide) } catch {
+        do { plan = try tiler.plan(for: source) } catch {
             throw SlideFailure(stage: .metadata, message: "\(error)")
         }
         let labelIndex = Int32(entry.label.flatMap { manifest.classes.firstIndex(of: $0) } ?? -1)
@@ -205,12 +208,13 @@ public final class TilingJob {
         }
         let (w0, h0) = slide.dimensions(level: 0)
         var record = SlideRecord(slideID: entry.slideID, patientID: entry.patientID, label: entry.label, mpp: plan.mpp,
-                                 level: plan.level, downsample: plan.downsample, width: w0, height: h0)
+                                 level: plan.level, downsample: plan.downsample, width: w0, height: h0,
+                                 reader: source.kind.rawValue)
         let slideIndex = writer.beginSlide(record)
         let tileProgress = plan.count > 2000 ? ProgressLog("  \(entry.slideID) tiles", total: plan.count, unit: "tiles", interval: 30) : nil
         var lastDone = 0
         do {
-            let summary = try tiler.run(slide: slide, plan: plan, sink: { tiles in
+            let summary = try tiler.run(source: source, plan: plan, sink: { tiles in
                 for t in tiles {
                     let r = TileRecord(label: labelIndex, x: Int64(t.x), y: Int64(t.y), background: t.background)
                     if options.encoding == .jpeg {
@@ -230,7 +234,7 @@ public final class TilingJob {
             return (summary.kept, summary.considered)
         } catch {
             writer.discard()
-            let stage: FailureStage = error is OpenSlideError ? .read : (error is TileStoreError ? .write : .encode)
+            let stage: FailureStage = error is OpenSlideError || error is SlideReadError ? .read : (error is TileStoreError ? .write : .encode)
             if stage == .write, let failure = environmentFailure(error) { throw failure }
             throw SlideFailure(stage: stage, message: "\(error)")
         }

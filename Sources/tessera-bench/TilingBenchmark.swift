@@ -5,7 +5,8 @@ import TesseraCore
 /// tiles kept and grid positions considered per second of wall time at 1 and 2 threads, on the
 /// generated gigapixel slide at 20× and on the real TCGA slide at level 0 (it records no MPP, and
 /// level 0 as it is compares honestly with the `openslide_tcga_*` read figures), plus the tiler's
-/// peak resident memory, which must not grow with the slide.
+/// peak resident memory, which must not grow with the slide. First the direct JPEG reader against
+/// OpenSlide (`ReaderComparison`).
 struct TilingBenchmark: Benchmark {
     static let threadCounts = [1, 2]
     static let referenceSlide = OpenSlideBenchmark.referenceSlide
@@ -16,6 +17,7 @@ struct TilingBenchmark: Benchmark {
                                         "(5× a Python openslide tiler's 20–60 tiles/s per core; the aim is ~400)")
 
     func run(in context: BenchContext) throws {
+        try ReaderComparison().run(in: context)
         if context.gigapixelSize == nil {
             context.skip("tile_gigapixel_*", because: "--skip-gigapixel")
         } else {

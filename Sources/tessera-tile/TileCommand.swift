@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SlideTiles
 import TesseraCLI
 import TesseraCore
 import TileStore
@@ -16,6 +17,7 @@ struct TileCommand: ParsableCommand {
         .option("BACKGROUND_THRESHOLD", "--background-threshold"), .option("MAX_BACKGROUND", "--max-background"),
         .option("ENCODING", "--encoding"), .option("QUALITY", "--quality"), .option("SPLIT", "--split"),
         .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
+        .option("SLIDE_READER", "--slide-reader"),
         .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
     ]
 
@@ -99,6 +101,10 @@ struct TileCommand: ParsableCommand {
 
     @OptionGroup var task: TaskOptions
 
+    @Option(help: "How slides are read: auto (JPEG-tiled Aperio and generic TIFF decoded directly from their tiles, everything else by OpenSlide) or openslide (OpenSlide for every slide). (default: auto)",
+            transform: SlideReaderOption.parse)
+    var slideReader = SlideReaderOption.auto
+
     @Flag(help: "Read every grid position, without the low-resolution tissue mask.")
     var noTissueMask = false
 
@@ -153,6 +159,7 @@ struct TileCommand: ParsableCommand {
         options.shards = task.resolvedShards
         options.threads = task.resolvedThreads
         options.tissueMask = !noTissueMask
+        options.slideReader = SlideReaderChoice(rawValue: slideReader.rawValue)!
         options.policy = task.policy
         options.skipMissing = skipMissing
         try ExitStatus.exitingOnError {
