@@ -151,7 +151,7 @@ let package = Package(
         ]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
-            "TesseraTestSupport", "TileStore", "Model", "TesseraCore", "tessera-mpi-check",
+            "TesseraTestSupport", "TileStore", "Model", "Tiling", "TesseraCore", "tessera-mpi-check",
             "tessera-synth", "tessera-tile", "tessera-audit", "tessera-train", "tessera-predict",
         ]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [

@@ -5,7 +5,6 @@ import NeuralNet
 import TaskRunner
 import TesseraCore
 import TileStore
-import Tiler
 import Tiling
 
 /// One prediction task (one Slurm array task): its share of the slides, predicted into its own
