@@ -69,7 +69,7 @@ final class TimeLimitRequeueTests: XCTestCase {
         let log = (try? String(contentsOf: work.appendingPathComponent("logs/tessera-train-e2e-\(train).out"), encoding: .utf8)) ?? ""
         for j in jobs { XCTAssertEqual(j.state, .completed, "\(j)\n\(log)") }
         let shown = try slurm.run("scontrol", ["show", "job", "\(train)"]).stdout
-        let restarts = shown.split(separator: " ").first { $0.hasPrefix("Restarts=") }.flatMap { Int($0.dropFirst("Restarts=".count)) }
+        let restarts = shown.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("Restarts=") }.flatMap { Int($0.dropFirst("Restarts=".count)) }
         XCTAssertGreaterThanOrEqual(restarts ?? 0, 1, shown)
         XCTAssertTrue(log.contains("SIGUSR1 (time limit near)"), log)
         XCTAssertTrue(log.contains("stopping on SIGUSR1"), log)
