@@ -26,7 +26,7 @@ final class StaticBinaryTests: XCTestCase {
     func runHiding(_ hidden: URL, _ program: URL, _ arguments: [String]) throws -> CommandResult? {
         let script = "mount -t tmpfs tessera-hidden \"$0\" || exit 99; exec \"$@\""
         let r = try runCommand(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m", "/bin/sh", "-c", script, hidden.path, program.path] + arguments,
-                               environment: ["LD_LIBRARY_PATH": .some(nil)], timeout: 60)
+                               environment: ["LD_LIBRARY_PATH": String?.none], timeout: 60)
         return r.status == 99 || r.stderr.contains("unshare failed") ? nil : r
     }
 

@@ -28,7 +28,7 @@ final class TrainingStopRequestTests: XCTestCase {
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         process.environment = env
         let errors = dir.appendingPathComponent("stderr.txt")
-        FileManager.default.createFile(atPath: errors.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: errors)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
