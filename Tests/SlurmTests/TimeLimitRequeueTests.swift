@@ -15,8 +15,12 @@ final class TimeLimitRequeueTests: XCTestCase {
 
     func testTrainingStopsBeforeTheTimeLimitRequeuesAndEndsWithTheSameModel() throws {
         let slurm = try LocalSlurm.shared()
-        let cohort = try PipelineOnSlurmTests.cohort()
         let work = try TestEnvironment.temporaryDirectory(self, "slurm-requeue")
+        let cohort = work.appendingPathComponent("cohort")
+        let synth = try runCommand(TestEnvironment.executable("tessera-synth"),
+                                   ["--out", cohort.path, "--patients", "6", "--width", "1024", "--height", "1024", "--seed", "5",
+                                    "--tile-size", "256"])
+        XCTAssertEqual(synth.status, 0, synth.output)
         // One rank: the model is then bit-identical to the uninterrupted run's, BatchNorm statistics
         // included (with several ranks, a mid-epoch checkpoint averages them across ranks early,
         // which changes their last bits; TrainingTests covers the ranks' agreement on the stop).
