@@ -126,7 +126,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-benchmark", dependencies: [
-            "AccuracyBenchmark", "SyntheticSlides", "TesseraCore",
+            "AccuracyBenchmark", "SyntheticSlides", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -140,6 +140,7 @@ let package = Package(
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
             "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",
+            "tessera-benchmark",
         ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [
@@ -157,7 +158,7 @@ let package = Package(
         ]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
-            "TesseraTestSupport", "TileStore", "TesseraCore", "tessera-mpi-check",
+            "TesseraTestSupport", "TileStore", "Model", "Tiling", "TesseraCore", "tessera-mpi-check",
             "tessera-synth", "tessera-tile", "tessera-audit", "tessera-train", "tessera-predict",
         ]),
         .testTarget(name: "SyntheticSlidesTests", dependencies: [

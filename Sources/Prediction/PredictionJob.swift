@@ -140,6 +140,10 @@ public final class PredictionJob {
         if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)") }
         for item in mine {
             if isDone(item.slideID, status) { progress.advance(note: "skipped \(item.slideID) (done before)"); continue }
+            if StopRequest.isRequested {
+                Log.info(StopRequest.message("\(status.slides.count) of \(mine.count) slides done"))
+                return .stopped(slides: status.slides.count)
+            }
             if let stop = options.stopAfterSlides, predictedThisRun >= stop {
                 Log.info("stopping after \(stop) slides as asked (--stop-after-slides)")
                 return .stopped(slides: status.slides.count)

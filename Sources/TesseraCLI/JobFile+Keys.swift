@@ -14,8 +14,9 @@ extension JobFile {
         // tessera-predict (and merge)
         "PREDICTIONS", "BEST_MODEL", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "GEOJSON", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
         "BOOTSTRAP", "BOOTSTRAP_SEED",
-        // scripts only: the job's name (job and log names), MPI ranks of training, the MPI launcher of train.sbatch
-        "NAME", "RANKS", "TESSERA_LAUNCHER",
+        // scripts only: the job's name (job and log names), MPI ranks of training, the MPI launcher of train.sbatch,
+        // how many tasks of an array run at once (sbatch --array=…%N; Jobs/run-local alike)
+        "NAME", "RANKS", "TESSERA_LAUNCHER", "TILE_MAX_RUNNING", "PREDICT_MAX_RUNNING",
     ]
 
     /// Refuses keys outside `knownKeys`, each with its line and the nearest known key.

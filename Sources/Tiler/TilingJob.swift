@@ -120,6 +120,10 @@ public final class TilingJob {
         var secondsSoFar = 0.0
         for entry in mine {
             if status.slides[entry.slideID] != nil { progress.advance(note: "skipped \(entry.slideID) (done before)"); continue }
+            if StopRequest.isRequested {
+                Log.info(StopRequest.message("\(status.slides.count) of \(mine.count) slides done"))
+                return .stopped(slides: status.slides.count)
+            }
             let slideSplit = split.split(of: entry.patientID)!
             let started = Date()
             do {

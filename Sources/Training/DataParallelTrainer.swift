@@ -49,6 +49,8 @@ public final class DataParallelTrainer {
         public var steps: Int
         public var metrics: [EpochMetrics]
         public var stoppedEarly: Bool
+        /// Stopped early because a rank was asked to (`StopRequest`, SIGUSR1): resume to finish.
+        public var stoppedOnRequest = false
     }
 
     let world: MPIWorld
@@ -103,6 +105,7 @@ public final class DataParallelTrainer {
                 .write(to: self.checkpointURL)
         }
         var stoppedEarly = false
+        var stopHere = false
 
         epochs: while state.epoch < config.epochs {
             let plan = EpochPlan(tiles: train.count, ranks: world.size, batch: config.batch, seed: config.seed, epoch: state.epoch)
@@ -128,13 +131,13 @@ public final class DataParallelTrainer {
                                     state.epoch + 1, config.epochs, state.step, stepsPerEpoch, totals.meanLoss,
                                     totals.accuracy, rate, totals.imagesPerSecond, ProgressLog.formatDuration(remaining)))
                 }
-                let stopHere = options.stopAfterSteps == state.globalStep
+                stopHere = options.stopAfterSteps == state.globalStep || stopRequestedOnAnyRank()
                 if let every = options.checkpointEvery, (state.globalStep % every == 0 || stopHere), state.step < stepsPerEpoch {
                     averageBatchNormState(network)
                     try writeCheckpoint(state)
                 }
                 if stopHere && state.step < stepsPerEpoch {
-                    log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
+                    logStop(state)
                     stoppedEarly = true
                     break epochs
                 }
@@ -152,8 +155,8 @@ public final class DataParallelTrainer {
                 if Self.isBestEpoch(state.history) { try writeModel(state, attributes: attributes, selection: .bestValidation) }
             }
             try writeCheckpoint(state)
-            if options.stopAfterSteps == state.globalStep && state.epoch < config.epochs {
-                log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
+            if stopHere && state.epoch < config.epochs {
+                logStop(state)
                 stoppedEarly = true
                 break
             }
@@ -162,7 +165,24 @@ public final class DataParallelTrainer {
         if !stoppedEarly && world.isRoot { try writeModel(state, attributes: attributes, selection: .last) }
         try validation?.close()
         try train.close()
-        return Summary(epochs: state.epoch, steps: state.globalStep, metrics: state.history, stoppedEarly: stoppedEarly)
+        return Summary(epochs: state.epoch, steps: state.globalStep, metrics: state.history, stoppedEarly: stoppedEarly,
+                       stoppedOnRequest: stoppedEarly && options.stopAfterSteps != state.globalStep)
+    }
+
+    /// Whether any rank was asked to stop (`StopRequest`). Every rank calls it once per step, so
+    /// all agree and stop after the same step, where the checkpoint is written.
+    private func stopRequestedOnAnyRank() -> Bool {
+        var flag: [Int64] = [StopRequest.isRequested ? 1 : 0]
+        world.allreduceMax(&flag)
+        return flag[0] != 0
+    }
+
+    private func logStop(_ state: TrainingState) {
+        if options.stopAfterSteps == state.globalStep {
+            log("stopping after step \(state.globalStep) as asked (--stop-after-steps); resume with --resume")
+        } else {
+            log(StopRequest.message("checkpoint written after step \(state.globalStep)"))
+        }
     }
 
     // MARK: Start and end

@@ -2,6 +2,7 @@ import AccuracyBenchmark
 import ArgumentParser
 import Foundation
 import SyntheticSlides
+import TesseraCLI
 import TesseraCore
 
 @main
@@ -9,6 +10,7 @@ struct TesseraBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tessera-benchmark",
         abstract: "Judge a pipeline run on a realistic synthetic cohort against its ground truth (see Jobs/benchmark).",
+        version: TesseraVersion.line("tessera-benchmark"),
         subcommands: [TileTruthCommand.self, ReportCommand.self])
 }
 

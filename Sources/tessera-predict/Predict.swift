@@ -155,6 +155,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
+        StopRequest.install()
         let n = task.resolvedShards, i = task.resolvedShard
         Log.program = "tessera-predict[\(i)/\(n)]"
         Log.info(blas)
@@ -187,6 +188,7 @@ struct Predict: ParsableCommand {
                 throw task.doneWithFailedSlides.exitCode
             case let .stopped(slides):
                 Log.info("stopped with \(slides) slides done; run again to resume")
+                if StopRequest.isRequested { throw ExitStatus.stoppedOnRequest.exitCode }
             }
         }
     }

@@ -144,6 +144,7 @@ struct TileCommand: ParsableCommand {
     }
 
     func run() throws {
+        StopRequest.install()
         Log.program = "tessera-tile[\(task.resolvedShard)/\(task.resolvedShards)]"
         var options = TilingJob.Options(manifest: URL(fileURLWithPath: manifest), store: URL(fileURLWithPath: store), target: target)
         options.classes = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -171,6 +172,7 @@ struct TileCommand: ParsableCommand {
                 throw task.doneWithFailedSlides.exitCode
             case let .stopped(slides):
                 Log.info("stopped after \(slides) slides; run again to go on")
+                if StopRequest.isRequested { throw ExitStatus.stoppedOnRequest.exitCode }
             }
         }
     }

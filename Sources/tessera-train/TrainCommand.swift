@@ -168,6 +168,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         // Before MPI and before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
+        StopRequest.install()
         let world = MPIWorld.initialize()
         Log.program = world.size > 1 ? "tessera-train[\(world.rank)]" : "tessera-train"
         if world.isRoot { Log.info(blas) }
@@ -202,8 +203,10 @@ struct TrainCommand: ParsableCommand {
         options.allowPartialStore = allowPartialStore
         options.stopAfterSteps = stopAfterSteps
         options.progressInterval = progressInterval
+        var stoppedOnRequest = false
         do {
             let summary = try DataParallelTrainer(world: world, options: options).run()
+            stoppedOnRequest = summary.stoppedOnRequest
             if world.isRoot {
                 if summary.stoppedEarly {
                     Log.info("stopped at step \(summary.steps); continue with --resume")
@@ -217,5 +220,7 @@ struct TrainCommand: ParsableCommand {
             world.abort(message: "\(error)")
         }
         world.finalize()
+        // Every rank: srun and mpirun report it, and the Slurm script requeues the job on it.
+        if stoppedOnRequest { throw ExitStatus.stoppedOnRequest.exitCode }
     }
 }

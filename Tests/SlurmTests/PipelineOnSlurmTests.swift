@@ -31,7 +31,8 @@ final class PipelineOnSlurmTests: XCTestCase {
     /// A job file for a run in `work`: small tiles and inputs so a debug build trains in seconds.
     func jobFile(in work: URL, manifest: URL) throws -> URL {
         try SmallJobFile.write(in: work, manifest: manifest, [
-            ("TILE_SHARDS", "3"), ("EPOCHS", "2"), ("RANKS", "2"), ("PREDICT_SHARDS", "2"), ("HEATMAPS", "1"), ("TILE_SCORES", "1"),
+            ("TILE_SHARDS", "3"), ("EPOCHS", "2"), ("RANKS", "2"), ("PREDICT_SHARDS", "2"), ("PREDICT_THREADS", "2"), ("HEATMAPS", "1"),
+            ("TILE_SCORES", "1"),
         ])
     }
 
@@ -82,6 +83,11 @@ final class PipelineOnSlurmTests: XCTestCase {
         let trainLog = try String(contentsOf: work.appendingPathComponent("logs/tessera-train-e2e-\(ids["train"]!).out"), encoding: .utf8)
         XCTAssertTrue(trainLog.contains("2 ranks × batch 8"), trainLog)
         XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("run/model.tsm").path))
+        // PREDICT_THREADS=2 reached both prediction tasks (--cpus-per-task → --threads).
+        for task in 0..<2 {
+            let log = try String(contentsOf: work.appendingPathComponent("logs/tessera-predict-e2e-\(ids["predict"]!)_\(task).out"), encoding: .utf8)
+            XCTAssertTrue(log.contains(", 2 threads (OpenBLAS"), log)
+        }
         let testSlides = TileStoreLayout.storeFiles(in: work.appendingPathComponent("store"), split: "test")
             .map { $0.deletingPathExtension().lastPathComponent }.sorted()
         XCTAssertFalse(testSlides.isEmpty)

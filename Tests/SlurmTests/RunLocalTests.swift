@@ -9,7 +9,8 @@ final class RunLocalTests: XCTestCase {
     static let script = TestEnvironment.packageRoot.appendingPathComponent("Jobs/run-local")
 
     /// A cohort of `patients` synthetic patients and a job file for a run in `work`.
-    func job(in work: URL, patients: Int, size: Int, extraManifestLine: String? = nil, tileShards: Int = 1) throws -> URL {
+    func job(in work: URL, patients: Int, size: Int, extraManifestLine: String? = nil, tileShards: Int = 1,
+             settings: [(String, String)] = []) throws -> URL {
         let cohort = work.appendingPathComponent("cohort")
         let synth = try runCommand(TestEnvironment.executable("tessera-synth"),
                                    ["--out", cohort.path, "--patients", "\(patients)", "--width", "\(size)",
@@ -20,7 +21,7 @@ final class RunLocalTests: XCTestCase {
         if let extraManifestLine { manifest += extraManifestLine + "\n" }
         let manifestURL = work.appendingPathComponent("manifest.csv")
         try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
-        return try SmallJobFile.write(in: work, manifest: manifestURL, [("NAME", "local"), ("TILE_SHARDS", "\(tileShards)")])
+        return try SmallJobFile.write(in: work, manifest: manifestURL, [("NAME", "local"), ("TILE_SHARDS", "\(tileShards)")] + settings)
     }
 
     var environment: [String: String?] { ["TESSERA_BIN": TestEnvironment.productsDirectory.path] }
@@ -47,13 +48,26 @@ final class RunLocalTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("run/model.tsm")), model, allowed.output)
     }
 
-    /// Every slide through: exit 0 and no failure summary.
+    /// Every slide through: exit 0 and no failure summary. The job file's PREDICT_THREADS reaches
+    /// the prediction tasks (each logs its threads), two shards run one at a time (PREDICT_MAX_RUNNING).
     func testCleanRunExitsZero() throws {
         let work = try TestEnvironment.temporaryDirectory(self, "launcher-clean")
-        let job = try job(in: work, patients: 6, size: 1024)
+        let job = try job(in: work, patients: 6, size: 1024,
+                          settings: [("PREDICT_SHARDS", "2"), ("PREDICT_THREADS", "2"), ("PREDICT_MAX_RUNNING", "1")])
         let r = try runCommand(Self.script, [job.path], environment: environment, currentDirectory: work)
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertFalse(r.output.contains("failed slides"), r.output)
+        XCTAssertTrue(r.stdout.contains("== predict: 2 shards × 2 threads"), r.stdout)
+        let taskLines = r.stderr.split(separator: "\n").filter { $0.contains("tessera-predict[") && $0.contains(" slides from ") }
+        XCTAssertEqual(taskLines.count, 2, r.stderr)
+        for line in taskLines { XCTAssertTrue(line.contains(", 2 threads (OpenBLAS"), String(line)) }
+        // One shard at a time: the second task's first line comes after the first task's last.
+        let lines = r.stderr.split(separator: "\n")
+        let firstDone = lines.firstIndex { $0.contains("tessera-predict[0/2]") && $0.contains("done") }
+        let secondStart = lines.firstIndex { $0.contains("tessera-predict[1/2]") }
+        XCTAssertNotNil(firstDone, r.stderr)
+        XCTAssertNotNil(secondStart, r.stderr)
+        if let firstDone, let secondStart { XCTAssertLessThan(firstDone, secondStart, r.stderr) }
     }
 
     /// PIDs of running processes whose command line mentions `text`.
