@@ -71,6 +71,9 @@ let package = Package(
         // The contract between training and prediction: the model file, its archive format, the
         // input pipeline and normalisation, and whether a model fits a store.
         .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore"]),
+        // Feature stores (per-slide HDF5 files of tile embeddings and level-0 coordinates, the layout
+        // CLAM and h5py users expect): what the embedding writer and the MIL stage share.
+        .target(name: "FeatureStore", dependencies: ["HDF5", "TesseraCore"]),
 
         // MARK: Stages (siblings: a stage never imports another stage)
         // The tiling stage wired to the wrappers: slides in, tile stores out.
@@ -79,7 +82,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "TesseraCore"]),
+                dependencies: ["Model", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "FeatureStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner",
+                               "TesseraCore"]),
+        // The slide-level stage: gated attention MIL on feature stores, data-parallel over MPI.
+        .target(name: "SlideMIL", dependencies: ["FeatureStore", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
@@ -118,6 +124,10 @@ let package = Package(
             "Prediction", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "tessera-mil", dependencies: [
+            "SlideMIL", "FeatureStore", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-benchmark", dependencies: [
             "AccuracyBenchmark", "SyntheticSlides", "TesseraCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,7 +156,7 @@ let package = Package(
             "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
+            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
@@ -159,6 +169,10 @@ let package = Package(
         .testTarget(name: "PredictionTests", dependencies: [
             "Prediction", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
+        ]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "SlideMILTests", dependencies: [
+            "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-mil",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
     ]
