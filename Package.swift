@@ -172,7 +172,8 @@ let package = Package(
         ]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "SlideMILTests", dependencies: [
-            "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-mil",
+            "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TileStore", "TesseraCore", "TesseraTestSupport",
+            "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
     ]
