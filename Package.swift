@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
-            "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",
+            "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check", "tessera-mil",
         ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [

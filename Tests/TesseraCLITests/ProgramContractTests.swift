@@ -7,7 +7,7 @@ import XCTest
 /// usage errors exiting 64.
 final class ProgramContractTests: XCTestCase {
     static let programs = ["tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench",
-                           "tessera-mpi-check"]
+                           "tessera-mpi-check", "tessera-mil"]
 
     func testEveryProgramPrintsItsVersionAndCommit() throws {
         for program in Self.programs {
