@@ -66,3 +66,36 @@ enum AggregatorComparison {
         return out
     }
 }
+
+/// Does attention land on tumour? Over the tumour slides of a split that have a MIL attention
+/// file: the share of the top 10 % attention tiles (at least one) that are truly tumour, against
+/// the share of tumour tiles among all the slide's tiles (what attention at random would give);
+/// each the mean over slides.
+public struct AttentionOnTumour: Codable, Equatable, Sendable {
+    public var slides: Int
+    public var topDecileTumourShare: Double
+    public var tumourShare: Double
+
+    /// - Parameters:
+    ///   - folder: `attention/` of `tessera-mil predict` (`<slide>.csv`: x, y, attention).
+    ///   - truth: `slide,x,y` → true label of the tile.
+    static func measure(folder: URL, truth: [String: String], slideLabels: [String: String], tumourClasses: Set<String>) throws -> AttentionOnTumour? {
+        var top: [Double] = [], base: [Double] = []
+        for (slide, label) in slideLabels.sorted(by: { $0.key < $1.key }) where tumourClasses.contains(label) {
+            let url = folder.appendingPathComponent("\(slide).csv")
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+            let tiles = try CSV.parse(text).dropFirst().map { r -> (weight: Double, tumour: Bool) in
+                guard r.fields.count == 3, let w = Double(r.fields[2]) else { throw BenchmarkError("\(url.path): line \(r.line) is not x,y,attention") }
+                return (w, tumourClasses.contains(truth["\(slide),\(r.fields[0]),\(r.fields[1])"] ?? ""))
+            }
+            guard !tiles.isEmpty else { continue }
+            let k = max(1, Int((Double(tiles.count) * 0.1).rounded(.up)))
+            let ranked = tiles.sorted { $0.weight > $1.weight }
+            top.append(Double(ranked.prefix(k).filter(\.tumour).count) / Double(k))
+            base.append(Double(tiles.filter(\.tumour).count) / Double(tiles.count))
+        }
+        guard !top.isEmpty else { return nil }
+        return AttentionOnTumour(slides: top.count, topDecileTumourShare: top.reduce(0, +) / Double(top.count),
+                                 tumourShare: base.reduce(0, +) / Double(base.count))
+    }
+}

@@ -134,6 +134,11 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 s += "| \(split.name) | \(row.aggregator) | \(row.metrics?.count ?? 0) | \(row.metrics.map(macroCI) ?? "–") | \(d) |\n"
             }
         }
+        for split in withRows {
+            guard let a = split.attentionOnTumour else { continue }
+            s += String(format: "\n%@: on %d tumour slides, %.1f%% of the top-10%% attention tiles are truly tumour, against %.1f%% of all their tiles.\n",
+                        split.name, a.slides, 100 * a.topDecileTumourShare, 100 * a.tumourShare)
+        }
         return s
     }
 

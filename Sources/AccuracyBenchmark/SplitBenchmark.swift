@@ -29,6 +29,8 @@ public struct SplitBenchmark: Codable, Equatable, Sendable {
     public var oracleSlidesWithoutTiles: Int
     /// Slide aggregators on the same slides (mean, vote, above threshold, ABMIL when given).
     public var aggregators: [AggregatorRow]?
+    /// With a MIL run: the share of top-decile attention on truly tumour tiles.
+    public var attentionOnTumour: AttentionOnTumour?
 
     /// - Parameters:
     ///   - predictions: a tessera-predict output folder with report.json and tiles.csv.
@@ -78,6 +80,11 @@ public struct SplitBenchmark: Codable, Equatable, Sendable {
         aggregators = AggregatorComparison.rows(perSlide: allTiles, slideLabels: slideLabels, classes: classes,
                                                 mil: try milSlides.map { try AggregatorComparison.readMILSlides($0, classes: classes) },
                                                 bootstrap: bootstrap, seed: seed)
+        if let milSlides {
+            attentionOnTumour = try AttentionOnTumour.measure(folder: milSlides.deletingLastPathComponent().appendingPathComponent("attention"),
+                                                              truth: truth, slideLabels: slideLabels,
+                                                              tumourClasses: Set(classes.filter { $0 != "normal" }))
+        }
         tileVersusTruth = ClassificationMetrics.evaluate(truth: t, predicted: p, scores: s, classes: classes.count,
                                                          bootstrap: bootstrap, seed: seed, stream: 11)
         var items: [(Int, SlideAggregate)] = []

@@ -74,8 +74,17 @@ final class SplitBenchmarkTests: XCTestCase {
         try ("slide_id,patient_id,label,split,tiles,abmil_p_LUAD,abmil_p_LUSC,abmil_p_normal,abmil_predicted\n"
             + "S1,PS1,LUAD,test,3,0.8,0.1,0.1,LUAD\nS2,PS2,LUSC,test,3,0.1,0.8,0.1,LUSC\nS3,PS3,normal,test,2,0.1,0.1,0.8,normal\n")
             .write(to: mil, atomically: true, encoding: .utf8)
+        // Attention: S1 puts most on its LUAD tile (1 of 3 tumour), S2 most on a normal tile (1 of 3 tumour).
+        let attention = dir.appendingPathComponent("attention")
+        try FileManager.default.createDirectory(at: attention, withIntermediateDirectories: true)
+        try "x,y,attention\n0,0,0.7\n512,0,0.2\n1024,0,0.1\n".write(to: attention.appendingPathComponent("S1.csv"), atomically: true, encoding: .utf8)
+        try "x,y,attention\n0,0,0.2\n512,0,0.5\n1024,0,0.3\n".write(to: attention.appendingPathComponent("S2.csv"), atomically: true, encoding: .utf8)
         let split = try SplitBenchmark(name: "mixed", predictions: dir, tileTruthCSV: truth, slideLabels: labels, bootstrap: 0, seed: 1,
                                        milSlides: mil)
+        let a = try XCTUnwrap(split.attentionOnTumour)
+        XCTAssertEqual(a.slides, 2)
+        XCTAssertEqual(a.topDecileTumourShare, 0.5, accuracy: 1e-12, "top tile: S1's is tumour, S2's is not")
+        XCTAssertEqual(a.tumourShare, 1.0 / 3, accuracy: 1e-12)
         let rows = try XCTUnwrap(split.aggregators)
         XCTAssertEqual(rows.map(\.aggregator), ["mean", "vote", "above_threshold", "abmil"])
         XCTAssertEqual(rows[0].metrics?.accuracy, split.slide.meanProbability?.accuracy)
