@@ -32,7 +32,7 @@ public struct MILModel: Codable, Equatable, Sendable {
     }
 
     public static func read(_ url: URL) throws -> MILModel {
-        let model = try MILJSON.read(MILModel.self, from: url, hint: "pass the mil-model.json tessera-mil train wrote")
+        let model = try JSONFile.read(MILModel.self, from: url, hint: "pass the mil-model.json tessera-mil train wrote")
         guard model.format == formatName, model.version == formatVersion else {
             throw TesseraError.invalidInput(path: url.path, message: "is \(model.format) version \(model.version), expected \(formatName) \(formatVersion)",
                                             hint: "train it again with this tessera-mil")
@@ -89,23 +89,5 @@ public struct FloatData: Codable, Equatable, Sendable {
         }
         var c = encoder.singleValueContainer()
         try c.encode(data)
-    }
-}
-
-enum MILJSON {
-    static func write<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(value), to: url)
-    }
-
-    static func read<T: Decodable>(_ type: T.Type, from url: URL, hint: String) throws -> T {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TesseraError.io(path: url.path, message: "cannot read (\(error.localizedDescription))", hint: hint)
-        }
-        do { return try JSONDecoder().decode(type, from: data) } catch {
-            throw TesseraError.invalidInput(path: url.path, message: "unreadable (\(error))", hint: hint)
-        }
     }
 }

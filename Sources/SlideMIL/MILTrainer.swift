@@ -73,7 +73,7 @@ public final class MILTrainer {
         var history: [MILEpochRecord] = [], best: MILModel?, start = 0
         let checkpointURL = options.output.appendingPathComponent(Self.checkpointFile)
         if options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            let saved = try MILJSON.read(MILCheckpoint.self, from: checkpointURL, hint: "remove it to start over")
+            let saved = try JSONFile.read(MILCheckpoint.self, from: checkpointURL, hint: "remove it to start over")
             guard saved.configuration == c else {
                 throw TesseraError.invalidInput(path: checkpointURL.path, message: "was written with other settings",
                                                 hint: "resume with the settings of the run that wrote it, or remove it to start over")
@@ -112,7 +112,7 @@ public final class MILTrainer {
                     + (validationLoss.map { String(format: ", validation loss %.4f, accuracy %.3f", $0, accuracy ?? 0) } ?? "")
                     + String(format: "; %.2f s", record.seconds))
                 let moments = adam.stateBuffers
-                try MILJSON.write(MILCheckpoint(configuration: c, epochsDone: epoch + 1, parameters: FloatData(Array(net.parameters)),
+                try JSONFile.write(MILCheckpoint(configuration: c, epochsDone: epoch + 1, parameters: FloatData(Array(net.parameters)),
                                                 adamStep: adam.stepCount, firstMoment: FloatData(Array(moments[0].values)),
                                                 secondMoment: FloatData(Array(moments[1].values)), best: best, history: history),
                                   to: checkpointURL)
@@ -120,7 +120,7 @@ public final class MILTrainer {
         }
         let model = best ?? snapshot(net, c, epoch: c.epochs, loss: nil, digest: digest)
         if rank == 0 {
-            try MILJSON.write(model, to: options.output.appendingPathComponent(Self.modelFile))
+            try JSONFile.write(model, to: options.output.appendingPathComponent(Self.modelFile))
             try writeMetrics(history)
             Log.info("model: epoch \(model.epoch)\(model.validationLoss.map { String(format: " (validation loss %.4f)", $0) } ?? "") → "
                 + options.output.appendingPathComponent(Self.modelFile).path)

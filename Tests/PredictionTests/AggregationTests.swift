@@ -62,7 +62,8 @@ final class AggregationTests: XCTestCase {
     /// DeepPATH's percentage of tiles above threshold, against counts by hand: a class counts a
     /// tile when its probability is above 0.5 (a tile may count for no class).
     func testPercentAboveThreshold() {
-        let p: [Float] = [0.6, 0.3, 0.1, /**/ 0.4, 0.35, 0.25, /**/ 0.2, 0.7, 0.1, /**/ 0.2, 0.75, 0.05, /**/ 0.5, 0.5, 0]
+        // Five tiles of three classes.
+        let p: [Float] = [0.6, 0.3, 0.1, 0.4, 0.35, 0.25, 0.2, 0.7, 0.1, 0.2, 0.75, 0.05, 0.5, 0.5, 0]
         let a = SlideAggregator.aggregate(probabilities: p, classes: 3)
         XCTAssertEqual(a.aboveThreshold, [1, 2, 0], "0.5 itself is not above")
         XCTAssertEqual(a.aboveThresholdShares, [0.2, 0.4, 0])
