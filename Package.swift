@@ -77,6 +77,9 @@ let package = Package(
         // tables, no C; below Model so that the input pipeline, the trainer's reference fit and
         // tessera-bench share one implementation.
         .target(name: "Stain", dependencies: ["TesseraCore"]),
+        // Feature stores (per-slide HDF5 files of tile embeddings and level-0 coordinates, the layout
+        // CLAM and h5py users expect): what the embedding writer and the MIL stage share.
+        .target(name: "FeatureStore", dependencies: ["HDF5", "TesseraCore"]),
         .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "Stain", "TesseraCore"]),
 
         // MARK: Stages (siblings: a stage never imports another stage)
@@ -86,7 +89,10 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "Stain", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.
         .target(name: "Prediction",
-                dependencies: ["Model", "Stain", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "OpenSlide", "JPEG", "BLAS", "TaskRunner", "Pictures", "TesseraCore"]),
+                dependencies: ["Model", "Stain", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "FeatureStore", "OpenSlide", "JPEG", "BLAS",
+                               "TaskRunner", "Pictures", "TesseraCore"]),
+        // The slide-level stage: gated attention MIL on feature stores, data-parallel over MPI.
+        .target(name: "SlideMIL", dependencies: ["FeatureStore", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
@@ -125,6 +131,10 @@ let package = Package(
             "Prediction", "Model", "BLAS", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "tessera-mil", dependencies: [
+            "SlideMIL", "FeatureStore", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "tessera-benchmark", dependencies: [
             "AccuracyBenchmark", "SyntheticSlides", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -140,7 +150,7 @@ let package = Package(
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
             "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",
-            "tessera-benchmark",
+            "tessera-benchmark", "tessera-mil",
         ]),
         .testTarget(name: "NeuralNetTests", dependencies: ["NeuralNet", "BLAS", "TesseraCore"]),
         .testTarget(name: "ModelTests", dependencies: [
@@ -154,7 +164,7 @@ let package = Package(
             "SlideTiles", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-train",
+            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-train",
         ]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [
@@ -167,6 +177,11 @@ let package = Package(
         .testTarget(name: "PredictionTests", dependencies: [
             "Prediction", "Pictures", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
+        ]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "SlideMILTests", dependencies: [
+            "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TileStore", "TesseraCore", "TesseraTestSupport",
+            "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
         .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),

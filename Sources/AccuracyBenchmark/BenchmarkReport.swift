@@ -100,6 +100,7 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 s += classes.indices.map { auc(m, $0) }.joined(separator: " | ") + " |\n"
             }
         }
+        s += aggregatorsSection(macroCI: macroCI)
         s += "\nKept tiles by their true label (the tiler's choice judged by the truth):\n\n| split | "
         let labels = ["LUAD", "LUSC", "normal", "glass", "artefact"]
         s += labels.joined(separator: " | ") + " | total |\n|---|" + labels.map { _ in "---:|" }.joined() + "---:|\n"
@@ -141,6 +142,29 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
         for r in rows {
             s += "| \(r.name) | `\(r.overrides)` | \(auc(r.slideMacroAuc)) | \(auc(r.heldOutMacroAuc)) | \(auc(r.tileMacroAuc)) | "
             s += "\(diff(r.versusBaseline)) | \(diff(r.heldOutVersusBaseline)) |\n"
+        }
+        return s
+    }
+
+    /// The aggregators section: per split, each slide aggregator's macro AUC and its paired
+    /// difference from mean aggregation, on the same slides.
+    func aggregatorsSection(macroCI: (LevelMetrics) -> String) -> String {
+        let withRows = splits.filter { !($0.aggregators ?? []).isEmpty }
+        guard !withRows.isEmpty else { return "" }
+        var s = "\n## Aggregators\n\nSlide-level, on the same slides of each split; Δ: macro AUC minus the mean's, paired bootstrap 95% interval.\n\n"
+        s += "| split | aggregator | slides | macro AUC | Δ vs mean |\n|---|---|---:|---:|---:|\n"
+        for split in withRows {
+            for row in split.aggregators ?? [] {
+                let d = row.differenceFromMean.map { d in
+                    String(format: "%+.3f", d.difference) + (d.ciLow.map { String(format: " (%+.3f to %+.3f)", $0, d.ciHigh ?? 0) } ?? "")
+                } ?? "–"
+                s += "| \(split.name) | \(row.aggregator) | \(row.metrics?.count ?? 0) | \(row.metrics.map(macroCI) ?? "–") | \(d) |\n"
+            }
+        }
+        for split in withRows {
+            guard let a = split.attentionOnTumour else { continue }
+            s += String(format: "\n%@: on %d tumour slides, %.1f%% of the top-10%% attention tiles are truly tumour, against %.1f%% of all their tiles.\n",
+                        split.name, a.slides, 100 * a.topDecileTumourShare, 100 * a.tumourShare)
         }
         return s
     }

@@ -27,12 +27,17 @@ public struct SplitBenchmark: Codable, Equatable, Sendable {
     public var oracleSlide: Rules
     /// Slides with no truly-its-class tile (not in the oracle).
     public var oracleSlidesWithoutTiles: Int
+    /// Slide aggregators on the same slides (mean, vote, above threshold, ABMIL when given).
+    public var aggregators: [AggregatorRow]?
+    /// With a MIL run: the share of top-decile attention on truly tumour tiles.
+    public var attentionOnTumour: AttentionOnTumour?
 
     /// - Parameters:
     ///   - predictions: a tessera-predict output folder with report.json and tiles.csv.
     ///   - truth: the tile truth table (`TileTruthTable`) of that folder's tiles.
+    ///   - milSlides: a `tessera-mil predict` mil-slides.csv of the same slides: adds the ABMIL row.
     public init(name: String, predictions: URL, tileTruthCSV: String, slideLabels: [String: String],
-                bootstrap: Int, seed: UInt64) throws {
+                bootstrap: Int, seed: UInt64, milSlides: URL? = nil) throws {
         self.name = name
         let reportURL = predictions.appendingPathComponent("report.json")
         let report: PredictionReport
@@ -58,8 +63,9 @@ public struct SplitBenchmark: Codable, Equatable, Sendable {
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         var kept: [String: Int] = [:]
         var t: [Int] = [], p: [Int] = [], s: [Double] = []
-        var perSlide: [String: [Float]] = [:]
+        var perSlide: [String: [Float]] = [:], allTiles: [String: [Float]] = [:]
         for tile in tiles.rows {
+            allTiles[tile.slideID, default: []] += tile.probabilities
             guard let label = truth["\(tile.slideID),\(tile.x),\(tile.y)"] else {
                 throw BenchmarkError("tile \(tile.slideID) (\(tile.x), \(tile.y)) has no row in the tile truth")
             }
@@ -71,6 +77,14 @@ public struct SplitBenchmark: Codable, Equatable, Sendable {
             if label == slideLabels[tile.slideID] { perSlide[tile.slideID, default: []] += tile.probabilities }
         }
         keptTiles = kept
+        aggregators = AggregatorComparison.rows(perSlide: allTiles, slideLabels: slideLabels, classes: classes,
+                                                mil: try milSlides.map { try AggregatorComparison.readMILSlides($0, classes: classes) },
+                                                bootstrap: bootstrap, seed: seed)
+        if let milSlides {
+            attentionOnTumour = try AttentionOnTumour.measure(folder: milSlides.deletingLastPathComponent().appendingPathComponent("attention"),
+                                                              truth: truth, slideLabels: slideLabels,
+                                                              tumourClasses: Set(classes.filter { $0 != "normal" }))
+        }
         tileVersusTruth = ClassificationMetrics.evaluate(truth: t, predicted: p, scores: s, classes: classes.count,
                                                          bootstrap: bootstrap, seed: seed, stream: 11)
         var items: [(Int, SlideAggregate)] = []

@@ -48,8 +48,10 @@ extension HDF5Location {
             try HDF5Errors.check(H5Aread(attr, ch5_native_double(), &v), "H5Aread(\(name))", filePath)
             return scalar ? .double(v[0]) : .doubles(v)
         case H5T_STRING:
-            guard H5Tis_variable_str(type) == 0 else {
-                throw HDF5Error(call: "H5Aread(\(name))", path: filePath, stack: ["variable-length string attributes are not used by Tessera"])
+            if H5Tis_variable_str(type) > 0 {
+                // h5py's default for `f.attrs['x'] = 'text'`: read so files made elsewhere open.
+                let strings = try readVariableStrings(attr, count: n, name: name)
+                return scalar ? .string(strings[0]) : .strings(strings)
             }
             let width = H5Tget_size(type)
             let mem = try fixedStringType(width)
@@ -61,6 +63,19 @@ extension HDF5Location {
         default:
             throw HDF5Error(call: "H5Aread(\(name))", path: filePath, stack: ["unsupported attribute type class"])
         }
+    }
+
+    /// Variable-length string values (Tessera writes fixed-length ones; other tools write these).
+    private func readVariableStrings(_ attr: hid_t, count n: Int, name: String) throws -> [String] {
+        let mem = try HDF5Errors.check(id: H5Tcopy(ch5_c_s1()), "H5Tcopy", filePath)
+        defer { H5Tclose(mem) }
+        // H5T_VARIABLE is (size_t)-1, a cast Swift does not import.
+        try HDF5Errors.check(H5Tset_size(mem, Int(bitPattern: UInt.max)), "H5Tset_size(variable)", filePath)
+        try HDF5Errors.check(H5Tset_cset(mem, H5T_CSET_UTF8), "H5Tset_cset", filePath)
+        var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)
+        try HDF5Errors.check(H5Aread(attr, mem, &pointers), "H5Aread(\(name))", filePath)
+        defer { for p in pointers { H5free_memory(p) } }
+        return pointers.map { $0.map { String(cString: $0) } ?? "" }
     }
 
     // Typed conveniences that name the attribute in their error.

@@ -88,6 +88,9 @@ public protocol Layer: AnyObject {
     var parameterRequests: [ParameterRequest] { get }
     /// State tensors, in the order `bind` receives them.
     var stateRequests: [StateRequest] { get }
+    /// True for a layer whose output is one item for its whole input batch (attention pooling of a
+    /// bag): a network holding one runs layer by layer and its logits have a batch of one.
+    var poolsBatch: Bool { get }
     /// Called once with views into the flat buffers, matching the requests one for one.
     func bind(parameters: ArraySlice<ParameterTensor>, state: ArraySlice<StateTensor>)
     /// He initialisation (weights) or constants (biases, BatchNorm γ β), from a seeded generator.
@@ -106,6 +109,7 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var parameterRequests: [ParameterRequest] { [] }
     public var stateRequests: [StateRequest] { [] }
+    public var poolsBatch: Bool { false }
     public func bind(parameters: ArraySlice<ParameterTensor>, state: ArraySlice<StateTensor>) {
         precondition(parameters.isEmpty && state.isEmpty, "\(name): has no parameters to bind")
     }

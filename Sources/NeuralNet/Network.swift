@@ -29,7 +29,10 @@ public final class Network {
 
     let store: ParameterStore
     private let logits = FloatBuffer()
-    private var lastForward: (shape: TensorShape, backwardReady: Bool)?
+    /// The batch of the last forward's logits (1 for a bag network) and whether backward may follow.
+    private var lastForward: (outputBatch: Int, backwardReady: Bool)?
+    /// A layer pools its batch (a bag network): forward always runs layer by layer.
+    private lazy var poolsBatch = layers.contains { $0.poolsBatch }
 
     /// A model by name (`Network.modelNames`), He-initialised from `seed`.
     /// - Parameters:
@@ -86,9 +89,9 @@ public final class Network {
         precondition(input.shape.image == inputShape, "network expects \(inputShape) images, got \(input.shape)")
         precondition(input.shape.batch > 0, "empty batch")
         let nBatch = input.shape.batch
-        if training || inferenceSchedule == .layerByLayer || nBatch == 1 {
+        if training || inferenceSchedule == .layerByLayer || nBatch == 1 || poolsBatch {
             let out = layers.reduce(input) { $1.forward($0, training: training) }
-            lastForward = (input.shape, true)
+            lastForward = (out.shape.batch, true)
             return out
         }
         let result = logits.tensor(TensorShape(batch: nBatch, channels: classes, height: 1, width: 1))
@@ -96,7 +99,7 @@ public final class Network {
             let out = layers.reduce(input.images(n, count: 1)) { $1.forward($0, training: false) }
             result.image(n).update(from: out.data, count: classes)
         }
-        lastForward = (input.shape, false)
+        lastForward = (nBatch, false)
         return result
     }
 
@@ -119,19 +122,19 @@ public final class Network {
     /// Accumulates dLoss/dparameters into `gradients` given dLoss/dlogits (batch × classes) of the
     /// last forward, which must have been a training forward or a layer-by-layer one.
     public func backward(_ dLogits: UnsafePointer<Float>) {
-        guard let (shape, ready) = lastForward, ready else {
+        guard let (outputBatch, ready) = lastForward, ready else {
             preconditionFailure("backward needs a forward before it with training: true (or the .layerByLayer schedule)")
         }
         var d: Tensor? = Tensor(data: UnsafeMutablePointer(mutating: dLogits),
-                                shape: TensorShape(batch: shape.batch, channels: classes, height: 1, width: 1))
+                                shape: TensorShape(batch: outputBatch, channels: classes, height: 1, width: 1))
         for (i, layer) in layers.enumerated().reversed() {
             d = layer.backward(d!, needsInputGradient: i > 0)
         }
     }
 
     public func backward(_ dLogits: [Float]) {
-        guard let (shape, _) = lastForward else { preconditionFailure("backward before forward") }
-        precondition(dLogits.count == shape.batch * classes, "\(dLogits.count) logit gradients for \(shape.batch) × \(classes)")
+        guard let (outputBatch, _) = lastForward else { preconditionFailure("backward before forward") }
+        precondition(dLogits.count == outputBatch * classes, "\(dLogits.count) logit gradients for \(outputBatch) × \(classes)")
         dLogits.withUnsafeBufferPointer { backward($0.baseAddress!) }
     }
 

@@ -1,15 +1,17 @@
 import TesseraCore
 import Tiling
 
-/// The aggregate columns shared by slides.csv and patients.csv, in this order:
-/// `n_tiles, p_<class>…, predicted_by_mean, vote_share_<class>…, predicted_by_vote`.
+/// The aggregate columns shared by slides.csv and patients.csv, in this order: `n_tiles,
+/// p_<class>…, predicted_by_mean, vote_share_<class>…, predicted_by_vote,
+/// above_threshold_share_<class>…, predicted_by_above_threshold` (columns named by aggregator).
 /// Without tiles, every column but `n_tiles` (0) is empty.
 enum AggregateColumns {
     static func header(classes: [String]) -> [String] {
         ["n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"] + classes.map { "vote_share_\($0)" } + ["predicted_by_vote"]
+            + classes.map { "above_threshold_share_\($0)" } + ["predicted_by_above_threshold"]
     }
 
-    static func count(classes: Int) -> Int { 2 * classes + 3 }
+    static func count(classes: Int) -> Int { 3 * classes + 4 }
 
     static func fields(_ a: SlideAggregate?, classes: [String]) -> [String] {
         guard let a, a.tiles > 0 else {
@@ -17,6 +19,7 @@ enum AggregateColumns {
         }
         return ["\(a.tiles)"] + a.meanProbabilities.map(DecimalText.format) + [classes[a.predictedByMean!]]
             + a.voteShares.map(DecimalText.format) + [classes[a.predictedByVote!]]
+            + a.aboveThresholdShares.map(DecimalText.format) + [classes[a.predictedByThreshold!]]
     }
 
     /// Reads the fields back; nil aggregate for a row without tiles. Throws a message on bad values.
@@ -26,7 +29,7 @@ enum AggregateColumns {
         let base = f.startIndex
         guard let tiles = Int(f[base]), tiles >= 0 else { throw Problem("n_tiles '\(f[base])' is not a count") }
         if tiles == 0 { return nil }
-        var means: [Double] = [], votes: [Int] = []
+        var means: [Double] = [], votes: [Int] = [], above: [Int] = []
         for k in 0..<c {
             guard let m = DecimalText.parseDouble(f[base + 1 + k]) else { throw Problem("p_\(classes[k]) '\(f[base + 1 + k])' is not a number") }
             means.append(m)
@@ -35,9 +38,13 @@ enum AggregateColumns {
             }
             // Shares are written exactly, so share × n_tiles is the vote count up to rounding.
             votes.append(Int((s * Double(tiles)).rounded()))
+            guard let t = DecimalText.parseDouble(f[base + 3 + 2 * c + k]), (0...1).contains(t) else {
+                throw Problem("above_threshold_share_\(classes[k]) '\(f[base + 3 + 2 * c + k])' is not a share")
+            }
+            above.append(Int((t * Double(tiles)).rounded()))
         }
         guard votes.reduce(0, +) == tiles else { throw Problem("vote shares do not add up to n_tiles \(tiles)") }
-        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes)
+        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
     }
 
     struct Problem: Error, CustomStringConvertible {

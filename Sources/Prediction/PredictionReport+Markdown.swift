@@ -44,7 +44,11 @@ extension PredictionReport {
     }
 
     static func title(_ rule: AggregationRule) -> String {
-        rule == .meanProbability ? "by mean probability" : "by majority vote"
+        switch rule {
+        case .meanProbability: "by mean probability"
+        case .majorityVote: "by majority vote"
+        case .percentAboveThreshold: "by share of tiles above \(SlideAggregator.tileThreshold)"
+        }
     }
 
     private func section(_ title: String, _ m: LevelMetrics) -> String {

@@ -44,9 +44,14 @@ public struct PredictionReport: Equatable, Sendable, Codable {
     public struct RuleMetrics: Equatable, Sendable, Codable {
         public var meanProbability: LevelMetrics?
         public var majorityVote: LevelMetrics?
+        public var percentAboveThreshold: LevelMetrics?
 
         public subscript(rule: AggregationRule) -> LevelMetrics? {
-            rule == .meanProbability ? meanProbability : majorityVote
+            switch rule {
+            case .meanProbability: meanProbability
+            case .majorityVote: majorityVote
+            case .percentAboveThreshold: percentAboveThreshold
+            }
         }
     }
 
@@ -132,7 +137,8 @@ public struct PredictionReport: Equatable, Sendable, Codable {
                                                scores: items.flatMap { $0.aggregate.scores(by: r) }, classes: c,
                                                bootstrap: bootstrap.resamples, seed: bootstrap.seed, stream: stream)
             }
-            return RuleMetrics(meanProbability: rule(.meanProbability), majorityVote: rule(.majorityVote))
+            return RuleMetrics(meanProbability: rule(.meanProbability), majorityVote: rule(.majorityVote),
+                               percentAboveThreshold: rule(.percentAboveThreshold))
         }
         let slideItems = slides.compactMap { s -> (Int, SlideAggregate)? in
             guard let l = s.label.flatMap({ index[$0] }), let a = s.aggregate else { return nil }

@@ -1,5 +1,6 @@
 /// The tiles of one slide (or of all slides of one patient) summed up: how many, their mean
-/// probability per class, and how many each class won.
+/// probability per class, how many each class won, and how many each class scored above
+/// `SlideAggregator.tileThreshold` on (DeepPATH's percentage of tiles above threshold).
 public struct SlideAggregate: Equatable, Sendable, Codable {
     /// Tiles aggregated.
     public var tiles: Int
@@ -7,14 +8,35 @@ public struct SlideAggregate: Equatable, Sendable, Codable {
     public var meanProbabilities: [Double]
     /// Per class: the number of tiles whose most probable class it is.
     public var votes: [Int]
+    /// Per class: the number of tiles whose probability of it is above the threshold (0 for each
+    /// class when not given).
+    public var aboveThreshold: [Int]
 
-    public init(tiles: Int, meanProbabilities: [Double], votes: [Int]) {
+    public init(tiles: Int, meanProbabilities: [Double], votes: [Int], aboveThreshold: [Int]? = nil) {
         precondition(meanProbabilities.count == votes.count, "one mean probability and one vote count per class")
         precondition(votes.reduce(0, +) == tiles, "\(votes.reduce(0, +)) votes for \(tiles) tiles")
+        precondition(aboveThreshold.map { $0.count == votes.count && $0.allSatisfy { (0...tiles).contains($0) } } ?? true,
+                     "one count of tiles above the threshold per class, each at most \(tiles)")
         self.tiles = tiles
         self.meanProbabilities = meanProbabilities
         self.votes = votes
+        self.aboveThreshold = aboveThreshold ?? [Int](repeating: 0, count: votes.count)
     }
+
+    enum CodingKeys: String, CodingKey { case tiles, meanProbabilities, votes, aboveThreshold }
+
+    /// Work files written before the threshold rule have no `aboveThreshold`: zeros.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(tiles: try c.decode(Int.self, forKey: .tiles), meanProbabilities: try c.decode([Double].self, forKey: .meanProbabilities),
+                  votes: try c.decode([Int].self, forKey: .votes), aboveThreshold: try c.decodeIfPresent([Int].self, forKey: .aboveThreshold))
+    }
+
+    /// Per class: the fraction of the tiles above the threshold for it.
+    public var aboveThresholdShares: [Double] { aboveThreshold.map { tiles > 0 ? Double($0) / Double(tiles) : 0 } }
+
+    /// The class with the largest share of tiles above the threshold; nil without tiles.
+    public var predictedByThreshold: Int? { tiles > 0 ? SlideAggregator.argmax(aboveThresholdShares) : nil }
 
     public var classes: Int { votes.count }
 
@@ -29,21 +51,33 @@ public struct SlideAggregate: Equatable, Sendable, Codable {
 
     /// The prediction under an aggregation rule.
     public func predicted(by rule: AggregationRule) -> Int? {
-        rule == .meanProbability ? predictedByMean : predictedByVote
+        switch rule {
+        case .meanProbability: predictedByMean
+        case .majorityVote: predictedByVote
+        case .percentAboveThreshold: predictedByThreshold
+        }
     }
 
-    /// The per-class scores under an aggregation rule (for ROC curves): mean probabilities or vote shares.
+    /// The per-class scores under an aggregation rule (for ROC curves): mean probabilities, vote
+    /// shares or shares of tiles above the threshold.
     public func scores(by rule: AggregationRule) -> [Double] {
-        rule == .meanProbability ? meanProbabilities : voteShares
+        switch rule {
+        case .meanProbability: meanProbabilities
+        case .majorityVote: voteShares
+        case .percentAboveThreshold: aboveThresholdShares
+        }
     }
 }
 
-/// How tile predictions become one slide (or patient) prediction: DeepPATH reports both.
+/// How tile predictions become one slide (or patient) prediction: DeepPATH reports all three.
 public enum AggregationRule: String, CaseIterable, Sendable, Codable {
     /// The class with the highest mean tile probability.
     case meanProbability = "mean_probability"
     /// The class most tiles predict.
     case majorityVote = "majority_vote"
+    /// The class with the largest share of tiles whose probability of it is above
+    /// `SlideAggregator.tileThreshold` (DeepPATH's "percentage of tiles above threshold").
+    case percentAboveThreshold = "percent_above_threshold"
 }
 
 /// Tile probabilities → slide aggregates; pure.
@@ -52,6 +86,9 @@ public enum AggregationRule: String, CaseIterable, Sendable, Codable {
 /// number of votes, or (for one tile) the same probability, the one listed first in the model's
 /// classes wins. Means are accumulated in Double.
 public enum SlideAggregator {
+    /// A tile counts for a class in the threshold rule when its probability of it is above this.
+    public static let tileThreshold: Float = 0.5
+
     /// Index of the largest value; the first one on ties. `values` must not be empty.
     public static func argmax(_ values: [Double]) -> Int {
         precondition(!values.isEmpty, "argmax of nothing")
@@ -78,16 +115,19 @@ public enum SlideAggregator {
                      "\(probabilities.count) probabilities is not a whole number of rows of \(classes)")
         let tiles = probabilities.count / classes
         var sums = [Double](repeating: 0, count: classes)
-        var votes = [Int](repeating: 0, count: classes)
+        var votes = [Int](repeating: 0, count: classes), above = [Int](repeating: 0, count: classes)
         probabilities.withUnsafeBufferPointer { p in
             for t in 0..<tiles {
                 let row = UnsafeBufferPointer(rebasing: p[(t * classes)..<((t + 1) * classes)])
-                for c in 0..<classes { sums[c] += Double(row[c]) }
+                for c in 0..<classes {
+                    sums[c] += Double(row[c])
+                    if row[c] > tileThreshold { above[c] += 1 }
+                }
                 votes[tileClass(row)] += 1
             }
         }
         let means = sums.map { tiles > 0 ? $0 / Double(tiles) : 0 }
-        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes)
+        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
     }
 
     /// Several aggregates as one, as if all their tiles had been aggregated together: means
@@ -95,16 +135,17 @@ public enum SlideAggregator {
     public static func combine(_ parts: [SlideAggregate], classes: Int) -> SlideAggregate {
         var tiles = 0
         var sums = [Double](repeating: 0, count: classes)
-        var votes = [Int](repeating: 0, count: classes)
+        var votes = [Int](repeating: 0, count: classes), above = [Int](repeating: 0, count: classes)
         for p in parts {
             precondition(p.classes == classes, "aggregate of \(p.classes) classes among \(classes)")
             tiles += p.tiles
             for c in 0..<classes {
                 sums[c] += p.meanProbabilities[c] * Double(p.tiles)
                 votes[c] += p.votes[c]
+                above[c] += p.aboveThreshold[c]
             }
         }
         let means = sums.map { tiles > 0 ? $0 / Double(tiles) : 0 }
-        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes)
+        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
     }
 }

@@ -7,6 +7,14 @@ extension TileScorer {
     /// is not thread-safe) one batch at a time and decoded in the background while the previous
     /// batch runs forward.
     public func score(_ reader: TileStoreReader) throws -> TileScores {
+        precondition(output == .probabilities, "score needs a scorer of probabilities")
+        let (values, columns) = try run(reader)
+        return TileScores(classes: classes, x: columns.x.map { Int($0) }, y: columns.y.map { Int($0) }, probabilities: values)
+    }
+
+    /// Every tile of a store file through the network, in file order: tiles × `valuesPerTile`, and
+    /// the file's tile columns (slide, position).
+    public func run(_ reader: TileStoreReader) throws -> (values: [Float], columns: TileColumns) {
         let columns = try reader.tileColumns()
         let raw = reader.attributes.encoding == .raw ? try JPEGDecoder() : nil
         var start = 0
@@ -21,7 +29,7 @@ extension TileScorer {
                 try submit(payloads, source: reader.path, firstIndex: start)
                 start += indices.count
             }
-            return TileScores(classes: classes, x: columns.x.map { Int($0) }, y: columns.y.map { Int($0) }, probabilities: try finish())
+            return (try finish(), columns)
         } catch {
             reset()
             throw error

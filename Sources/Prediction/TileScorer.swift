@@ -13,7 +13,18 @@ import TesseraCore
 /// taken. Use: `submit` batches in order, then `finish` for the probabilities of all of them;
 /// after an error, or to start over, `reset`. One scorer per task, driven from one thread.
 public final class TileScorer: @unchecked Sendable {
+    /// What a tile becomes.
+    public enum Output: Sendable {
+        /// Class probabilities (classes per tile).
+        case probabilities
+        /// The classifier's input (`Network.embeddingWidth` per tile), for the feature stores.
+        case embeddings
+    }
+
     public let network: Network
+    public let output: Output
+    /// Values per tile in `finish`'s result.
+    public var valuesPerTile: Int { output == .probabilities ? classes : network.embeddingWidth }
     public let classes: Int
     public let batchSize: Int
     private let pipeline: InputPipeline
@@ -30,10 +41,11 @@ public final class TileScorer: @unchecked Sendable {
     private let computing = DispatchQueue(label: "tessera.tile-scorer.forward")
     private let group = DispatchGroup()
 
-    public init(network: Network, normalization: Normalization, tileSize: Int, batchSize: Int) throws {
+    public init(network: Network, normalization: Normalization, tileSize: Int, batchSize: Int, output: Output = .probabilities) throws {
         precondition(batchSize >= 1, "batch size must be ≥ 1")
         let s = network.configuration.inputSize
         self.network = network
+        self.output = output
         classes = network.classes
         self.batchSize = batchSize
         pipeline = try InputPipeline(tileSize: tileSize, inputSize: s, normalization: normalization, augmentation: .none, seed: 0)
@@ -67,8 +79,12 @@ public final class TileScorer: @unchecked Sendable {
                 return
             }
             computing.async(group: group) { [self] in
-                let logits = network.forward(UnsafePointer(buffers[slot].baseAddress!), batch: payloads.count, training: false)
-                let p = SoftmaxCrossEntropy.probabilities(logits: Array(logits), classes: classes)
+                let images = UnsafePointer(buffers[slot].baseAddress!)
+                let p = switch output {
+                case .probabilities:
+                    SoftmaxCrossEntropy.probabilities(logits: Array(network.forward(images, batch: payloads.count, training: false)), classes: classes)
+                case .embeddings: network.embeddings(images, batch: payloads.count)
+                }
                 freeBuffers.signal()
                 lock.lock()
                 results[batch] = p
@@ -78,7 +94,7 @@ public final class TileScorer: @unchecked Sendable {
     }
 
     /// Waits for every batch submitted since the last `finish` or `reset` and returns their
-    /// probabilities: tiles × classes, row-major, in submission order.
+    /// outputs: tiles × `valuesPerTile`, row-major, in submission order.
     public func finish() throws -> [Float] {
         group.wait()
         defer { reset() }

@@ -14,6 +14,9 @@ extension JobFile {
         // tessera-predict (and merge)
         "PREDICTIONS", "BEST_MODEL", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "GEOJSON", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
         "BOOTSTRAP", "BOOTSTRAP_SEED",
+        // tessera-predict embed and tessera-mil (MIL=1: the scripts run embed → MIL after training)
+        "FEATURES", "MIL", "MIL_RUN", "MIL_EPOCHS", "MIL_BAG_CAP", "MIL_HIDDEN", "MIL_BAGS_PER_STEP", "MIL_LEARNING_RATE",
+        "MIL_WEIGHT_DECAY", "MIL_DROPOUT", "MIL_SEED", "MIL_THREADS",
         // scripts only: the job's name (job and log names), MPI ranks of training, the MPI launcher of train.sbatch,
         // how many tasks of an array run at once (sbatch --array=…%N; Jobs/run-local alike)
         "NAME", "RANKS", "TESSERA_LAUNCHER", "TILE_MAX_RUNNING", "PREDICT_MAX_RUNNING",

@@ -1,4 +1,5 @@
 import Dispatch
+import MPI
 import NeuralNet
 
 /// One step of data-parallel training, as `DataParallelTrainer` takes it and `tessera-bench` times

@@ -21,15 +21,17 @@ enum PredictionBenchmark {
     /// Scores every tile of `storeFile` `repeats` times (after one warm-up pass), one figure per
     /// pass. Set OpenBLAS's kernels and threads first (`BLASRuntime`).
     public static func storeInference(network: Network, normalization: Normalization, storeFile: URL, batchSize: Int = 64,
-                                      repeats: Int = 3) throws -> [Figure] {
+                                      repeats: Int = 3, output: TileScorer.Output = .probabilities) throws -> [Figure] {
         let reader = try TileStoreReader(url: storeFile)
         defer { try? reader.close() }
-        let scorer = try TileScorer(network: network, normalization: normalization, tileSize: reader.attributes.tileSize, batchSize: batchSize)
-        _ = try scorer.score(reader)
+        let scorer = try TileScorer(network: network, normalization: normalization, tileSize: reader.attributes.tileSize, batchSize: batchSize,
+                                    output: output)
+        _ = try scorer.run(reader)
         return try (0..<repeats).map { _ in
             let wall0 = now(CLOCK_MONOTONIC), cpu0 = now(CLOCK_PROCESS_CPUTIME_ID)
-            let scores = try scorer.score(reader)
-            return Figure(tiles: scores.count, wallSeconds: now(CLOCK_MONOTONIC) - wall0, cpuSeconds: now(CLOCK_PROCESS_CPUTIME_ID) - cpu0)
+            let (values, _) = try scorer.run(reader)
+            return Figure(tiles: values.count / scorer.valuesPerTile, wallSeconds: now(CLOCK_MONOTONIC) - wall0,
+                          cpuSeconds: now(CLOCK_PROCESS_CPUTIME_ID) - cpu0)
         }
     }
 

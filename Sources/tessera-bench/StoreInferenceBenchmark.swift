@@ -18,7 +18,7 @@ struct StoreInferenceBenchmark: Benchmark {
 
     func run(in context: BenchContext) throws {
         guard context.gigapixelSize != nil else {
-            context.skip("predict_*", because: "--skip-gigapixel (the store to score is the gigapixel slide, tiled)")
+            context.skip("predict_*, embed_*", because: "--skip-gigapixel (the store to score is the gigapixel slide, tiled)")
             return
         }
         let storeFile = try context.gigapixelStoreFile()
@@ -41,5 +41,26 @@ struct StoreInferenceBenchmark: Benchmark {
                  + "\(coresBusy.summary("cores busy")) (above 1: decoding overlapped with the forwards); \(Self.perCore.verdict(perCPU.median))")
         Figure("predict_refnet_s128_tiles_per_s_t1", wall.median, "tiles/s").emit()
         Figure("predict_refnet_s128_tiles_per_cpu_s_t1", perCPU.median, "tiles/CPU-s").emit()
+        try embed(network: network, storeFile: storeFile, context: context)
+    }
+
+    static let embedPerCore = Target.atLeast(200, "tiles per CPU second", "embeddings from a store (tessera-predict embed)")
+
+    /// The same pass with the embedding output (the classifier's input): what `tessera-predict
+    /// embed` computes before writing the feature files.
+    private func embed(network: Network, storeFile: URL, context: BenchContext) throws {
+        var use = CPUUse()
+        var passes: [PredictionBenchmark.Figure] = []
+        _ = try Measure.seconds({
+            passes = try PredictionBenchmark.storeInference(network: network, normalization: Self.normalization, storeFile: storeFile,
+                                                            batchSize: Self.batchSize, repeats: context.count(3, quick: 1), output: .embeddings)
+        }, accountingTo: &use)
+        let wall = Samples(passes.map(\.tilesPerSecond), cpu: use)
+        let perCPU = Samples(passes.map(\.tilesPerCPUSecond))
+        Log.info("embedding with \(TrainingBenchmark.model) \(TrainingBenchmark.inputSize)² (\(network.embeddingWidth) values a tile), "
+                 + "1 OpenBLAS thread plus the decoding thread: \(wall.summary("tiles/s")); \(perCPU.summary("tiles per CPU second")); "
+                 + Self.embedPerCore.verdict(perCPU.median))
+        Figure("embed_refnet_s128_tiles_per_s_t1", wall.median, "tiles/s").emit()
+        Figure("embed_refnet_s128_tiles_per_cpu_s_t1", perCPU.median, "tiles/CPU-s").emit()
     }
 }

@@ -1,3 +1,4 @@
+import MPI
 import NeuralNet
 import TesseraCore
 import Training

@@ -1,5 +1,6 @@
 import BLAS
 import Foundation
+import MPI
 import NeuralNet
 import TesseraCore
 import Training

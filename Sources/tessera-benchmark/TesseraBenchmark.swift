@@ -123,8 +123,11 @@ struct ReportCommand: ParsableCommand {
             }
             let truth = try tiling.table.compute(tilesCSV: text, tilesPath: tilesPath)
             try AtomicFile.write(Data(truth.utf8), to: outURL.appendingPathComponent("tile-truth-\(parts[0]).csv"))
+            // A MIL run's predictions of the same slides, written beside the predictor's (MIL_RUN=PREDICTIONS).
+            let mil = folder.appendingPathComponent("mil-slides.csv")
             let split = try SplitBenchmark(name: parts[0], predictions: folder, tileTruthCSV: truth, slideLabels: labels,
-                                           bootstrap: bootstrap, seed: 1)
+                                           bootstrap: bootstrap, seed: 1,
+                                           milSlides: FileManager.default.fileExists(atPath: mil.path) ? mil : nil)
             splits.append(split)
             let header = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3)
             classes = header.map { String($0.dropFirst(2)) }

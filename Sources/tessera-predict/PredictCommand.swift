@@ -20,10 +20,11 @@ struct PredictCommand: ParsableCommand {
               tessera-predict --model run/model.tsm --manifest new.csv --out pred --heatmaps
               sbatch --array=0-7 --wrap 'tessera-predict --model run/model.tsm --store store --out pred'
               tessera-predict merge --out pred
+              tessera-predict embed --model run/model.tsm --store store --out features
               tessera-predict --job Jobs/demo.env --shard 0 --shards 1
             """,
         version: TesseraVersion.line("tessera-predict"),
-        subcommands: [Predict.self, Merge.self],
+        subcommands: [Predict.self, Merge.self, Embed.self],
         defaultSubcommand: Predict.self)
 
     /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`);
@@ -34,6 +35,8 @@ struct PredictCommand: ParsableCommand {
             switch arguments.first {
             case "merge":
                 arguments = ["merge"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Merge.jobKeys))
+            case "embed":
+                arguments = ["embed"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Embed.jobKeys))
             case "predict":
                 arguments = ["predict"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Predict.jobKeys(arguments)))
             default:

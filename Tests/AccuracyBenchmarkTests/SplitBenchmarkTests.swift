@@ -44,6 +44,43 @@ final class SplitBenchmarkTests: XCTestCase {
         XCTAssertEqual(split.oracleSlidesWithoutTiles, 0)
     }
 
+    /// The aggregators on the same slides: mean and vote as the report has them, above threshold
+    /// by hand, and an ABMIL run's probabilities with their paired difference from the mean.
+    func testAggregatorRows() throws {
+        let dir = try predictionFolder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let truth = "slide_id,x,y,size,tissue_fraction,tumour_fraction,artefact_fraction,true_label\n"
+            + tiles.map { "\($0.slide),\($0.x),0,512,1,0,0,\($0.truth)\n" }.joined()
+        let mil = dir.appendingPathComponent("mil-slides.csv")
+        try ("slide_id,patient_id,label,split,tiles,abmil_p_LUAD,abmil_p_LUSC,abmil_p_normal,abmil_predicted\n"
+            + "S1,PS1,LUAD,test,3,0.8,0.1,0.1,LUAD\nS2,PS2,LUSC,test,3,0.1,0.8,0.1,LUSC\nS3,PS3,normal,test,2,0.1,0.1,0.8,normal\n")
+            .write(to: mil, atomically: true, encoding: .utf8)
+        // Attention: S1 puts most on its LUAD tile (1 of 3 tumour), S2 most on a normal tile (1 of 3 tumour).
+        let attention = dir.appendingPathComponent("attention")
+        try FileManager.default.createDirectory(at: attention, withIntermediateDirectories: true)
+        try "x,y,attention\n0,0,0.7\n512,0,0.2\n1024,0,0.1\n".write(to: attention.appendingPathComponent("S1.csv"), atomically: true, encoding: .utf8)
+        try "x,y,attention\n0,0,0.2\n512,0,0.5\n1024,0,0.3\n".write(to: attention.appendingPathComponent("S2.csv"), atomically: true, encoding: .utf8)
+        let split = try SplitBenchmark(name: "mixed", predictions: dir, tileTruthCSV: truth, slideLabels: labels, bootstrap: 0, seed: 1,
+                                       milSlides: mil)
+        let a = try XCTUnwrap(split.attentionOnTumour)
+        XCTAssertEqual(a.slides, 2)
+        XCTAssertEqual(a.topDecileTumourShare, 0.5, accuracy: 1e-12, "top tile: S1's is tumour, S2's is not")
+        XCTAssertEqual(a.tumourShare, 1.0 / 3, accuracy: 1e-12)
+        let rows = try XCTUnwrap(split.aggregators)
+        XCTAssertEqual(rows.map(\.aggregator), ["mean", "vote", "above_threshold", "abmil"])
+        XCTAssertEqual(rows[0].metrics?.accuracy, split.slide.meanProbability?.accuracy)
+        XCTAssertEqual(rows[0].metrics?.macroAUC, split.slide.meanProbability?.macroAUC)
+        XCTAssertEqual(rows[1].metrics?.accuracy, split.slide.majorityVote?.accuracy)
+        XCTAssertNil(rows[0].differenceFromMean)
+        // Above 0.5: S1 [1, 0, 2] → normal, S2 [0, 1, 2] → normal, S3 [1, 0, 1] → LUAD (tie, first): none right.
+        XCTAssertEqual(rows[2].metrics?.accuracy, 0)
+        XCTAssertEqual(rows[3].metrics?.accuracy, 1)
+        XCTAssertEqual(rows[3].metrics?.macroAUC, 1)
+        let d = try XCTUnwrap(rows[3].differenceFromMean)
+        XCTAssertEqual(d.difference, 1 - (rows[0].metrics?.macroAUC ?? 0), accuracy: 1e-12)
+        XCTAssertEqual(d.count, 3)
+    }
+
     func testATileWithoutTruthIsAnErrorNamingIt() throws {
         let dir = try predictionFolder()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -55,13 +55,30 @@ final class AggregationTests: XCTestCase {
         let text = CSV.document(header: SlidePrediction.header(classes: classes), rows: [row.fields(classes: classes)])
         let parsed = try CSV.parse(text)
         XCTAssertEqual(parsed[0].fields, ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path", "n_tiles", "p_LUAD", "p_LUSC", "p_normal", "predicted_by_mean",
-                                          "vote_share_LUAD", "vote_share_LUSC", "vote_share_normal", "predicted_by_vote", "status", "message"])
+                                          "vote_share_LUAD", "vote_share_LUSC", "vote_share_normal", "predicted_by_vote",
+                                          "above_threshold_share_LUAD", "above_threshold_share_LUSC", "above_threshold_share_normal",
+                                          "predicted_by_above_threshold", "status", "message"])
         XCTAssertEqual(try SlidePrediction(fields: parsed[1].fields, classes: classes), row, "every number reads back bit for bit")
         XCTAssertEqual(Array(parsed[1].fields[3...5]), ["0.2527", "recorded", "/data/slides/a, b.svs"])
         XCTAssertThrowsError(try SlidePrediction(fields: Array(parsed[1].fields.dropLast()), classes: classes))
         var badSource = parsed[1].fields
         badSource[4] = "guessed"
         XCTAssertThrowsError(try SlidePrediction(fields: badSource, classes: classes)) { XCTAssertTrue("\($0)".contains("mpp_source"), "\($0)") }
+    }
+
+    /// DeepPATH's percentage of tiles above threshold, against counts by hand: a class counts a
+    /// tile when its probability is above 0.5 (a tile may count for no class).
+    func testPercentAboveThreshold() {
+        // Five tiles of three classes.
+        let p: [Float] = [0.6, 0.3, 0.1, 0.4, 0.35, 0.25, 0.2, 0.7, 0.1, 0.2, 0.75, 0.05, 0.5, 0.5, 0]
+        let a = SlideAggregator.aggregate(probabilities: p, classes: 3)
+        XCTAssertEqual(a.aboveThreshold, [1, 2, 0], "0.5 itself is not above")
+        XCTAssertEqual(a.aboveThresholdShares, [0.2, 0.4, 0])
+        XCTAssertEqual(a.predicted(by: .percentAboveThreshold), 1)
+        XCTAssertEqual(a.votes, [3, 2, 0], "the vote takes the first class on the 0.5/0.5 tie")
+        XCTAssertEqual(a.predicted(by: .majorityVote), 0, "vote and threshold disagree here")
+        let b = SlideAggregator.aggregate(probabilities: [0.9, 0.05, 0.05], classes: 3)
+        XCTAssertEqual(SlideAggregator.combine([a, b], classes: 3).aboveThreshold, [2, 2, 0], "patients add the counts")
     }
 
     func testPatientsPoolTheirSlidesTiles() throws {

@@ -44,7 +44,8 @@ final class PredictorEndToEndTests: XCTestCase {
         let sa = try CSVTable(fromStore.appendingPathComponent("slides.csv")), sb = try CSVTable(fromSlides.appendingPathComponent("slides.csv"))
         let classes = try ModelFile.read(f.model).header.classes
         XCTAssertEqual(sa.header, ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path", "n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"]
-            + classes.map { "vote_share_\($0)" } + ["predicted_by_vote", "status", "message"])
+            + classes.map { "vote_share_\($0)" } + ["predicted_by_vote"] + classes.map { "above_threshold_share_\($0)" }
+            + ["predicted_by_above_threshold", "status", "message"])
         XCTAssertEqual(sb.header, sa.header)
         XCTAssertEqual(sa.rows.map { $0[0] }, f.testSlides, "one row per test slide, sorted by slide id")
         XCTAssertEqual(sb.rows.map { $0[0] }, f.testSlides)

@@ -7,7 +7,7 @@ import XCTest
 /// usage errors exiting 64.
 final class ProgramContractTests: XCTestCase {
     static let programs = ["tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench",
-                           "tessera-mpi-check", "tessera-benchmark"]
+                           "tessera-mpi-check", "tessera-benchmark", "tessera-mil"]
 
     func testEveryProgramPrintsItsVersionAndCommit() throws {
         for program in Self.programs {
@@ -62,8 +62,8 @@ final class ProgramContractTests: XCTestCase {
         let cases: [(String, [String], String)] = [
             ("Jobs/run-local", [], "Runs the whole Tessera pipeline"),
             ("Jobs/run-local", ["Jobs/demo.env", "--bogus"], "run-local: unknown option --bogus"),
-            ("Jobs/run-local", ["Jobs/demo.env", "--from", "merge"], "--from takes tile, train or predict"),
-            ("Jobs/run-local", ["Jobs/demo.env", "--from"], "--from needs tile, train or predict"),
+            ("Jobs/run-local", ["Jobs/demo.env", "--from", "merge"], "--from takes tile, train, predict or mil"),
+            ("Jobs/run-local", ["Jobs/demo.env", "--from"], "--from needs tile, train, predict or mil"),
             ("Slurm/submit", ["Jobs/demo.env", "--from"], "--from needs tile, train, predict or merge"),
             ("Slurm/submit", [], "Submits the whole Tessera pipeline"),
             ("Slurm/submit", ["Jobs/demo.env", "--bogus"], "submit: unknown option --bogus"),

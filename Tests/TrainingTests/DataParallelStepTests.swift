@@ -1,4 +1,5 @@
 import Foundation
+import MPI
 import Model
 import NeuralNet
 import TesseraCore

@@ -1,5 +1,3 @@
-import MPI
-
 /// The collective calls a `DataParallelStep` makes. `MPIWorld` under `mpirun` (or as a singleton
 /// job); `SingleProcess` where there is no MPI at all (tessera-bench's one-rank figures, unit tests).
 public protocol Collectives: AnyObject {

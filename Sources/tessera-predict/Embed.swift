@@ -1,0 +1,95 @@
+import ArgumentParser
+import BLAS
+import Foundation
+import Prediction
+import TesseraCLI
+import TesseraCore
+
+/// `tessera-predict embed`: a prediction task whose output is the classifier's input instead of its
+/// probabilities. A subcommand of the predictor because it is one: the same model contract, the
+/// same scorer and the same sharded, resumable, locked task (`ResumableTask`); only the writer
+/// differs (feature files instead of CSVs).
+struct Embed: ParsableCommand {
+    static let jobKeys: [JobFile.Mapping] = [
+        .option("STORE", "--store"), .file("RUN", "--model", in: "model.tsm"), .option("FEATURES", "--out"),
+        .option("PREDICT_SHARDS", "--shards"), .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"),
+        .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
+    ]
+
+    @OptionGroup var job: JobOption
+
+    static let configuration = CommandConfiguration(
+        abstract: "Write every tile's embedding (the classifier's input) as a feature store, for tessera-mil.",
+        discussion: """
+            Runs the model over every tile of a tile store — train, validation and test — and writes \
+            one HDF5 file per slide in the same split folders: OUT/<split>/<slide_id>.h5 with \
+            `features` (N × D float32, D the embedding width, e.g. 256 for refnet-s), `coords` \
+            (N × 2 int64, level-0 x, y) and attributes slide_id, patient_id, label, embedding_width, \
+            model, model_digest, layer, patch_size, patch_level, downsample, mpp (−1 unknown), split. \
+            h5py reads them as CLAM's feature files are read.
+
+            Each run is one task (--shard I --shards N, by default the Slurm array task): it embeds \
+            its share of the store files, resumably (status in OUT/parts/task-I-of-N/status.json).
+
+            Exit status: 0 done; 3 done, but some store files failed (1 with --strict); 1 fatal \
+            error; 64 bad options.
+
+            Examples:
+              tessera-predict embed --model run/model.tsm --store store --out features
+              sbatch --array=0-3 --wrap 'tessera-predict embed --model run/model.tsm --store store --out features'
+              tessera-predict embed --job Jobs/demo.env
+
+            Job-file keys: STORE, RUN (the model is RUN/model.tsm), FEATURES (--out), PREDICT_SHARDS, \
+            PREDICT_THREADS, PREDICT_BATCH, STRICT, NO_RETRY_FAILED.
+            """)
+
+    @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
+    var model: String
+
+    @Option(help: "A tile store folder written by tessera-tile: embeds all its splits.")
+    var store: String
+
+    @Option(help: "Output folder of the feature store (created if missing), shared by all tasks.")
+    var out: String
+
+    @OptionGroup var task: TaskOptions
+
+    @Option(help: "Tiles per forward batch.")
+    var batch = 64
+
+    @Option(help: .hidden)
+    var stopAfterFiles: Int?
+
+    func validate() throws {
+        guard FileManager.default.isReadableFile(atPath: model) else {
+            throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
+        }
+        guard OptionCheck.isFolder(store) else { throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote") }
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
+    }
+
+    func run() throws {
+        let blas = BLASRuntime.ensureFastKernels()
+        let n = task.resolvedShards, i = task.resolvedShard
+        Log.program = "tessera-predict embed[\(i)/\(n)]"
+        Log.info(blas)
+        var options = EmbeddingJob.Options(model: URL(fileURLWithPath: model), store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out))
+        options.shard = i
+        options.shards = n
+        options.threads = task.resolvedThreads
+        options.batchSize = batch
+        options.policy = task.policy
+        options.stopAfterFiles = stopAfterFiles
+        try ExitStatus.exitingOnError {
+            switch try EmbeddingJob(options: options).run() {
+            case let .allDone(slides, tiles):
+                Log.info("done: \(slides) slides, \(tiles) tiles embedded")
+            case let .doneWithFailures(slides, tiles, failed):
+                Log.warning("done with \(failed) failed store file\(failed == 1 ? "" : "s"): \(slides) slides, \(tiles) tiles embedded")
+                throw task.doneWithFailedSlides.exitCode
+            case let .stopped(slides):
+                Log.info("stopped with \(slides) store files done; run again to resume")
+            }
+        }
+    }
+}
