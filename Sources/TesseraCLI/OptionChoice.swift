@@ -27,6 +27,12 @@ public enum EncodingOption: String, OptionChoice {
     public static let option = "--encoding"
 }
 
+/// Which pixels are glass (`TissueRule` in Tiling names the same two).
+public enum TissueMaskOption: String, OptionChoice {
+    case luminance, otsu
+    public static let option = "--tissue-mask"
+}
+
 /// The optimiser of training (`TrainingConfig.optimizer`).
 public enum OptimizerOption: String, OptionChoice {
     case sgd, adam

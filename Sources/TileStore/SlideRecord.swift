@@ -1,3 +1,5 @@
+import Tiling
+
 /// One row of a store file's slide table (see `TileStoreSchema`).
 public struct SlideRecord: Equatable, Sendable, Codable {
     public var slideID: String
@@ -17,6 +19,9 @@ public struct SlideRecord: Equatable, Sendable, Codable {
     public var tilesKept: Int
     /// Candidate tiles before the background filter.
     public var tilesConsidered: Int
+    /// Candidate tiles dropped, by reason (`tiles_dropped_<reason>`); empty in stores written
+    /// before the counts (then only kept and considered are known).
+    public var tilesDropped: [TileDropReason: Int] = [:]
 
     public init(slideID: String, patientID: String, label: String?, mpp: Double?, level: Int, downsample: Double,
                 width: Int, height: Int, tilesKept: Int = 0, tilesConsidered: Int = 0) {
