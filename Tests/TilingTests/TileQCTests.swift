@@ -25,15 +25,16 @@ enum QCTiles {
         return image
     }
 
-    /// `image` with the columns `columns` painted by blue ink (transmission 0.30, 0.45, 0.85).
+    /// `image` with a pen line drawn on glass beside the tissue: the columns `columns` are glass
+    /// (240) seen through blue ink (transmission 0.30, 0.45, 0.85).
     static func withBlueInk(_ image: RGBImage, columns: Range<Int>) -> RGBImage {
         var out = image
         for y in 0..<image.height {
             for x in columns {
                 let i = (y * image.width + x) * 3
-                out.pixels[i] = UInt8(Double(out.pixels[i]) * 0.30)
-                out.pixels[i + 1] = UInt8(Double(out.pixels[i + 1]) * 0.45)
-                out.pixels[i + 2] = UInt8(Double(out.pixels[i + 2]) * 0.85)
+                out.pixels[i] = UInt8(240 * 0.30)
+                out.pixels[i + 1] = UInt8(240 * 0.45)
+                out.pixels[i + 2] = UInt8(240 * 0.85)
             }
         }
         return out
@@ -69,15 +70,19 @@ enum QCTiles {
             let p = image.pixel(x: x, y: y)
             return 299 * Double(p.0) + 587 * Double(p.1) + 114 * Double(p.2)
         }
-        var values: [Double] = []
+        var laplacians: [Double] = [], greys: [Double] = []
         for y in stride(from: 1, to: image.height - 1, by: 2) {
             for x in stride(from: 1, to: image.width - 1, by: 2) where grey(x, y) < threshold * 1000 {
                 let lap = 4 * grey(x, y) - grey(x - 1, y) - grey(x + 1, y) - grey(x, y - 1) - grey(x, y + 1)
-                values.append((lap / 1000).rounded(.towardZero))
+                laplacians.append((lap / 1000).rounded(.towardZero))
+                greys.append(grey(x, y) / 1000)
             }
         }
-        let mean = values.reduce(0, +) / Double(values.count)
-        return values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)
+        func variance(_ v: [Double]) -> Double {
+            let mean = v.reduce(0, +) / Double(v.count)
+            return v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)
+        }
+        return 100 * variance(laplacians) / variance(greys)
     }
 }
 
@@ -107,6 +112,10 @@ final class TileQCTests: XCTestCase {
         for (r, g, b) in [(232, 160, 200), (96, 89, 164), (160, 150, 200), (36, 31, 106), (60, 40, 90), (240, 240, 240)] {
             XCTAssertFalse(ArtefactQC.isInk(r, g, b), "(\(r), \(g), \(b)) is stain or glass, not ink")
         }
+        // Bluish haematoxylin (CMU-like, OD_R − OD_G ≈ 0.08) is not ink; nor, by the same rule, is
+        // blue ink laid over eosin (69, 72, 170): OD adds, and the sum absorbs green as much as red.
+        XCTAssertFalse(ArtefactQC.isInk(120, 130, 170))
+        XCTAssertFalse(ArtefactQC.isInk(69, 72, 170))
     }
 
     func testFocusMeasureMatchesTheNaiveReferenceAndBlurDropsTheTile() {
@@ -114,8 +123,12 @@ final class TileQCTests: XCTestCase {
         let blurred = QCTiles.blurred(sharp, radius: 2)
         for tile in [sharp, blurred] {
             let naive = QCTiles.naiveFocus(tile)
-            XCTAssertEqual(ArtefactQC.focusMeasure(tile), naive, accuracy: 1e-6 * max(1, naive))
+            XCTAssertEqual(ArtefactQC.focusMeasure(tile), naive, accuracy: 1e-9 * max(1, naive))
         }
+        // The same tile at half the contrast (stain strength) has about the same measure.
+        var faint = sharp
+        for i in faint.pixels.indices { faint.pixels[i] = UInt8(128 + Int(faint.pixels[i]) / 2) }
+        XCTAssertEqual(ArtefactQC.focusMeasure(faint) / ArtefactQC.focusMeasure(sharp), 1, accuracy: 0.15)
         XCTAssertLessThan(ArtefactQC.focusMeasure(blurred), ArtefactQC.defaultBlurMin)
         XCTAssertEqual(ArtefactQC().dropReason(blurred), .blur)
         XCTAssertNil(ArtefactQC(checks: .pen).dropReason(blurred), "blur check off: kept")
