@@ -31,11 +31,14 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     public var commit: String
     public var cohort: Cohort
     public var splits: [SplitBenchmark]
+    /// The tiler's QC judged by the truth, when the report was given a store tiled with QC.
+    public var tilingQC: TilingQCFigures?
 
-    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark]) {
+    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark], tilingQC: TilingQCFigures? = nil) {
         self.commit = commit
         self.cohort = cohort
         self.splits = splits
+        self.tilingQC = tilingQC
     }
 
     /// The cohort's description from its folder (cohort.json and truth.csv).
@@ -63,7 +66,8 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     }
 
     /// benchmark.md.
-    public func markdown(classes: [String], timings: [Timing]) -> String {
+    /// - Parameter pictures: linked from it (paths relative to it): the QC pictures of a few slides.
+    public func markdown(classes: [String], timings: [Timing], pictures: [String] = []) -> String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         func auc(_ m: LevelMetrics, _ k: Int) -> String {
             guard k < m.auc.count, let a = m.auc[k] else { return "–" }
@@ -106,6 +110,10 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 let n = split.keptTiles[l] ?? 0
                 return "\(n) (\(total > 0 ? String(format: "%.1f", 100 * Double(n) / Double(total)) : "0")%)"
             }.joined(separator: " | ") + " | \(total) |\n"
+        }
+        if let tilingQC { s += tilingQC.markdown }
+        if !pictures.isEmpty {
+            s += "\nPictures: " + pictures.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: " · ") + "\n"
         }
         if !timings.isEmpty {
             s += "\nWall time and CPU time (user + system) per stage:\n\n| stage | wall s | CPU s | CPU / wall |\n|---|---:|---:|---:|\n"

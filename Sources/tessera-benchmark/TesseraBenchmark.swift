@@ -85,6 +85,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Bootstrap resamples for the tile and oracle AUC intervals.")
     var bootstrap = 1000
 
+    @Option(help: ArgumentHelp("The tile store of the run (STORE): its QC tables give the QC figures against the truth, and the QC pictures of a few slides are copied into the output.", valueName: "dir"))
+    var store: String?
+
     @Option(help: ArgumentHelp("Output folder for benchmark.md, benchmark.json and each run's tile-truth-NAME.csv.", valueName: "dir"))
     var out: String
 
@@ -119,10 +122,16 @@ struct ReportCommand: ParsableCommand {
             let header = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3)
             classes = header.map { String($0.dropFirst(2)) }
         }
-        let report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits)
+        var report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits)
+        var pictures: [String] = []
+        if let store {
+            let storeURL = URL(fileURLWithPath: store)
+            report.tilingQC = try TilingQCFigures.measure(store: storeURL, table: tiling.table)
+            pictures = try TilingQCFigures.copyPictures(store: storeURL, out: outURL, count: 4)
+        }
         let times = timings.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.map(BenchmarkReport.timings) ?? []
         try AtomicFile.write(try report.json(), to: outURL.appendingPathComponent("benchmark.json"))
-        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times).utf8), to: outURL.appendingPathComponent("benchmark.md"))
+        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times, pictures: pictures).utf8), to: outURL.appendingPathComponent("benchmark.md"))
         Log.info("wrote \(outURL.appendingPathComponent("benchmark.md").path) and benchmark.json")
     }
 }
