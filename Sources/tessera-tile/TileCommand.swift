@@ -105,7 +105,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles with more than this fraction of pen-ink pixels, 0…1.")
     var penMax = ArtefactQC.defaultPenMax
 
-    @Option(help: "Drop tiles whose focus measure (variance of the grey Laplacian on tissue pixels) is below this, ≥ 0.")
+    @Option(help: "Drop tiles whose focus measure (100 × grey Laplacian variance / grey variance, on tissue pixels) is below this, ≥ 0.")
     var blurMin = ArtefactQC.defaultBlurMin
 
     @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)

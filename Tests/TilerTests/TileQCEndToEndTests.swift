@@ -93,7 +93,11 @@ final class TileQCEndToEndTests: XCTestCase {
         let otsu = dir.appendingPathComponent("otsu")
         let r3 = try tile(common + ["--store", otsu.path, "--job", job.path])
         XCTAssertEqual(r3.status, 0, r3.output)
-        let reader = try TileStoreReader(url: otsu.appendingPathComponent("train/part-0000-of-0001.h5"))
+        let file = try ["train", "validation", "test"].flatMap { split in
+            try FileManager.default.contentsOfDirectory(atPath: otsu.appendingPathComponent(split).path)
+                .filter { $0.hasSuffix(".h5") }.map { otsu.appendingPathComponent(split).appendingPathComponent($0) }
+        }.first!
+        let reader = try TileStoreReader(url: file)
         XCTAssertEqual(reader.attributes.tiling.tissueRule, .otsu)
         XCTAssertEqual(reader.attributes.tiling.qc, QCChecks.none)
         try reader.close()
