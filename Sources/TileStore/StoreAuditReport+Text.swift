@@ -21,13 +21,15 @@ extension StoreAuditReport {
                 + (target.isEmpty ? "" : ", \(target.joined(separator: ", "))")
                 + "; classes: \(classes.isEmpty ? "none" : classes.joined(separator: ", "))")
         }
-        if let qc { lines.append("Tissue and QC: \(qc)") }
         if !splits.isEmpty {
             lines.append("")
             lines += table
         }
-        if splits.contains(where: { $0.tilesDropped != nil }) {
+        if let qc {
             lines.append("")
+            lines.append("Tissue and QC: \(qc)")
+        }
+        if splits.contains(where: { $0.tilesDropped != nil }) {
             lines.append("Candidate tiles and why they were dropped (mask: glass on the tissue mask, never read):")
             lines += droppedTable
         }
@@ -68,7 +70,7 @@ extension StoreAuditReport {
         let reasons = TileDropReason.allCases.map(\.rawValue)
         let header = ["split", "considered", "kept"] + reasons.map { "dropped \($0)" }
         let rows = splits.map { s -> [String] in
-            [s.split, String(s.tilesConsidered), String(s.tiles)] + reasons.map { r in s.tilesDropped.map { String($0[r] ?? 0) } ?? "-" }
+            [s.split, String(s.tilesConsidered), String(s.tiles)] + reasons.map { r in String(s.tilesDropped?[r] ?? 0) }
         }
         return aligned(header: header, rows: rows)
     }

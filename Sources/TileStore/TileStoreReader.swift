@@ -154,7 +154,8 @@ public final class TileStoreReader {
                                          mpp: mpp[i] < 0 ? nil : mpp[i], level: Int(level[i]), downsample: downsample[i],
                                          width: Int(width[i]), height: Int(height[i]), tilesKept: Int(kept[i]),
                                          tilesConsidered: Int(considered[i]))
-                record.tilesDropped = dropped.mapValues { Int($0[i]) }
+                // Zero counts are left out, as the tiler leaves them out of the record it writes.
+                record.tilesDropped = dropped.mapValues { Int($0[i]) }.filter { $0.value != 0 }
                 return record
             })
         }

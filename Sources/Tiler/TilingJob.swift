@@ -235,7 +235,7 @@ public final class TilingJob {
             })
             record.tilesKept = summary.kept
             record.tilesConsidered = summary.considered
-            record.tilesDropped = summary.dropped
+            record.tilesDropped = summary.dropped.filter { $0.value != 0 }
             writer.updateSlide(slideIndex, record)
             do { try writeQC(entry.slideID, summary: summary, plan: plan) } catch {
                 if let failure = environmentFailure(error) { throw failure }

@@ -44,8 +44,9 @@ struct TileCommand: ParsableCommand {
               tessera-tile --manifest m.csv --store store --qc none --tissue-mask otsu
 
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
-            their pixels are pen ink (blue, green, black) or when their focus measure (variance of \
-            the grey Laplacian on tissue pixels) is below --blur-min. Every drop is counted per \
+            their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
+            variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
+            --blur-min. Every drop is counted per \
             slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
             shows the slide with kept tiles outlined and dropped tiles tinted by reason.
 
