@@ -84,7 +84,7 @@ let package = Package(
 
         // MARK: Stages (siblings: a stage never imports another stage)
         // The tiling stage wired to the wrappers: slides in, tile stores out.
-        .target(name: "Tiler", dependencies: ["SlideTiles", "Tiling", "OpenSlide", "TileStore", "TaskRunner", "TesseraCore"]),
+        .target(name: "Tiler", dependencies: ["SlideTiles", "Tiling", "OpenSlide", "JPEG", "TileStore", "TaskRunner", "TesseraCore"]),
         // The training stage: data-parallel SGD over MPI on parallel-HDF5 tile stores.
         .target(name: "Training", dependencies: ["Model", "Stain", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "HDF5", "BLAS", "TesseraCore"]),
         // The prediction stage: tile scores → slide and patient predictions, metrics, heatmaps.

@@ -33,12 +33,16 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     public var splits: [SplitBenchmark]
     /// The ablation's rows (`Jobs/benchmark --ablation`), the baseline first; nil for a single run.
     public var ablation: [AblationRow]?
+    /// The tiler's QC judged by the truth, when the report was given a store tiled with QC.
+    public var tilingQC: TilingQCFigures?
 
-    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark], ablation: [AblationRow]? = nil) {
+    public init(commit: String, cohort: Cohort, splits: [SplitBenchmark], ablation: [AblationRow]? = nil,
+                tilingQC: TilingQCFigures? = nil) {
         self.commit = commit
         self.cohort = cohort
         self.splits = splits
         self.ablation = ablation
+        self.tilingQC = tilingQC
     }
 
     /// The cohort's description from its folder (cohort.json and truth.csv).
@@ -66,7 +70,8 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     }
 
     /// benchmark.md.
-    public func markdown(classes: [String], timings: [Timing]) -> String {
+    /// - Parameter pictures: linked from it (paths relative to it): the QC pictures of a few slides.
+    public func markdown(classes: [String], timings: [Timing], pictures: [String] = []) -> String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         func auc(_ m: LevelMetrics, _ k: Int) -> String {
             guard k < m.auc.count, let a = m.auc[k] else { return "–" }
@@ -110,6 +115,10 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
                 let n = split.keptTiles[l] ?? 0
                 return "\(n) (\(total > 0 ? String(format: "%.1f", 100 * Double(n) / Double(total)) : "0")%)"
             }.joined(separator: " | ") + " | \(total) |\n"
+        }
+        if let tilingQC { s += tilingQC.markdown }
+        if !pictures.isEmpty {
+            s += "\nPictures: " + pictures.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: " · ") + "\n"
         }
         if let ablation, !ablation.isEmpty { s += Self.ablationMarkdown(ablation) }
         if !timings.isEmpty {

@@ -7,17 +7,22 @@ extension SlideTiler {
     /// level: from the coarsest suitable pyramid level (`maskLevel`), or — for a slide without one,
     /// e.g. a single-level tiled TIFF — from level 0 reduced ⅛ in the JPEG decoder and then
     /// block-averaged (`streamedReduction`). nil when masking is off or neither applies (every
-    /// position is then read).
-    public func tissueMask(for source: any SlideSource, reader: any RegionReader, plan: TilingPlan) throws -> TissueMask? {
+    /// position is then read). By `rule` (the spec's when nil); `thumbnail` (the smallest level,
+    /// when it was read already) is reused when the mask is built on that level.
+    public func tissueMask(for source: any SlideSource, reader: any RegionReader, plan: TilingPlan, rule slideRule: BackgroundRule? = nil,
+                           thumbnail: RGBImage? = nil) throws -> TissueMask? {
         guard useTissueMask else { return nil }
+        let rule = slideRule ?? spec.rule
         let g = SlideTiler.geometry(of: source.slide)
         if let level = SlideTiler.maskLevel(geometry: g, plan: plan) {
-            let image = try Self.readInStrips(reader, level: level, size: g.levelSizes[level], levelDownsample: g.levelDownsamples[level])
-            return TissueMask(image: image, downsample: g.levelDownsamples[level], rule: spec.rule)
+            let image = try level == g.levelSizes.count - 1 ? thumbnail ?? Self.readInStrips(reader, level: level, size: g.levelSizes[level],
+                                                                                              levelDownsample: g.levelDownsamples[level])
+                : Self.readInStrips(reader, level: level, size: g.levelSizes[level], levelDownsample: g.levelDownsamples[level])
+            return TissueMask(image: image, downsample: g.levelDownsamples[level], rule: rule)
         }
         guard g.levelSizes.count == 1, let block = Self.streamedReduction(plan: plan),
               let image = try Self.blockAveraged(reader, size: g.levelSizes[0], block: block) else { return nil }
-        return TissueMask(image: image, downsample: Double(8 * block), rule: spec.rule)
+        return TissueMask(image: image, downsample: Double(8 * block), rule: rule)
     }
 
     /// For a single-level slide: the block (1…16) by which the ⅛ decoder reduction is averaged

@@ -13,17 +13,41 @@ public struct TileOutput: Sendable {
     public let bytes: [UInt8]
 }
 
+/// What became of one grid position that was read: kept (`dropped` nil) or dropped, and why.
+public struct TileDecision: Sendable, Equatable {
+    public let x: Int
+    public let y: Int
+    public let dropped: TileDropReason?
+    /// The QC measures of a tile that passed the background rule (nil when the check is off).
+    public var inkFraction: Double?
+    public var focus: Double?
+}
+
 /// Per-slide tiling result.
 public struct SlideTilingSummary: Sendable, Equatable {
     public var considered = 0
     public var kept = 0
     /// Grid positions the tissue mask let us skip without reading.
     public var skippedByMask = 0
+    /// Tiles dropped by each reason (`mask` included: positions never read).
+    public var dropped: [TileDropReason: Int] = [:]
+    /// Every position read, in grid order (for the QC table and picture).
+    public var decisions: [TileDecision] = []
+    /// The Otsu rule's saturation threshold for this slide; nil under the luminance rule.
+    public var saturationThreshold: Int?
+    /// The low-resolution image the mask was built from, and its downsample (for the QC picture).
+    public var thumbnail: (image: RGBImage, downsample: Double)?
     public var seconds = 0.0
     /// Which reader served the pixels.
     public var reader: SlideReaderKind = .openSlide
     /// Tiles reduced in the JPEG decoder (DCT-domain scaling) instead of by area averaging.
     public var scaledInDecoder = 0
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.considered == b.considered && a.kept == b.kept && a.skippedByMask == b.skippedByMask && a.dropped == b.dropped
+            && a.decisions == b.decisions && a.saturationThreshold == b.saturationThreshold && a.reader == b.reader
+            && a.scaledInDecoder == b.scaledInDecoder
+    }
 }
 
 /// Cuts one slide into tiles: reads each grid position (one region reader and one JPEG encoder per
@@ -59,7 +83,6 @@ public struct SlideTiler: Sendable {
     }
 
     private var tileSize: Int { spec.tileSize }
-    private var rule: BackgroundRule { spec.rule }
 
     public static func geometry(of slide: Slide) -> SlideGeometry {
         SlideGeometry(levelSizes: (0..<slide.levelCount).map { slide.dimensions(level: $0) },
@@ -94,6 +117,24 @@ public struct SlideTiler: Sendable {
         return choice
     }
 
+    /// The slide's smallest level when it holds at most 16 Mpixel (the QC picture's and the Otsu
+    /// rule's thumbnail), with its downsample, read through the slide's own reader.
+    public static func thumbnail(of source: any SlideSource, reader: any RegionReader) throws -> (image: RGBImage, downsample: Double)? {
+        let g = SlideTiler.geometry(of: source.slide)
+        let level = g.levelSizes.count - 1
+        let (w, h) = g.levelSizes[level]
+        guard w > 0 && h > 0 && w * h <= 16_000_000 else { return nil }
+        return (try readInStrips(reader, level: level, size: (w, h), levelDownsample: g.levelDownsamples[level]), g.levelDownsamples[level])
+    }
+
+    /// The background rule for one slide: the spec's, with the slide's Otsu saturation threshold
+    /// under the Otsu rule (the luminance rule when the slide has no thumbnail to compute it on).
+    public static func slideRule(spec: TilingSpec, thumbnail: RGBImage?) -> BackgroundRule {
+        guard spec.tissueRule == .otsu, let thumbnail else { return spec.rule }
+        return BackgroundRule(threshold: spec.backgroundThreshold, maxBackground: spec.maxBackground,
+                              saturationThreshold: TissueMask.otsuSaturationThreshold(thumbnail: thumbnail))
+    }
+
     /// Tiles an open slide by `plan` (from `plan(for:)`: callers need it before the tiles, so it is
     /// not computed twice), one region reader per worker. Throws OpenSlide, `SlideReadError` and
     /// JPEG errors; on error nothing of the slide should be kept by the caller. `progress` is told
@@ -102,12 +143,15 @@ public struct SlideTiler: Sendable {
                     progress: ((Int, Int) -> Void)? = nil) throws -> SlideTilingSummary {
         let start = Date()
         let handles = try (0..<workers).map { _ in try source.makeRegionReader() }
-        let mask = try tissueMask(for: source, reader: handles[0], plan: plan)
+        var summary = SlideTilingSummary()
+        summary.thumbnail = try SlideTiler.thumbnail(of: source, reader: handles[0])
+        let rule = SlideTiler.slideRule(spec: spec, thumbnail: summary.thumbnail?.image)
+        summary.saturationThreshold = rule.saturationThreshold
+        let mask = try tissueMask(for: source, reader: handles[0], plan: plan, rule: rule, thumbnail: summary.thumbnail?.image)
         let encoders = try (0..<workers).map { _ in try spec.jpegQuality.map { try JPEGEncoder(quality: $0) } }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
         let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
 
-        var summary = SlideTilingSummary()
         summary.considered = plan.count
         summary.reader = source.kind
         let scale = decoderScale(plan)
@@ -122,9 +166,22 @@ public struct SlideTiler: Sendable {
                 return mask.mayContainTissue(x: o.x, y: o.y, width: span0, height: span0)
             }
             summary.skippedByMask += batch.count - todo.count
-            let (results, scaled) = try evaluate(todo, plan: plan, handles: handles, encoders: encoders, resampler: resampler, scale: scale)
+            summary.dropped[.mask, default: 0] += batch.count - todo.count
+            let (results, scaled) = try evaluate(todo, plan: plan, rule: rule, handles: handles, encoders: encoders,
+                                                 resampler: resampler, scale: scale)
             summary.scaledInDecoder += scaled
-            let kept = results.compactMap { $0 }
+            var kept: [TileOutput] = []
+            for (k, result) in results.enumerated() {
+                let o = plan.origin(todo[k])
+                switch result {
+                case let .kept(t, v):
+                    kept.append(t)
+                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: nil, inkFraction: v.inkFraction, focus: v.focus))
+                case let .dropped(reason, v):
+                    summary.dropped[reason, default: 0] += 1
+                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: reason, inkFraction: v?.inkFraction, focus: v?.focus))
+                }
+            }
             summary.kept += kept.count
             if !kept.isEmpty { try sink(kept) }
             progress?(index, plan.count)
@@ -133,27 +190,33 @@ public struct SlideTiler: Sendable {
         return summary
     }
 
+    private enum Outcome {
+        case kept(TileOutput, ArtefactQC.Verdict)
+        case dropped(TileDropReason, ArtefactQC.Verdict?)
+    }
+
     /// Reads, tests and encodes the given positions on the worker threads; results in input order.
-    private func evaluate(_ positions: [Int], plan: TilingPlan, handles: [any RegionReader], encoders: [JPEGEncoder?],
-                          resampler: AreaResampler?, scale: Int?) throws -> (tiles: [TileOutput?], scaledInDecoder: Int) {
+    private func evaluate(_ positions: [Int], plan: TilingPlan, rule: BackgroundRule, handles: [any RegionReader], encoders: [JPEGEncoder?],
+                          resampler: AreaResampler?, scale: Int?) throws -> (outcomes: [Outcome], scaledInDecoder: Int) {
         // Each worker uses only its own handle and encoder; the lock guards the rest.
         final class Shared: @unchecked Sendable {
             let handles: [any RegionReader]
             let encoders: [JPEGEncoder?]
-            var results: [TileOutput?]
+            var results: [Outcome]
             var error: Error?
             var next = 0
             var scaled = 0
             let lock = NSLock()
             init(_ n: Int, _ handles: [any RegionReader], _ encoders: [JPEGEncoder?]) {
-                results = [TileOutput?](repeating: nil, count: n)
+                // A background drop is the initial value.
+                results = [Outcome](repeating: .dropped(.background, nil), count: n)
                 self.handles = handles
                 self.encoders = encoders
             }
         }
         let shared = Shared(positions.count, handles, encoders)
         let read = plan.readSize
-        let rule = self.rule
+        let qc = spec.artefactQC
         let claim = max(1, positionsPerClaim)
         let tileSize = self.tileSize
         DispatchQueue.concurrentPerform(iterations: min(workers, max(positions.count, 1))) { worker in
@@ -180,10 +243,17 @@ public struct SlideTiler: Sendable {
                         }
                         let background = rule.backgroundFraction(tile)
                         guard rule.keeps(backgroundFraction: background) else { continue }
+                        let verdict = qc.evaluate(tile)
+                        if let reason = verdict.dropped {
+                            shared.lock.lock()
+                            shared.results[k] = .dropped(reason, verdict)
+                            shared.lock.unlock()
+                            continue
+                        }
                         let bytes = try encoder.map { try $0.encode(tile) } ?? tile.pixels
                         let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
                         shared.lock.lock()
-                        shared.results[k] = output
+                        shared.results[k] = .kept(output, verdict)
                         shared.lock.unlock()
                     }
                 } catch {

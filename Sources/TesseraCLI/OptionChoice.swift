@@ -33,6 +33,12 @@ public enum SlideReaderOption: String, OptionChoice {
     public static let option = "--slide-reader"
 }
 
+/// Which pixels are glass (`TissueRule` in Tiling names the same two).
+public enum TissueMaskOption: String, OptionChoice {
+    case luminance, otsu
+    public static let option = "--tissue-mask"
+}
+
 /// The optimiser of training (`TrainingConfig.optimizer`).
 public enum OptimizerOption: String, OptionChoice {
     case sgd, adam

@@ -1,3 +1,5 @@
+import Tiling
+
 /// One row of a store file's slide table (see `TileStoreSchema`).
 public struct SlideRecord: Equatable, Sendable, Codable {
     public var slideID: String
@@ -20,6 +22,9 @@ public struct SlideRecord: Equatable, Sendable, Codable {
     /// How the tiler read the slide's pixels (`direct-jpeg`, `openslide`); nil in stores written
     /// before it was recorded.
     public var reader: String?
+    /// Candidate tiles dropped, by reason (`tiles_dropped_<reason>`); empty in stores written
+    /// before the counts (then only kept and considered are known).
+    public var tilesDropped: [TileDropReason: Int] = [:]
 
     public init(slideID: String, patientID: String, label: String?, mpp: Double?, level: Int, downsample: Double,
                 width: Int, height: Int, tilesKept: Int = 0, tilesConsidered: Int = 0, reader: String? = nil) {

@@ -101,6 +101,8 @@ final class StoreAuditRun {
             report.tileSize = a.tileSize
             report.encoding = a.encoding
             (report.targetMPP, report.targetMagnification, report.level) = a.tiling.target.fields
+            let t = a.tiling
+            report.qc = "tissue rule \(t.tissueRule.rawValue); QC \(t.qc)" + (t.qc == .none ? "" : " (pen max \(t.penMax), blur min \(t.blurMin))")
             for other in surveyed.dropFirst() {
                 let differences = other.attributes.tilingDifferences(from: a)
                 if !differences.isEmpty {
@@ -336,6 +338,12 @@ final class StoreAuditRun {
             for file in surveyed where file.folder == name {
                 summary.slides += file.slides.count
                 summary.tiles += file.tileCount
+                summary.tilesConsidered += file.slides.reduce(0) { $0 + $1.tilesConsidered }
+                for slide in file.slides where !slide.tilesDropped.isEmpty {
+                    var dropped = summary.tilesDropped ?? [:]
+                    for (reason, n) in slide.tilesDropped { dropped[reason.rawValue, default: 0] += n }
+                    summary.tilesDropped = dropped
+                }
                 patients.formUnion(file.slides.map { $0.patientID.uppercased() })
                 counts += file.tilesPerSlide
                 for (label, n) in file.tilesPerLabel {
@@ -356,6 +364,10 @@ final class StoreAuditRun {
             total.tiles += summary.tiles
             total.unlabelledTiles += summary.unlabelledTiles
             total.slidesWithoutTiles += summary.slidesWithoutTiles
+            total.tilesConsidered += summary.tilesConsidered
+            if let dropped = summary.tilesDropped {
+                total.tilesDropped = (total.tilesDropped ?? [:]).merging(dropped, uniquingKeysWith: +)
+            }
             for (class_, n) in summary.tilesPerClass { total.tilesPerClass[class_, default: 0] += n }
             allPatients.formUnion(patients)
             allCounts += counts

@@ -1,4 +1,5 @@
 import Foundation
+import Tiling
 
 extension StoreAuditReport {
     /// The report for a terminal: the store's parameters, a table of counts per split, the tiler's
@@ -23,6 +24,14 @@ extension StoreAuditReport {
         if !splits.isEmpty {
             lines.append("")
             lines += table
+        }
+        if let qc {
+            lines.append("")
+            lines.append("Tissue and QC: \(qc)")
+        }
+        if splits.contains(where: { $0.tilesDropped != nil }) {
+            lines.append("Candidate tiles and why they were dropped (mask: glass on the tissue mask, never read):")
+            lines += droppedTable
         }
         if !failures.isEmpty {
             lines.append("")
@@ -56,6 +65,16 @@ extension StoreAuditReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Considered, kept and dropped by reason per split, aligned in columns.
+    var droppedTable: [String] {
+        let reasons = TileDropReason.allCases.map(\.rawValue)
+        let header = ["split", "considered", "kept"] + reasons.map { "dropped \($0)" }
+        let rows = splits.map { s -> [String] in
+            [s.split, String(s.tilesConsidered), String(s.tiles)] + reasons.map { r in String(s.tilesDropped?[r] ?? 0) }
+        }
+        return aligned(header: header, rows: rows)
+    }
+
     /// The counts per split, aligned in columns.
     var table: [String] {
         let header = ["split", "files", "slides", "patients", "tiles"] + classes + ["unlabelled", "no tiles", "tiles/slide min", "median", "mean", "max"]
@@ -70,6 +89,10 @@ extension StoreAuditReport {
             }
             return cells
         }
+        return aligned(header: header, rows: rows)
+    }
+
+    private func aligned(header: [String], rows: [[String]]) -> [String] {
         let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max()! }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, cell in

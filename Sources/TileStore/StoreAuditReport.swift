@@ -12,6 +12,8 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
     public var targetMPP: Double?
     public var targetMagnification: Double?
     public var level: Int?
+    /// The tissue rule and QC the store was tiled with ("luminance; QC pen,blur (pen max 0.05, blur min 40)").
+    public var qc: String?
     /// train, validation, test (those with files), then "total".
     public var splits: [SplitSummary] = []
     /// Tiles whose pixels were checked: JPEG fully decoded, or raw pixels read.
@@ -33,7 +35,7 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
 
     // `passed` is written to the JSON too, for scripts.
     private enum CodingKeys: String, CodingKey {
-        case store, files, classes, tileSize, encoding, targetMPP, targetMagnification, level, splits, tilesChecked
+        case store, files, classes, tileSize, encoding, targetMPP, targetMagnification, level, qc, splits, tilesChecked
         case failures, problems, passed, completenessChecked, missing
     }
 
@@ -47,6 +49,7 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
         targetMPP = try c.decodeIfPresent(Double.self, forKey: .targetMPP)
         targetMagnification = try c.decodeIfPresent(Double.self, forKey: .targetMagnification)
         level = try c.decodeIfPresent(Int.self, forKey: .level)
+        qc = try c.decodeIfPresent(String.self, forKey: .qc)
         splits = try c.decode([SplitSummary].self, forKey: .splits)
         tilesChecked = try c.decode(Int.self, forKey: .tilesChecked)
         failures = try c.decode([TilerFailure].self, forKey: .failures)
@@ -65,6 +68,7 @@ public struct StoreAuditReport: Codable, Equatable, Sendable {
         try c.encodeIfPresent(targetMPP, forKey: .targetMPP)
         try c.encodeIfPresent(targetMagnification, forKey: .targetMagnification)
         try c.encodeIfPresent(level, forKey: .level)
+        try c.encodeIfPresent(qc, forKey: .qc)
         try c.encode(splits, forKey: .splits)
         try c.encode(tilesChecked, forKey: .tilesChecked)
         try c.encode(failures, forKey: .failures)
@@ -100,6 +104,10 @@ public struct SplitSummary: Codable, Equatable, Sendable {
     public var unlabelledTiles = 0
     /// Slides that kept no tile.
     public var slidesWithoutTiles = 0
+    /// Candidate tiles of the split's slides, and those dropped by each reason (`TileDropReason`
+    /// raw values); nil when the store's files predate the drop counts.
+    public var tilesConsidered = 0
+    public var tilesDropped: [String: Int]?
     /// Over the split's slides, slides without tiles included; nil without slides.
     public var tilesPerSlide: Distribution?
 

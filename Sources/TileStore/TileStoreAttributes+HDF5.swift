@@ -21,6 +21,10 @@ extension TileStoreAttributes {
             (Name.level, .int(Int64(level ?? TileStoreSchema.unknown))),
             (Name.backgroundThreshold, .double(tiling.backgroundThreshold)),
             (Name.maxBackground, .double(tiling.maxBackground)),
+            (Name.tissueRule, .string(tiling.tissueRule.rawValue)),
+            (Name.qc, .string(tiling.qc.description)),
+            (Name.penMax, .double(tiling.penMax)),
+            (Name.blurMin, .double(tiling.blurMin)),
             (Name.splitSeed, .int(Int64(bitPattern: splitSeed))),
             (Name.splitFractions, .doubles(splitFractions)),
             (Name.tesseraVersion, .string(tesseraVersion)),
@@ -58,7 +62,7 @@ extension TileStoreAttributes {
         }
         let level = try int(Name.level)
         let jpegQuality = try int(Name.jpegQuality)
-        let tiling = TilingSpec(
+        var tiling = TilingSpec(
             tileSize: tileSize,
             target: TilingTarget(mpp: optional(try double(Name.targetMPP)),
                                  magnification: optional(try double(Name.targetMagnification)),
@@ -66,6 +70,23 @@ extension TileStoreAttributes {
             backgroundThreshold: try double(Name.backgroundThreshold),
             maxBackground: try double(Name.maxBackground),
             jpegQuality: encoding == .jpeg ? jpegQuality : nil)
+        // Absent in stores written before tissue rules and QC: the luminance rule, no QC.
+        if file.hasAttribute(Name.tissueRule) {
+            let name = try attribute(Name.tissueRule, file.stringAttribute)
+            guard let rule = TissueRule(rawValue: name) else {
+                throw TileStoreError.invalidAttribute(path: path, name: Name.tissueRule, message: "\"\(name)\" is neither luminance nor otsu")
+            }
+            tiling.tissueRule = rule
+        }
+        if file.hasAttribute(Name.qc) {
+            let text = try attribute(Name.qc, file.stringAttribute)
+            guard let checks = QCChecks(parsing: text) else {
+                throw TileStoreError.invalidAttribute(path: path, name: Name.qc, message: "\"\(text)\" is not pen,blur, pen, blur or none")
+            }
+            tiling.qc = checks
+        }
+        if file.hasAttribute(Name.penMax) { tiling.penMax = try double(Name.penMax) }
+        if file.hasAttribute(Name.blurMin) { tiling.blurMin = try double(Name.blurMin) }
         self.init(split: try attribute(Name.split, file.stringAttribute),
                   classes: try attribute(Name.classes, file.stringsAttribute),
                   tiling: tiling,

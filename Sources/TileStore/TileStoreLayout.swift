@@ -16,6 +16,9 @@ public enum TileStoreLayout {
     public static let failuresFolder = "failures"
     public static let failuresHeader = ["slide_id", "slide_path", "stage", "message"]
     public static let statusFolder = "status"
+    /// Per slide: `<slide_id>.jpg` (the QC picture) and `<slide_id>.csv` (`x,y,decision,ink_fraction,focus`
+    /// of every position read: kept, background, pen or blur, with the QC measures when computed).
+    public static let qcFolder = "qc"
     public static let fileExtension = "h5"
 
     /// `part-0003-of-0008.h5`: the train or validation file of array task `task` (0-based).

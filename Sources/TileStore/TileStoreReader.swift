@@ -2,6 +2,7 @@ import Foundation
 import HDF5
 import JPEG
 import TesseraCore
+import Tiling
 
 /// Reads one store file (see `TileStoreSchema`).
 ///
@@ -137,18 +138,27 @@ public final class TileStoreReader {
             let kept = try file.readDataset(S.tilesKept, of: Int64.self)
             let considered = try file.readDataset(S.tilesConsidered, of: Int64.self)
             let digests = try file.readStrings(S.contentDigest)
-            // Written since the direct JPEG reader; older stores have no such column.
+            // Absent in stores written before the direct JPEG reader and the drop counts.
             let readers = file.exists(S.reader) ? try file.readStrings(S.reader) : [String](repeating: "", count: ids.count)
-            let rows = try commonLength([(S.slideID, [ids.count]), (S.patientID, [patients.count]), (S.label, [labels.count]),
-                                         (S.mpp, [mpp.count]), (S.level, [level.count]), (S.downsample, [downsample.count]),
-                                         (S.width, [width.count]), (S.height, [height.count]), (S.tilesKept, [kept.count]),
-                                         (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count]),
-                                         (S.reader, [readers.count])], "slide table")
+            var dropped: [TileDropReason: [Int64]] = [:]
+            for reason in TileDropReason.allCases where file.exists(S.tilesDropped(reason)) {
+                dropped[reason] = try file.readDataset(S.tilesDropped(reason), of: Int64.self)
+            }
+            var lengths: [(String, [Int])] = [(S.slideID, [ids.count]), (S.patientID, [patients.count]), (S.label, [labels.count]),
+                                              (S.mpp, [mpp.count]), (S.level, [level.count]), (S.downsample, [downsample.count]),
+                                              (S.width, [width.count]), (S.height, [height.count]), (S.tilesKept, [kept.count]),
+                                              (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count]),
+                                              (S.reader, [readers.count])]
+            for (reason, counts) in dropped { lengths.append((S.tilesDropped(reason), [counts.count])) }
+            let rows = try commonLength(lengths, "slide table")
             return (digests, (0..<rows).map { i in
-                SlideRecord(slideID: ids[i], patientID: patients[i], label: labels[i].isEmpty ? nil : labels[i],
-                            mpp: mpp[i] < 0 ? nil : mpp[i], level: Int(level[i]), downsample: downsample[i],
-                            width: Int(width[i]), height: Int(height[i]), tilesKept: Int(kept[i]),
-                            tilesConsidered: Int(considered[i]), reader: readers[i].isEmpty ? nil : readers[i])
+                var record = SlideRecord(slideID: ids[i], patientID: patients[i], label: labels[i].isEmpty ? nil : labels[i],
+                                         mpp: mpp[i] < 0 ? nil : mpp[i], level: Int(level[i]), downsample: downsample[i],
+                                         width: Int(width[i]), height: Int(height[i]), tilesKept: Int(kept[i]),
+                                         tilesConsidered: Int(considered[i]), reader: readers[i].isEmpty ? nil : readers[i])
+                // Zero counts are left out, as the tiler leaves them out of the record it writes.
+                record.tilesDropped = dropped.mapValues { Int($0[i]) }.filter { $0.value != 0 }
+                return record
             })
         }
         contentDigests = table.0

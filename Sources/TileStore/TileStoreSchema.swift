@@ -33,6 +33,9 @@ import Tiling
 /// | `target_magnification` | double    | objective power asked for (e.g. 20); −1 when not given         |
 /// | `level`                | int       | pyramid level read when tiled by `--level`; −1 otherwise       |
 /// | `background_threshold` | double    | luminance (0–255) above which a pixel counts as background     |
+/// | `tissue_rule`          | string    | `luminance` or `otsu` (saturation, per slide); absent = luminance |
+/// | `qc`                   | string    | artefact checks run: `pen,blur`, `pen`, `blur`, `none`; absent = none |
+/// | `pen_max`, `blur_min`  | double    | largest ink fraction kept; smallest focus measure kept          |
 /// | `max_background`       | double    | tiles with a larger background fraction were dropped           |
 /// | `split_seed`           | int       | seed of the patient split (a UInt64 stored by bit pattern)     |
 /// | `split_fractions`      | doubles   | [train, validation, test] fractions of patients                |
@@ -67,6 +70,7 @@ import Tiling
 /// | `/slides/width`, `/slides/height` | int64 | level-0 size of the slide in pixels              |
 /// | `/slides/tiles_kept`       | int64   | tiles of this slide in the file                          |
 /// | `/slides/tiles_considered` | int64   | candidate tiles before the background filter            |
+/// | `/slides/tiles_dropped_mask`, `_background`, `_pen`, `_blur` | int64 | candidate tiles dropped by each reason: never read (glass on the tissue mask), mostly background, pen ink, out of focus; absent in stores written before them |
 /// | `/slides/content_digest`   | string  | what the slide's stored tiles are (`SlideDigest`): equal digests in two rows mean the same slide tiled twice; "" when it kept no tile |
 ///
 /// Integrity: every dataset is chunked with HDF5's Fletcher-32 filter, so the library checks each
@@ -98,6 +102,10 @@ public enum TileStoreSchema {
         public static let level = "level"
         public static let backgroundThreshold = "background_threshold"
         public static let maxBackground = "max_background"
+        public static let tissueRule = "tissue_rule"
+        public static let qc = "qc"
+        public static let penMax = "pen_max"
+        public static let blurMin = "blur_min"
         public static let splitSeed = "split_seed"
         public static let splitFractions = "split_fractions"
         public static let tesseraVersion = "tessera_version"
@@ -116,6 +124,10 @@ public enum TileStoreSchema {
             case .backgroundThreshold: return backgroundThreshold
             case .maxBackground: return maxBackground
             case .jpegQuality: return jpegQuality
+            case .tissueRule: return tissueRule
+            case .qc: return qc
+            case .penMax: return penMax
+            case .blurMin: return blurMin
             case nil: preconditionFailure("\(field) is not a TilingSpec field")
             }
         }
@@ -151,6 +163,8 @@ public enum TileStoreSchema {
         public static let contentDigest = "slides/content_digest"
         /// How each slide was read (`direct-jpeg`, `openslide`); absent in older stores.
         public static let reader = "slides/reader"
+        /// `slides/tiles_dropped_<reason>`.
+        public static func tilesDropped(_ reason: TileDropReason) -> String { "slides/tiles_dropped_\(reason.rawValue)" }
     }
 
     /// Chunk of `/tiles/jpeg`, in bytes.

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import TesseraCore
+import Tiling
 
 /// Writes one store file (serial HDF5; see `TileStoreSchema`).
 ///
@@ -323,6 +324,9 @@ public final class TileStoreWriter {
             try file.writeDataset(S.height, slides.map { Int64($0.height) }, checksum: true)
             try file.writeDataset(S.tilesKept, slides.map { Int64($0.tilesKept) }, checksum: true)
             try file.writeDataset(S.tilesConsidered, slides.map { Int64($0.tilesConsidered) }, checksum: true)
+            for reason in TileDropReason.allCases {
+                try file.writeDataset(S.tilesDropped(reason), slides.map { Int64($0.tilesDropped[reason] ?? 0) }, checksum: true)
+            }
             try file.writeStrings(S.contentDigest, slides.indices.map { copiedDigests[$0] ?? digests[$0].text }, checksum: true)
             try file.writeStrings(S.reader, slides.map { $0.reader ?? "" }, checksum: true)
             try file.close()

@@ -1,4 +1,5 @@
 import Foundation
+import JPEG
 import OpenSlide
 import SlideTiles
 import TaskRunner
@@ -28,6 +29,9 @@ public final class TilingJob {
         public var tileSize = 512
         public var overlap = 0
         public var rule = BackgroundRule()
+        /// The tissue rule and the artefact checks with their thresholds (see `TilingSpec`).
+        public var tissueRule = TissueRule.luminance
+        public var qc = ArtefactQC(checks: .none)
         public var encoding: TileEncoding = .jpeg
         public var quality = 90
         public var splitFractions = [0.7, 0.15, 0.15]
@@ -66,8 +70,13 @@ public final class TilingJob {
     private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).lock") }
     /// How the tiles are cut, as the store files and the status record it.
     private var spec: TilingSpec {
-        TilingSpec(tileSize: options.tileSize, target: options.target, rule: options.rule,
-                   jpegQuality: options.encoding == .jpeg ? options.quality : nil)
+        var spec = TilingSpec(tileSize: options.tileSize, target: options.target, rule: options.rule,
+                              jpegQuality: options.encoding == .jpeg ? options.quality : nil)
+        spec.tissueRule = options.tissueRule
+        spec.qc = options.qc.checks
+        spec.penMax = options.qc.penMax
+        spec.blurMin = options.qc.blurMin
+        return spec
     }
     private var failuresURL: URL {
         store.appendingPathComponent(TileStoreLayout.failuresFolder)
@@ -96,7 +105,8 @@ public final class TilingJob {
         let mine = shardPlan[options.shard].map { manifest.entries[$0] }
         let parameters = try makeParameters(manifest: manifest)
 
-        for folder in TileStoreLayout.splits + [TileStoreLayout.failuresFolder, TileStoreLayout.statusFolder, ".work/\(taskName)"] {
+        for folder in TileStoreLayout.splits + [TileStoreLayout.failuresFolder, TileStoreLayout.statusFolder, TileStoreLayout.qcFolder,
+                                                ".work/\(taskName)"] {
             try fm.createDirectory(at: store.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
@@ -109,7 +119,7 @@ public final class TilingJob {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.rule.description)")
+        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
 
         let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
                                workers: options.threads, useTissueMask: options.tissueMask)
@@ -129,11 +139,11 @@ public final class TilingJob {
             do {
                 let kept = try tileSlide(entry, split: slideSplit, manifest: manifest, tiler: tiler)
                 status.slides[entry.slideID] = SlideStatus(state: .done, split: slideSplit, tilesKept: kept.kept,
-                                                           tilesConsidered: kept.considered)
+                                                           tilesConsidered: kept.considered, tilesDropped: kept.dropped)
                 tilesSoFar += kept.kept
                 secondsSoFar += Date().timeIntervalSince(started)
                 try task.save(status)
-                progress.advance(note: "\(entry.slideID): \(kept.kept)/\(kept.considered) tiles kept; \(tilesSoFar) tiles, \(String(format: "%.1f", Double(tilesSoFar) / max(secondsSoFar, 1e-3))) tiles/s")
+                progress.advance(note: "\(entry.slideID): \(kept.kept)/\(kept.considered) tiles kept\(Self.dropNote(kept.dropped)); \(tilesSoFar) tiles, \(String(format: "%.1f", Double(tilesSoFar) / max(secondsSoFar, 1e-3))) tiles/s")
             } catch let failure as SlideFailure {
                 Log.warning("\(entry.slideID) (\(entry.slidePath)) skipped at stage \(failure.stage.rawValue): \(failure.message)")
                 status.slides[entry.slideID] = SlideStatus(state: .failed, split: slideSplit, tilesKept: 0, tilesConsidered: 0,
@@ -192,7 +202,7 @@ public final class TilingJob {
     /// Tiles one slide into its fragment file. Any failure discards the fragment and is thrown as a
     /// `SlideFailure` with the stage it happened in.
     private func tileSlide(_ entry: ManifestEntry, split: Split, manifest: SlideManifest,
-                           tiler: SlideTiler) throws -> (kept: Int, considered: Int) {
+                           tiler: SlideTiler) throws -> (kept: Int, considered: Int, dropped: [String: Int]) {
         let source: any SlideSource
         do { source = try SlideSources.open(path: entry.slidePath, choice: options.slideReader) } catch {
             throw SlideFailure(stage: .open, message: "\(error)")
@@ -233,15 +243,42 @@ public final class TilingJob {
             })
             record.tilesKept = summary.kept
             record.tilesConsidered = summary.considered
+            record.tilesDropped = summary.dropped.filter { $0.value != 0 }
             writer.updateSlide(slideIndex, record)
+            do { try writeQC(entry.slideID, summary: summary, plan: plan) } catch {
+                if let failure = environmentFailure(error) { throw failure }
+                Log.warning("\(entry.slideID): no QC picture (\(error))")
+            }
             try writer.finish()
-            return (summary.kept, summary.considered)
+            return (summary.kept, summary.considered, Dictionary(uniqueKeysWithValues: summary.dropped.map { ($0.key.rawValue, $0.value) }))
         } catch {
             writer.discard()
             let stage: FailureStage = error is OpenSlideError || error is SlideReadError ? .read : (error is TileStoreError ? .write : .encode)
             if stage == .write, let failure = environmentFailure(error) { throw failure }
             throw SlideFailure(stage: stage, message: "\(error)")
         }
+    }
+
+    /// `STORE/qc/<slide_id>.csv` and `.jpg`, each written atomically. Rewritten when a slide is redone.
+    private func writeQC(_ slideID: String, summary: SlideTilingSummary, plan: TilingPlan) throws {
+        let folder = store.appendingPathComponent(TileStoreLayout.qcFolder)
+        func number(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.4g", $0) : "inf" } ?? "" }
+        let rows = summary.decisions.map { ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus)] }
+        try AtomicFile.write(Data(CSV.document(header: ["x", "y", "decision", "ink_fraction", "focus"], rows: rows).utf8),
+                             to: folder.appendingPathComponent("\(slideID).csv"))
+        guard let thumbnail = summary.thumbnail else { return }
+        let picture = QCPicture.render(thumbnail: thumbnail.image, downsample: thumbnail.downsample,
+                                       tileSpan: Int((Double(options.tileSize) * plan.downsample).rounded(.up)),
+                                       decisions: summary.decisions.map { ($0.x, $0.y, $0.dropped) }, dropped: summary.dropped)
+        try AtomicFile.write(Data(try JPEGEncoder(quality: 85).encode(picture)), to: folder.appendingPathComponent("\(slideID).jpg"))
+    }
+
+    /// ", dropped: 3 background, 2 pen" (mask skips left out: they are glass).
+    static func dropNote(_ dropped: [String: Int]) -> String {
+        let parts = TileDropReason.allCases.filter { $0 != .mask }.compactMap { r in
+            dropped[r.rawValue].flatMap { $0 > 0 ? "\($0) \(r.rawValue)" : nil }
+        }
+        return parts.isEmpty ? "" : ", dropped: " + parts.joined(separator: ", ")
     }
 
     // MARK: Merge

@@ -24,6 +24,8 @@ public struct SlideStatus: Codable, Equatable, Sendable {
     public var split: Split
     public var tilesKept: Int
     public var tilesConsidered: Int
+    /// Tiles dropped by reason (`TileDropReason` raw values); nil in status files written before.
+    public var tilesDropped: [String: Int]?
     public var stage: FailureStage?
     public var message: String?
 }

@@ -3,16 +3,19 @@ import TesseraCore
 /// Which pixels are glass and which tiles are kept.
 ///
 /// A pixel is background when its luminance (ITU-R BT.601: 0.299 R + 0.587 G + 0.114 B) is at least
-/// `threshold` (220 by default, DeepPATH's rule). A tile with more than `maxBackground` of its
-/// pixels background is dropped.
+/// `threshold` (220 by default, DeepPATH's rule); with a `saturationThreshold` (the Otsu tissue
+/// rule, set per slide) a pixel is background instead when its HSV saturation (0–255) is at or
+/// below it. A tile with more than `maxBackground` of its pixels background is dropped.
 public struct BackgroundRule: Sendable, Equatable {
     public let threshold: Double
     public let maxBackground: Double
+    public let saturationThreshold: Int?
 
-    public init(threshold: Double = 220, maxBackground: Double = 0.5) {
+    public init(threshold: Double = 220, maxBackground: Double = 0.5, saturationThreshold: Int? = nil) {
         precondition((0...255).contains(threshold) && (0...1).contains(maxBackground))
         self.threshold = threshold
         self.maxBackground = maxBackground
+        self.saturationThreshold = saturationThreshold
     }
 
     /// Fraction of background pixels.
@@ -22,6 +25,13 @@ public struct BackgroundRule: Sendable, Equatable {
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
             var i = 0
+            if let s = saturationThreshold {
+                while i < p.count {
+                    if OtsuThreshold.saturation(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) <= s { count += 1 }
+                    i += 3
+                }
+                return
+            }
             while i < p.count {
                 let y = 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2])
                 if y >= limit { count += 1 }
@@ -33,5 +43,8 @@ public struct BackgroundRule: Sendable, Equatable {
 
     public func keeps(backgroundFraction f: Double) -> Bool { f <= maxBackground }
 
-    public var description: String { "luminance>=\(threshold) is background; drop tiles with >\(maxBackground) background" }
+    public var description: String {
+        let pixel = saturationThreshold.map { "saturation<=\($0)" } ?? "luminance>=\(threshold)"
+        return "\(pixel) is background; drop tiles with >\(maxBackground) background"
+    }
 }

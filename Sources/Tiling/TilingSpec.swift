@@ -13,6 +13,12 @@ public struct TilingSpec: Equatable, Sendable {
     public var maxBackground: Double
     /// The JPEG quality (1–100) tiles are encoded at; nil when they are stored raw.
     public var jpegQuality: Int?
+    /// Which pixels are glass: luminance (the fixed threshold) or Otsu on saturation per slide.
+    public var tissueRule: TissueRule = .luminance
+    /// The artefact checks run on tiles that pass the background rule, and their thresholds.
+    public var qc: QCChecks = .none
+    public var penMax: Double = ArtefactQC.defaultPenMax
+    public var blurMin: Double = ArtefactQC.defaultBlurMin
 
     public init(tileSize: Int, target: TilingTarget, backgroundThreshold: Double = 220, maxBackground: Double = 0.5,
                 jpegQuality: Int?) {
@@ -30,6 +36,11 @@ public struct TilingSpec: Equatable, Sendable {
 
     /// The background rule; the spec must hold a valid one (as the tiler wrote it).
     public var rule: BackgroundRule { BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground) }
+
+    /// The artefact checks the spec asks for.
+    public var artefactQC: ArtefactQC {
+        ArtefactQC(checks: qc, penMax: penMax, blurMin: blurMin, backgroundThreshold: backgroundThreshold)
+    }
 }
 
 extension TilingSpec: FieldComparable {
@@ -44,14 +55,21 @@ extension TilingSpec: FieldComparable {
             ComparedField(Key.backgroundThreshold.rawValue, label: "background threshold", value: "\(backgroundThreshold)"),
             ComparedField(Key.maxBackground.rawValue, label: "max background", value: "\(maxBackground)"),
             ComparedField(Key.jpegQuality.rawValue, label: "JPEG quality", value: jpegQuality.map { "\($0)" } ?? "none (raw)"),
+            ComparedField(Key.tissueRule.rawValue, label: "tissue rule", value: tissueRule.rawValue),
+            ComparedField(Key.qc.rawValue, label: "QC", value: qc.description),
+            ComparedField(Key.penMax.rawValue, label: "pen max", value: "\(penMax)"),
+            ComparedField(Key.blurMin.rawValue, label: "blur min", value: "\(blurMin)"),
         ]
     }
 }
 
 extension TilingSpec: Codable {
-    /// Flat, the target as its three optional fields: `{"tileSize": 512, "targetMPP": 0.5, …}`.
+    /// Flat, the target as its three optional fields: `{"tileSize": 512, "targetMPP": 0.5, …}`. The
+    /// tissue rule and the QC fields are written only when they differ from the luminance rule and
+    /// no QC, so records written before them read as what they were.
     public enum Key: String, CodingKey, CaseIterable {
         case tileSize, targetMPP, targetMagnification, level, backgroundThreshold, maxBackground, jpegQuality
+        case tissueRule, qc, penMax, blurMin
     }
 
     public init(from decoder: Decoder) throws {
@@ -63,6 +81,20 @@ extension TilingSpec: Codable {
                   backgroundThreshold: try c.decode(Double.self, forKey: .backgroundThreshold),
                   maxBackground: try c.decode(Double.self, forKey: .maxBackground),
                   jpegQuality: try c.decodeIfPresent(Int.self, forKey: .jpegQuality))
+        if let rule = try c.decodeIfPresent(String.self, forKey: .tissueRule) {
+            guard let r = TissueRule(rawValue: rule) else {
+                throw DecodingError.dataCorruptedError(forKey: .tissueRule, in: c, debugDescription: "unknown tissue rule \(rule)")
+            }
+            tissueRule = r
+        }
+        if let text = try c.decodeIfPresent(String.self, forKey: .qc) {
+            guard let checks = QCChecks(parsing: text) else {
+                throw DecodingError.dataCorruptedError(forKey: .qc, in: c, debugDescription: "unknown QC checks \(text)")
+            }
+            qc = checks
+        }
+        penMax = try c.decodeIfPresent(Double.self, forKey: .penMax) ?? penMax
+        blurMin = try c.decodeIfPresent(Double.self, forKey: .blurMin) ?? blurMin
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -75,5 +107,9 @@ extension TilingSpec: Codable {
         try c.encode(backgroundThreshold, forKey: .backgroundThreshold)
         try c.encode(maxBackground, forKey: .maxBackground)
         try c.encodeIfPresent(jpegQuality, forKey: .jpegQuality)
+        if tissueRule != .luminance { try c.encode(tissueRule.rawValue, forKey: .tissueRule) }
+        if qc != .none { try c.encode(qc.description, forKey: .qc) }
+        if qc != .none || penMax != ArtefactQC.defaultPenMax { try c.encode(penMax, forKey: .penMax) }
+        if qc != .none || blurMin != ArtefactQC.defaultBlurMin { try c.encode(blurMin, forKey: .blurMin) }
     }
 }

@@ -81,5 +81,25 @@ struct TilingBenchmark: Benchmark {
             Figure("tile_tcga_t\(threads)_kept_per_s", kept.median, "tiles/s").emit()
             Figure("tile_tcga_t\(threads)_positions_per_s", positions.median, "positions/s").emit()
         }
+        try measureQCCost(path: path, runs: runs, with: results[1]!, context: context)
+    }
+
+    /// The tile QC's (pen, blur: on by default) share of the tiler's CPU time: the same TCGA runs at
+    /// one thread with `--qc none`, CPU seconds per position read compared.
+    func measureQCCost(path: String, runs: Int, with qcRuns: [TilerRun], context: BenchContext) throws {
+        var plain: [TilerRun] = []
+        for _ in 0..<runs {
+            let store = context.workDirectory.appendingPathComponent("tiling/tcga-qc-none")
+            plain.append(try TilerRun.tile(slidePath: path, slideID: "tcga", label: "tumour", target: ["--level", "0", "--qc", "none"],
+                                           threads: 1, store: store))
+        }
+        func cpuPerPosition(_ r: [TilerRun]) -> Double {
+            Samples(r.map { $0.outcome.usage.cpuSeconds / Double(max($0.positions, 1)) }).median
+        }
+        let on = cpuPerPosition(qcRuns), off = cpuPerPosition(plain)
+        let overhead = off > 0 ? 100 * (on / off - 1) : 0
+        Log.info("tile QC (pen, blur) on \(Self.referenceSlide) at level 0, 1 thread: \(Figure.format(1000 * on)) ms CPU per position with QC, "
+                 + "\(Figure.format(1000 * off)) ms with --qc none: \(Figure.format(overhead)) % more CPU (aim: at most ~10 %)")
+        Figure("tile_tcga_t1_qc_cpu_overhead", overhead, "%").emit()
     }
 }

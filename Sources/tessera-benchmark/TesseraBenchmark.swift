@@ -92,6 +92,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Bootstrap resamples for the tile and oracle AUC intervals.")
     var bootstrap = 1000
 
+    @Option(help: ArgumentHelp("The tile store of the run (STORE): its QC tables give the QC figures against the truth, and the QC pictures of a few slides are copied into the output.", valueName: "dir"))
+    var store: String?
+
     @Option(help: ArgumentHelp("Output folder for benchmark.md, benchmark.json and each run's tile-truth-NAME.csv.", valueName: "dir"))
     var out: String
 
@@ -129,21 +132,31 @@ struct ReportCommand: ParsableCommand {
                                            bootstrap: bootstrap, seed: 1,
                                            milSlides: FileManager.default.fileExists(atPath: mil.path) ? mil : nil)
             splits.append(split)
-            let header = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3)
-            classes = header.map { String($0.dropFirst(2)) }
+            classes = Self.classes(ofTilesCSV: text)
         }
         let ablation = try ablationRows.isEmpty ? nil : ablationTable(classes: classes, labels: labels)
-        let report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits, ablation: ablation)
+        var report = BenchmarkReport(commit: commit, cohort: cohort, splits: splits, ablation: ablation)
         if let ablation {
             // What Jobs/benchmark --ablation runs as its `best` row: empty when no row improved.
             let best = AblationRow.bestCombination(ablation) ?? ""
             try AtomicFile.write(Data((best + "\n").utf8), to: outURL.appendingPathComponent("ablation-best.txt"))
             Log.info("best combination: \(best.isEmpty ? "none (no row improved on the baseline)" : best)")
         }
+        var pictures: [String] = []
+        if let store {
+            let storeURL = URL(fileURLWithPath: store)
+            report.tilingQC = try TilingQCFigures.measure(store: storeURL, table: tiling.table)
+            pictures = try TilingQCFigures.copyPictures(store: storeURL, out: outURL, count: 4)
+        }
         let times = timings.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.map(BenchmarkReport.timings) ?? []
         try AtomicFile.write(try report.json(), to: outURL.appendingPathComponent("benchmark.json"))
-        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times).utf8), to: outURL.appendingPathComponent("benchmark.md"))
+        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times, pictures: pictures).utf8), to: outURL.appendingPathComponent("benchmark.md"))
         Log.info("wrote \(outURL.appendingPathComponent("benchmark.md").path) and benchmark.json")
+    }
+
+    /// The class names of a tiles.csv: its `p_<class>` columns, in order.
+    static func classes(ofTilesCSV text: String) -> [String] {
+        text.prefix { $0 != "\n" }.split(separator: ",").filter { $0.hasPrefix("p_") }.map { String($0.dropFirst(2)) }
     }
 
     /// The ablation rows, each judged like a --run (site-mixed, and held-out when present).
@@ -156,7 +169,7 @@ struct ReportCommand: ParsableCommand {
                 let predictions = folder.appendingPathComponent(sub)
                 let tilesPath = predictions.appendingPathComponent("tiles.csv").path
                 guard let text = try? String(contentsOfFile: tilesPath, encoding: .utf8) else { return nil }
-                let rowClasses = text.prefix { $0 != "\n" }.split(separator: ",").dropFirst(3).map { String($0.dropFirst(2)) }
+                let rowClasses = Self.classes(ofTilesCSV: text)
                 guard rowClasses == classes else {
                     throw ValidationError("--ablation-row \(r): \(tilesPath) has classes \(rowClasses), the other runs \(classes).")
                 }

@@ -19,6 +19,8 @@ struct TileCommand: ParsableCommand {
         .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
         .option("SLIDE_READER", "--slide-reader"),
         .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
+        .option("QC", "--qc"), .option("PEN_MAX", "--pen-max"), .option("BLUR_MIN", "--blur-min"),
+        .option("TISSUE_MASK", "--tissue-mask"),
     ]
 
     static func main() { main(jobKeys: jobKeys) }
@@ -41,10 +43,19 @@ struct TileCommand: ParsableCommand {
               tessera-tile --manifest m.csv --store store --shard 2 --shards 8
               sbatch --array=0-7 --wrap 'tessera-tile --manifest m.csv --store store'
               tessera-tile --job Jobs/demo.env --shard 0 --shards 1
+              tessera-tile --manifest m.csv --store store --qc none --tissue-mask otsu
+
+            Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
+            their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
+            variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
+            --blur-min. Every drop is counted per \
+            slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
+            shows the slide with kept tiles outlined and dropped tiles tinted by reason.
 
             Output: STORE/train/part-I-of-N.h5, STORE/validation/part-I-of-N.h5, \
             STORE/test/<slide_id>.h5, STORE/splits.csv, STORE/failures/task-I-of-N.csv (slides \
-            that could not be tiled), STORE/status/ (resume state). Check a store with tessera-audit.
+            that could not be tiled), STORE/qc/<slide_id>.jpg and .csv (QC picture; every position \
+            read and what became of it), STORE/status/ (resume state). Check a store with tessera-audit.
 
             Exit status: 0 all slides tiled; 3 done, but some slides failed (listed in failures/; \
             with --strict this is 1); 1 fatal error (also: the task is already running elsewhere, or \
@@ -86,6 +97,19 @@ struct TileCommand: ParsableCommand {
 
     @Option(help: "Drop tiles with more than this fraction of background pixels.")
     var maxBackground = 0.5
+
+    @Option(help: "Which pixels are glass: luminance (≥ --background-threshold) or otsu (HSV saturation below the slide's Otsu threshold, from its thumbnail). (default: luminance)",
+            transform: TissueMaskOption.parse)
+    var tissueMask = TissueMaskOption.luminance
+
+    @Option(help: "Artefact checks on tiles that pass the background rule: pen,blur, pen, blur or none.")
+    var qc = "pen,blur"
+
+    @Option(help: "Drop tiles with more than this fraction of pen-ink pixels, 0…1.")
+    var penMax = ArtefactQC.defaultPenMax
+
+    @Option(help: "Drop tiles whose focus measure (100 × grey Laplacian variance / grey variance, on tissue pixels) is below this, ≥ 0.")
+    var blurMin = ArtefactQC.defaultBlurMin
 
     @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)
     var encoding = EncodingOption.jpeg
@@ -133,6 +157,9 @@ struct TileCommand: ParsableCommand {
         guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
         guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
         guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
+        guard QCChecks(parsing: qc) != nil else { throw ValidationError("--qc must be pen,blur, pen, blur or none; got '\(qc)'") }
+        guard penMax.isFinite && (0...1).contains(penMax) else { throw ValidationError("--pen-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultPenMax))") }
+        guard blurMin.isFinite && blurMin >= 0 else { throw ValidationError("--blur-min is a variance, ≥ 0 (default \(ArtefactQC.defaultBlurMin))") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
@@ -152,6 +179,8 @@ struct TileCommand: ParsableCommand {
         options.tileSize = tileSize
         options.overlap = overlap
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
+        options.tissueRule = TissueRule(rawValue: tissueMask.rawValue)!
+        options.qc = ArtefactQC(checks: QCChecks(parsing: qc)!, penMax: penMax, blurMin: blurMin, backgroundThreshold: backgroundThreshold)
         options.encoding = TileEncoding(rawValue: encoding.rawValue)!
         options.quality = quality
         options.splitFractions = fractions!
