@@ -60,7 +60,7 @@ let package = Package(
         // Synthetic pyramidal slides (tissue textures, scan profiles) for tests and demos.
         .target(name: "SyntheticSlides", dependencies: ["TesseraCore"]),
         // Pure tiling logic: TilingSpec (how tiles are cut), tiling plan, tissue mask, manifests, patient split.
-        .target(name: "Tiling", dependencies: ["TesseraCore"]),
+        .target(name: "Tiling", dependencies: ["Pictures", "TesseraCore"]),
         // The CNN: layers, forward/backward, optimisers, on OpenBLAS.
         .target(name: "NeuralNet", dependencies: ["BLAS", "TesseraCore"]),
         // The tile store schema: HDF5 files of tiles and slide tables, their reader, writer and audit.

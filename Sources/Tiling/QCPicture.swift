@@ -1,3 +1,4 @@
+import Pictures
 import TesseraCore
 
 /// The tiler's QC picture of a slide (`STORE/qc/<slide_id>.jpg`): the thumbnail with each kept tile
@@ -31,7 +32,7 @@ public enum QCPicture {
         let wanted = max(1, 12 / max(Double(tileSpan) / downsample, 1e-9))
         let scale = min(wanted, Double(maxSide) / longest)
         let w = max(1, Int((Double(thumbnail.width) * scale).rounded())), h = max(1, Int((Double(thumbnail.height) * scale).rounded()))
-        let legendWidth = 420
+        let legendWidth = 640
         var image = RGBImage(width: max(w, legendWidth), height: h + legendHeight)
         for y in 0..<h {
             let sy = min(thumbnail.height - 1, Int(Double(y) / scale))
@@ -66,25 +67,10 @@ public enum QCPicture {
         for d in decisions where d.dropped == nil {
             let (x0, y0, x1, y1) = box(d)
             guard x0 <= x1 && y0 <= y1 else { continue }
-            fill(&image, x0, y0, x1, y0, keptColour)
-            fill(&image, x0, y1, x1, y1, keptColour)
-            fill(&image, x0, y0, x0, y1, keptColour)
-            fill(&image, x1, y0, x1, y1, keptColour)
+            image.frame(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1, colour: keptColour)
         }
         drawLegend(&image, top: h, kept: decisions.filter { $0.dropped == nil }.count, dropped: dropped)
         return image
-    }
-
-    private static func fill(_ image: inout RGBImage, _ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: (UInt8, UInt8, UInt8)) {
-        guard x0 <= x1 && y0 <= y1 else { return }
-        for y in y0...y1 {
-            for x in x0...x1 {
-                let i = (y * image.width + x) * 3
-                image.pixels[i] = c.0
-                image.pixels[i + 1] = c.1
-                image.pixels[i + 2] = c.2
-            }
-        }
     }
 
     /// A swatch and "NAME COUNT" for kept and each drop reason, on a white band.
@@ -95,14 +81,11 @@ public enum QCPicture {
         for (text, c, outline) in entries {
             let y0 = top + 6, y1 = top + 15
             if outline {
-                fill(&image, x, y0, x + 9, y0, c)
-                fill(&image, x, y1, x + 9, y1, c)
-                fill(&image, x, y0, x, y1, c)
-                fill(&image, x + 9, y0, x + 9, y1, c)
+                image.frame(x: x, y: y0, width: 10, height: y1 - y0 + 1, colour: c)
             } else {
-                fill(&image, x, y0, x + 9, y1, c)
+                image.fill(x: x, y: y0, width: 10, height: y1 - y0 + 1, colour: c)
             }
-            BitmapFont.draw(text, into: &image, x: x + 14, y: top + 6, scale: 2)
+            image.draw(text: text, x: x + 14, y: top + 4, scale: 2)
             x += 14 + BitmapFont.width(of: text, scale: 2) + 12
         }
     }
