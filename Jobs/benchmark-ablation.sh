@@ -24,14 +24,14 @@ stage_times() {
 }
 
 # Writes ablation/NAME/job.env: Jobs/benchmark.env with OVERRIDES (KEY=VALUE …) in place, the
-# store chosen by the tiling keys, the run and predictions in the row's folder; and
+# store chosen by the tiling keys, the run, predictions and features (MIL) in the row's folder; and
 # ablation/NAME/overrides.txt: SHOWN, the keys the report lists for the row.
 ablation_job() {
   local name=$1 overrides=$2 shown=$3 dir=ablation/$1 pair key
   mkdir -p "$dir"
   local job=$dir/job.env
   cp "$repo/Jobs/benchmark.env" "$job.tmp"
-  for pair in $overrides RUN=$dir/run PREDICTIONS=$dir/predictions; do
+  for pair in $overrides RUN=$dir/run PREDICTIONS=$dir/predictions FEATURES=$dir/features MIL_RUN=$dir/predictions; do
     key=${pair%%=*}
     grep -v "^$key=" "$job.tmp" > "$job.tmp2" || true
     mv "$job.tmp2" "$job.tmp"

@@ -8,7 +8,7 @@ import XCTest
 /// The pieces every program shares: exit statuses, the task option group, the typed option values.
 final class CommandLineLayerTests: XCTestCase {
     func testExitStatusesAreTheDocumentedNumbers() {
-        XCTAssertEqual(ExitStatus.allCases.map(\.rawValue), [0, 1, 3, 64])
+        XCTAssertEqual(ExitStatus.allCases.map(\.rawValue), [0, 1, 3, 64, 75])
         // A ValidationError from any program's parser exits with the same status as `.usage`.
         XCTAssertEqual(ExitStatus.usage.exitCode, ExitCode.validationFailure)
         XCTAssertEqual(ExitStatus.doneWithFailedSlides.exitCode, ExitCode(3))
