@@ -1,5 +1,6 @@
 import ArgumentParser
 import TaskRunner
+import TesseraCore
 
 /// The options of a resumable sharded task (`tessera-tile`, `tessera-predict`): which share of the
 /// work this process is, how many threads it uses, and what it does with earlier runs and failed
@@ -29,11 +30,28 @@ public struct TaskOptions: ParsableArguments {
     public var resolvedShard: Int { SlurmArrayTask.shard(shard) }
     public var resolvedThreads: Int { SlurmArrayTask.threads(threads) }
 
-    /// How a task that finished with failed slides exits: 3, or 1 with `--strict`.
     /// What a re-run does with the earlier run of the task.
     public var policy: TaskPolicy { TaskPolicy(force: force, retryFailed: !noRetryFailed) }
 
+    /// How a task that finished with failed slides exits: 3, or 1 with `--strict`.
     public var doneWithFailedSlides: ExitStatus { strict ? .failure : .doneWithFailedSlides }
+
+    /// Logs how a task ended and exits as every task program does: 0 when all is done; 3 (1 with
+    /// `--strict`) with failed items; 75 when a stop was requested (SIGUSR1 before a time limit),
+    /// else 0 for a test stop. `item` names what failed ("slide", "store file"); `failures` says
+    /// where they are listed.
+    public func finish(_ outcome: TaskOutcome, item: String = "slide", failures: String) throws {
+        switch outcome {
+        case let .allDone(slides, tiles):
+            Log.info("done: \(slides) slides, \(tiles) tiles")
+        case let .doneWithFailures(slides, tiles, failed):
+            Log.warning("done with \(failed) failed \(item)\(failed == 1 ? "" : "s") (see \(failures)): \(slides) slides, \(tiles) tiles")
+            throw doneWithFailedSlides.exitCode
+        case let .stopped(done):
+            Log.info("stopped with \(done) \(item)s done; run again to resume")
+            if StopRequest.isRequested { throw ExitStatus.stoppedOnRequest.exitCode }
+        }
+    }
 
     public func validate() throws {
         let n = resolvedShards, i = resolvedShard

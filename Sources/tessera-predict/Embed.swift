@@ -80,16 +80,6 @@ struct Embed: ParsableCommand {
         options.batchSize = batch
         options.policy = task.policy
         options.stopAfterFiles = stopAfterFiles
-        try ExitStatus.exitingOnError {
-            switch try EmbeddingJob(options: options).run() {
-            case let .allDone(slides, tiles):
-                Log.info("done: \(slides) slides, \(tiles) tiles embedded")
-            case let .doneWithFailures(slides, tiles, failed):
-                Log.warning("done with \(failed) failed store file\(failed == 1 ? "" : "s"): \(slides) slides, \(tiles) tiles embedded")
-                throw task.doneWithFailedSlides.exitCode
-            case let .stopped(slides):
-                Log.info("stopped with \(slides) store files done; run again to resume")
-            }
-        }
+        try ExitStatus.exitingOnError { try task.finish(try EmbeddingJob(options: options).run(), item: "store file", failures: "the log") }
     }
 }

@@ -179,17 +179,6 @@ struct Predict: ParsableCommand {
         options.policy = task.policy
         options.allowPartialStore = allowPartialStore
         options.stopAfterSlides = stopAfterSlides
-        try ExitStatus.exitingOnError {
-            switch try PredictionJob(options: options).run() {
-            case let .allDone(slides, tiles):
-                Log.info("done: \(slides) slides, \(tiles) tiles")
-            case let .doneWithFailures(slides, tiles, failed):
-                Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see failures.csv): \(slides) slides predicted, \(tiles) tiles")
-                throw task.doneWithFailedSlides.exitCode
-            case let .stopped(slides):
-                Log.info("stopped with \(slides) slides done; run again to resume")
-                if StopRequest.isRequested { throw ExitStatus.stoppedOnRequest.exitCode }
-            }
-        }
+        try ExitStatus.exitingOnError { try task.finish(try PredictionJob(options: options).run(), failures: "failures.csv") }
     }
 }

@@ -192,17 +192,6 @@ struct TileCommand: ParsableCommand {
         options.slideReader = SlideReaderChoice(rawValue: slideReader.rawValue)!
         options.policy = task.policy
         options.skipMissing = skipMissing
-        try ExitStatus.exitingOnError {
-            switch try TilingJob(options: options).run() {
-            case let .allDone(slides, tiles):
-                Log.info("done: \(slides) slides, \(tiles) tiles")
-            case let .doneWithFailures(slides, tiles, failed):
-                Log.warning("done with \(failed) failed slide\(failed == 1 ? "" : "s") (see \(store)/failures/): \(slides) slides, \(tiles) tiles")
-                throw task.doneWithFailedSlides.exitCode
-            case let .stopped(slides):
-                Log.info("stopped after \(slides) slides; run again to go on")
-                if StopRequest.isRequested { throw ExitStatus.stoppedOnRequest.exitCode }
-            }
-        }
+        try ExitStatus.exitingOnError { try task.finish(try TilingJob(options: options).run(), failures: "\(store)/failures/") }
     }
 }
