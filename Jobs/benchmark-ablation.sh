@@ -8,7 +8,9 @@
 ablation_nontiling_keys="NAME RANKS TESSERA_LAUNCHER STORE RUN MODEL INPUT_SIZE EPOCHS BATCH LEARNING_RATE OPTIMIZER"
 ablation_nontiling_keys+=" WEIGHT_DECAY WARMUP_EPOCHS SCHEDULE TRAIN_SEED JITTER CHECKPOINT_EVERY TRAIN_THREADS NO_AUGMENT"
 ablation_nontiling_keys+=" STAIN_NORM STAIN_REFERENCE HED_JITTER PREDICTIONS TILE_SCORES HEATMAPS HEATMAP_SIZE PREDICT_SHARDS"
-ablation_nontiling_keys=" $ablation_nontiling_keys PREDICT_THREADS PREDICT_BATCH BOOTSTRAP BOOTSTRAP_SEED "
+ablation_nontiling_keys+=" PREDICT_THREADS PREDICT_BATCH BOOTSTRAP BOOTSTRAP_SEED BEST_MODEL GEOJSON PREDICT_MAX_RUNNING"
+ablation_nontiling_keys+=" FEATURES MIL MIL_RUN MIL_EPOCHS MIL_BAG_CAP MIL_HIDDEN MIL_BAGS_PER_STEP MIL_LEARNING_RATE"
+ablation_nontiling_keys=" $ablation_nontiling_keys MIL_WEIGHT_DECAY MIL_DROPOUT MIL_SEED MIL_THREADS "
 
 # Whether this build's job files know the key of KEY=VALUE: a job file holding only it passes the
 # programs' key check (tessera-train --job FILE --help checks the keys, then prints its help).
