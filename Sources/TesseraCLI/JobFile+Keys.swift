@@ -19,7 +19,7 @@ extension JobFile {
         "MIL_WEIGHT_DECAY", "MIL_DROPOUT", "MIL_SEED", "MIL_THREADS",
         // scripts only: the job's name (job and log names), MPI ranks of training, the MPI launcher of train.sbatch,
         // how many tasks of an array run at once (sbatch --array=…%N; Jobs/run-local alike)
-        "NAME", "RANKS", "TESSERA_LAUNCHER", "TILE_MAX_RUNNING", "PREDICT_MAX_RUNNING",
+        "NAME", "RANKS", "TRAIN_NODES", "TESSERA_LAUNCHER", "TILE_MAX_RUNNING", "PREDICT_MAX_RUNNING",
     ]
 
     /// Refuses keys outside `knownKeys`, each with its line and the nearest known key.

@@ -15,11 +15,7 @@ final class PipelineOnSlurmTests: XCTestCase {
         let dir = URL(fileURLWithPath: "/tmp/tessera-slurm-pipeline-\(getpid())")
         try? FileManager.default.removeItem(at: dir)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let r = try runCommand(TestEnvironment.executable("tessera-synth"),
-                               ["--out", dir.appendingPathComponent("cohort").path, "--patients", "6", "--width", "1024",
-                                "--height", "1024", "--seed", "5", "--tile-size", "256"])
-        guard r.status == 0 else { throw TesseraError.io(path: dir.path, message: r.output, hint: "") }
-        cohortDir = dir.appendingPathComponent("cohort")
+        cohortDir = try SlurmPipeline.makeCohort(in: dir)
         return cohortDir!
     }
 
@@ -28,77 +24,10 @@ final class PipelineOnSlurmTests: XCTestCase {
         super.tearDown()
     }
 
-    /// A job file for a run in `work`: small tiles and inputs so a debug build trains in seconds.
-    func jobFile(in work: URL, manifest: URL) throws -> URL {
-        try SmallJobFile.write(in: work, manifest: manifest, [
-            ("TILE_SHARDS", "3"), ("EPOCHS", "2"), ("RANKS", "2"), ("PREDICT_SHARDS", "2"), ("PREDICT_THREADS", "2"), ("HEATMAPS", "1"),
-            ("TILE_SCORES", "1"),
-        ])
-    }
-
-    /// Runs Slurm/submit in `work` and returns the four job ids by stage.
-    func submit(_ job: URL, in work: URL, slurm: LocalSlurm) throws -> [String: Int] {
-        let r = try runCommand(TestEnvironment.packageRoot.appendingPathComponent("Slurm/submit"), [job.path],
-                               environment: slurm.environment.merging(["TESSERA_BIN": TestEnvironment.productsDirectory.path]) { $1 },
-                               currentDirectory: work)
-        XCTAssertEqual(r.status, 0, r.output)
-        guard let line = r.stdout.split(separator: "\n").first(where: { $0.hasPrefix("submitted ") }) else {
-            throw TesseraError.io(path: work.path, message: "no job ids in:\n\(r.output)", hint: "")
-        }
-        var ids: [String: Int] = [:]
-        for pair in line.dropFirst("submitted ".count).split(separator: " ") {
-            let kv = pair.split(separator: "=")
-            ids[String(kv[0])] = Int(kv[1])
-        }
-        XCTAssertEqual(Set(ids.keys), ["tile", "train", "predict", "merge"], r.output)
-        return ids
-    }
-
-    func logs(_ work: URL) -> String {
-        let dir = work.appendingPathComponent("logs")
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).sorted().map { name in
-            "--- \(name)\n" + ((try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)) ?? "")
-        }.joined(separator: "\n")
-    }
-
     func testDemoPipelineThroughSbatch() throws {
-        let slurm = try LocalSlurm.shared()
-        let cohort = try Self.cohort()
-        let work = try TestEnvironment.temporaryDirectory(self, "slurm-pipeline")
-        let job = try jobFile(in: work, manifest: cohort.appendingPathComponent("manifest.csv"))
-        let ids = try submit(job, in: work, slurm: slurm)
-        let jobs = try slurm.waitForJobs(Array(ids.values), timeout: 600)
-        // Every task of every stage completed with exit code 0: 3 tile tasks, train, 2 predict tasks, merge.
-        XCTAssertEqual(jobs.count, 7, "\(jobs)\n\(logs(work))")
-        for j in jobs { XCTAssertEqual(j.state, .completed, "\(j)\n\(logs(work))"); XCTAssertEqual(j.exitCode, 0, "\(j)") }
-        XCTAssertEqual(jobs.filter { $0.arrayJobID == ids["tile"] }.compactMap(\.arrayTaskID).sorted(), [0, 1, 2])
-
-        // Logs named %x-%A_%a.
-        let names = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("logs").path)
-        XCTAssertTrue(names.contains("tessera-tile-e2e-\(ids["tile"]!)_2.out"), "\(names)")
-        XCTAssertTrue(names.contains("tessera-train-e2e-\(ids["train"]!).out"), "\(names)")
-        // The store passes the audit; training used 2 ranks; predictions cover every test slide.
-        let audit = try runCommand(TestEnvironment.executable("tessera-audit"), [work.appendingPathComponent("store").path])
-        XCTAssertEqual(audit.status, 0, audit.output)
-        let trainLog = try String(contentsOf: work.appendingPathComponent("logs/tessera-train-e2e-\(ids["train"]!).out"), encoding: .utf8)
-        XCTAssertTrue(trainLog.contains("2 ranks × batch 8"), trainLog)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("run/model.tsm").path))
-        // PREDICT_THREADS=2 reached both prediction tasks (--cpus-per-task → --threads).
-        for task in 0..<2 {
-            let log = try String(contentsOf: work.appendingPathComponent("logs/tessera-predict-e2e-\(ids["predict"]!)_\(task).out"), encoding: .utf8)
-            XCTAssertTrue(log.contains(", 2 threads (OpenBLAS"), log)
-        }
-        let testSlides = TileStoreLayout.storeFiles(in: work.appendingPathComponent("store"), split: "test")
-            .map { $0.deletingPathExtension().lastPathComponent }.sorted()
-        XCTAssertFalse(testSlides.isEmpty)
-        let slides = try CSV.parse(String(contentsOf: work.appendingPathComponent("predictions/slides.csv"), encoding: .utf8))
-        XCTAssertEqual(slides.first?.fields.first, "slide_id")
-        XCTAssertEqual(slides.dropFirst().map { $0.fields[0] }, testSlides)
-        for name in ["patients.csv", "tiles.csv", "report.md", "report.json"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("predictions/\(name)").path), name)
-        }
-        let heatmaps = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("predictions/heatmaps").path)
-        XCTAssertEqual(heatmaps.count, testSlides.count, "\(heatmaps)")
+        let pipeline = SlurmPipeline(slurm: try LocalSlurm.shared(), work: try TestEnvironment.temporaryDirectory(self, "slurm-pipeline"))
+        let ids = try pipeline.submit(try pipeline.jobFile(manifest: try Self.cohort().appendingPathComponent("manifest.csv")))
+        try pipeline.waitAndCheckOutputs(ids)
     }
 
     /// A corrupt slide in the manifest: the tiler reports and skips it, the pipeline completes.
@@ -116,14 +45,15 @@ final class PipelineOnSlurmTests: XCTestCase {
         // Relative slide paths resolve against the manifest's folder: point them at the cohort.
         manifest = manifest.replacingOccurrences(of: "\nslides/", with: "\n\(cohort.path)/slides/")
         try manifest.write(to: manifestURL, atomically: true, encoding: .utf8)
-        let ids = try submit(try jobFile(in: work, manifest: manifestURL), in: work, slurm: slurm)
+        let pipeline = SlurmPipeline(slurm: slurm, work: work)
+        let ids = try pipeline.submit(try pipeline.jobFile(manifest: manifestURL))
         let jobs = try slurm.waitForJobs(Array(ids.values), timeout: 600)
-        for j in jobs { XCTAssertEqual(j.state, .completed, "\(j)\n\(logs(work))") }
+        for j in jobs { XCTAssertEqual(j.state, .completed, "\(j)\n\(pipeline.logs())") }
         let failures = TileStoreLayout.failuresFolder
         let files = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("store/\(failures)").path)
         let text = try files.map { try String(contentsOf: work.appendingPathComponent("store/\(failures)/\($0)"), encoding: .utf8) }.joined()
         XCTAssertTrue(text.contains("TCGA-SY-0099-01A-01-TS1") && text.contains("not a supported slide"), text)
-        XCTAssertTrue(logs(work).contains("some slides failed"), logs(work))
+        XCTAssertTrue(pipeline.logs().contains("some slides failed"), pipeline.logs())
         // COMPLETED, yet flagged where admins look: the tile task that skipped the slide and the
         // final merge job carry it in their Slurm comment.
         func comment(_ id: String) throws -> String {
@@ -142,7 +72,8 @@ final class PipelineOnSlurmTests: XCTestCase {
         let slurm = try LocalSlurm.shared()
         let cohort = try Self.cohort()
         let work = try TestEnvironment.temporaryDirectory(self, "slurm-resume")
-        let job = try jobFile(in: work, manifest: cohort.appendingPathComponent("manifest.csv"))
+        let pipeline = SlurmPipeline(slurm: slurm, work: work)
+        let job = try pipeline.jobFile(manifest: cohort.appendingPathComponent("manifest.csv"))
         // One task doing every slide, so there is time to cancel it between slides.
         let body = try String(contentsOf: job, encoding: .utf8).replacingOccurrences(of: "TILE_SHARDS=3", with: "TILE_SHARDS=1")
         try body.write(to: job, atomically: true, encoding: .utf8)
@@ -169,8 +100,8 @@ final class PipelineOnSlurmTests: XCTestCase {
         XCTAssertEqual(cancelled.first?.state, .cancelled, "\(cancelled)")
         let second = try slurm.submit(script: try String(contentsOf: script, encoding: .utf8), arguments: arguments)
         let done = try slurm.waitForJobs([second], timeout: 300)
-        XCTAssertEqual(done.first?.state, .completed, "\(done)\n\(logs(work))")
-        XCTAssertTrue(logs(work).contains("resuming: "), logs(work))
+        XCTAssertEqual(done.first?.state, .completed, "\(done)\n\(pipeline.logs())")
+        XCTAssertTrue(pipeline.logs().contains("resuming: "), pipeline.logs())
 
         // The same tiles as an uninterrupted run, each once (the audit refuses duplicates).
         let reference = work.appendingPathComponent("reference")

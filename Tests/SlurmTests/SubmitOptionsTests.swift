@@ -72,6 +72,23 @@ final class SubmitOptionsTests: XCTestCase {
         // PREDICT_THREADS reaches the prediction tasks (predict.sbatch passes SLURM_CPUS_PER_TASK as --threads).
         XCTAssertTrue(stages["predict"]!.contains("--array=0-5%2"), "\(stages["predict"]!)")
         XCTAssertTrue(stages["predict"]!.contains("--cpus-per-task=7"), "\(stages["predict"]!)")
+        // Without TRAIN_NODES, Slurm places the ranks.
+        XCTAssertFalse(stages["train"]!.contains { $0.hasPrefix("--nodes") }, "\(stages["train"]!)")
+    }
+
+    /// TRAIN_NODES spreads the training ranks over that many nodes; more nodes than ranks is refused.
+    func testTrainNodesSpreadTheRanks() throws {
+        let work = try TestEnvironment.temporaryDirectory(self, "submit-nodes")
+        let (site, job) = try files(in: work, job: [("RANKS", "4"), ("TRAIN_NODES", "2")])
+        let stages = try dryRun(job, site: site, in: work)
+        XCTAssertTrue(stages["train"]!.contains("--nodes=2") && stages["train"]!.contains("--ntasks=4"), "\(stages["train"]!)")
+        XCTAssertFalse(stages["tile"]!.contains { $0.hasPrefix("--nodes") }, "\(stages["tile"]!)")
+        let (_, tooMany) = try files(in: work, job: [("RANKS", "2"), ("TRAIN_NODES", "3")])
+        let r = try runCommand(Self.submit, [tooMany.path, "--dry-run"],
+                               environment: ["TESSERA_BIN": TestEnvironment.productsDirectory.path, "TESSERA_SITE": site.path],
+                               currentDirectory: work)
+        XCTAssertEqual(r.status, 64, r.output)
+        XCTAssertTrue(r.stderr.contains("TRAIN_NODES=3") && r.stderr.contains("RANKS=2"), r.stderr)
     }
 
     /// An SBATCH_* variable wins: submit leaves that option to sbatch, which reads the variable.

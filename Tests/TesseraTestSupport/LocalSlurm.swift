@@ -303,6 +303,8 @@ public struct SlurmJob: Equatable, CustomStringConvertible, Sendable {
     public let reason: String
     /// The ID as Slurm shows it: "12", or "12_3" for an array task ("12_[4-7]" for pending tasks).
     public let displayID: String
+    /// The nodes it ran on, as Slurm writes them (`tst-node1`, `tst-node[1-2]`); empty before it started.
+    public let nodeList: String
 
     public struct State: RawRepresentable, Hashable, CustomStringConvertible, Sendable {
         public let rawValue: String
@@ -338,6 +340,7 @@ public struct SlurmJob: Equatable, CustomStringConvertible, Sendable {
         jobID = id
         self.state = State(rawValue: state)
         reason = fields["Reason"] ?? ""
+        nodeList = fields["NodeList"].map { $0 == "(null)" ? "" : $0 } ?? ""
         let exit = (fields["ExitCode"] ?? "0:0").split(separator: ":").map { Int32($0) ?? 0 }
         exitCode = exit.first ?? 0
         signal = exit.count > 1 ? exit[1] : 0
