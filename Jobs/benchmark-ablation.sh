@@ -76,7 +76,8 @@ ablation_report() {
 }
 
 run_ablation() {
-  local rows_file=$repo/Jobs/benchmark-ablation.rows
+  local rows_file=${TESSERA_BENCH_ROWS:-$repo/Jobs/benchmark-ablation.rows}
+  [[ -r "$rows_file" ]] || { echo "ablation: rows file $rows_file is not readable (TESSERA_BENCH_ROWS)" >&2; exit 64; }
   mkdir -p ablation
   rm -f ablation/times.raw
   local names=() name overrides shown baseline="" key pair kept done_rows=() best_pending=""
