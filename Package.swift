@@ -92,7 +92,7 @@ let package = Package(
                 dependencies: ["Model", "Stain", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "FeatureStore", "OpenSlide", "JPEG", "BLAS",
                                "TaskRunner", "Pictures", "TesseraCore"]),
         // The slide-level stage: gated attention MIL on feature stores, data-parallel over MPI.
-        .target(name: "SlideMIL", dependencies: ["FeatureStore", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
+        .target(name: "SlideMIL", dependencies: ["FeatureStore", "Model", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
