@@ -1,10 +1,11 @@
 import Foundation
 import Model
-@testable import Prediction
 import Pictures
 import TesseraCore
 import Tiling
 import XCTest
+
+@testable import Prediction
 
 /// A MIL run's predictions beside the tile aggregators: the columns, the patient rule, the report's
 /// metrics, the attention heatmap and the GeoJSON alignment, against hand-computed values.

@@ -65,6 +65,9 @@ final class MILPipelineEndToEndTests: XCTestCase {
             }
         }
         XCTAssertEqual(slides, try FileManager.default.contentsOfDirectory(atPath: cohort.appendingPathComponent("slides").path).count)
+        let audit = try run("tessera-audit", [store.path, "--no-pixels", "--features", features.path])
+        XCTAssertTrue(audit.output.contains("feature store: every check passed"), audit.output)
+        XCTAssertTrue(audit.output.contains("embedding width 256"), audit.output)
 
         _ = try run("tessera-mil", ["train", "--features", features.path, "--out", mil.path, "--epochs", "2", "--bags-per-step", "2",
                                     "--hidden", "32", "--attention-width", "16"])
