@@ -92,7 +92,7 @@ let package = Package(
                 dependencies: ["Model", "Stain", "SlideTiles", "NeuralNet", "Tiling", "TileStore", "FeatureStore", "OpenSlide", "JPEG", "BLAS",
                                "TaskRunner", "Pictures", "TesseraCore"]),
         // The slide-level stage: gated attention MIL on feature stores, data-parallel over MPI.
-        .target(name: "SlideMIL", dependencies: ["FeatureStore", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
+        .target(name: "SlideMIL", dependencies: ["FeatureStore", "Model", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
         .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
@@ -124,7 +124,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-audit", dependencies: [
-            "TileStore", "TesseraCore", "TesseraCLI",
+            "TileStore", "FeatureStore", "TesseraCore", "TesseraCLI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tessera-predict", dependencies: [
@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "SlideMILTests", dependencies: [
             "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TileStore", "TesseraCore", "TesseraTestSupport",
-            "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train",
+            "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train", "tessera-audit",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
         .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),

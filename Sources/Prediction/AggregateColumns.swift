@@ -1,31 +1,41 @@
+import Model
 import TesseraCore
 import Tiling
 
 /// The aggregate columns shared by slides.csv and patients.csv, in this order: `n_tiles,
 /// p_<class>…, predicted_by_mean, vote_share_<class>…, predicted_by_vote,
-/// above_threshold_share_<class>…, predicted_by_above_threshold` (columns named by aggregator).
-/// Without tiles, every column but `n_tiles` (0) is empty.
+/// above_threshold_share_<class>…, predicted_by_above_threshold` (columns named by aggregator),
+/// and, when a MIL run's predictions are attached, `abmil_p_<class>…, predicted_by_abmil` (empty
+/// for a slide the MIL model did not predict). Without tiles, every column but `n_tiles` (0) is empty.
 enum AggregateColumns {
-    static func header(classes: [String]) -> [String] {
+    static func header(classes: [String], abmil: Bool = false) -> [String] {
         ["n_tiles"] + classes.map { "p_\($0)" } + ["predicted_by_mean"] + classes.map { "vote_share_\($0)" } + ["predicted_by_vote"]
             + classes.map { "above_threshold_share_\($0)" } + ["predicted_by_above_threshold"]
+            + (abmil ? classes.map { "\(MILOutputs.aggregatorName)_p_\($0)" } + ["predicted_by_\(MILOutputs.aggregatorName)"] : [])
     }
 
-    static func count(classes: Int) -> Int { 3 * classes + 4 }
+    static func count(classes: Int, abmil: Bool = false) -> Int { 3 * classes + 4 + (abmil ? classes + 1 : 0) }
 
-    static func fields(_ a: SlideAggregate?, classes: [String]) -> [String] {
+    static func fields(_ a: SlideAggregate?, classes: [String], abmil: Bool = false) -> [String] {
         guard let a, a.tiles > 0 else {
-            return ["0"] + [String](repeating: "", count: count(classes: classes.count) - 1)
+            return ["0"] + [String](repeating: "", count: count(classes: classes.count, abmil: abmil) - 1)
         }
-        return ["\(a.tiles)"] + a.meanProbabilities.map(DecimalText.format) + [classes[a.predictedByMean!]]
+        var f = ["\(a.tiles)"] + a.meanProbabilities.map(DecimalText.format) + [classes[a.predictedByMean!]]
             + a.voteShares.map(DecimalText.format) + [classes[a.predictedByVote!]]
             + a.aboveThresholdShares.map(DecimalText.format) + [classes[a.predictedByThreshold!]]
+        if abmil {
+            f += a.abmilProbabilities.map { p in p.map(DecimalText.format) + [classes[SlideAggregator.argmax(p)]] }
+                ?? [String](repeating: "", count: classes.count + 1)
+        }
+        return f
     }
 
-    /// Reads the fields back; nil aggregate for a row without tiles. Throws a message on bad values.
+    /// Reads the fields back (with or without the ABMIL columns, told apart by their count); nil
+    /// aggregate for a row without tiles. Throws a message on bad values.
     static func parse(_ f: ArraySlice<String>, classes: [String]) throws -> SlideAggregate? {
         let c = classes.count
-        guard f.count == count(classes: c) else { throw Problem("\(f.count) aggregate fields, expected \(count(classes: c))") }
+        let abmil = f.count == count(classes: c, abmil: true)
+        guard f.count == count(classes: c) || abmil else { throw Problem("\(f.count) aggregate fields, expected \(count(classes: c))") }
         let base = f.startIndex
         guard let tiles = Int(f[base]), tiles >= 0 else { throw Problem("n_tiles '\(f[base])' is not a count") }
         if tiles == 0 { return nil }
@@ -44,7 +54,14 @@ enum AggregateColumns {
             above.append(Int((t * Double(tiles)).rounded()))
         }
         guard votes.reduce(0, +) == tiles else { throw Problem("vote shares do not add up to n_tiles \(tiles)") }
-        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
+        var aggregate = SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
+        let first = base + 4 + 3 * c
+        if abmil && !f[first].isEmpty {
+            let p = f[first..<(first + c)].compactMap(DecimalText.parseDouble)
+            guard p.count == c else { throw Problem("an \(MILOutputs.aggregatorName)_p_ field is not a number") }
+            aggregate.abmilProbabilities = p
+        }
+        return aggregate
     }
 
     struct Problem: Error, CustomStringConvertible {
@@ -89,18 +106,19 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
     }
 
     /// `slide_id, patient_id, label, mpp, mpp_source, slide_path, <aggregate columns>, status, message`.
-    public static func header(classes: [String]) -> [String] {
-        ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path"] + AggregateColumns.header(classes: classes) + ["status", "message"]
+    public static func header(classes: [String], abmil: Bool = false) -> [String] {
+        ["slide_id", "patient_id", "label", "mpp", "mpp_source", "slide_path"] + AggregateColumns.header(classes: classes, abmil: abmil)
+            + ["status", "message"]
     }
 
-    public func fields(classes: [String]) -> [String] {
+    public func fields(classes: [String], abmil: Bool = false) -> [String] {
         [slideID, patientID, label ?? "", resolution.map { DecimalText.format($0.mpp) } ?? "", resolution?.source.rawValue ?? "", slidePath ?? ""]
-            + AggregateColumns.fields(aggregate, classes: classes) + [outcome.rawValue, message]
+            + AggregateColumns.fields(aggregate, classes: classes, abmil: abmil) + [outcome.rawValue, message]
     }
 
-    /// Parses one data row of slides.csv (as written by `fields`).
+    /// Parses one data row of slides.csv (as written by `fields`, with or without the ABMIL columns).
     public init(fields f: [String], classes: [String]) throws {
-        guard f.count == SlidePrediction.header(classes: classes).count else {
+        guard f.count == SlidePrediction.header(classes: classes).count || f.count == SlidePrediction.header(classes: classes, abmil: true).count else {
             throw AggregateColumns.Problem("\(f.count) fields, expected \(SlidePrediction.header(classes: classes).count)")
         }
         guard let outcome = PredictionOutcome(rawValue: f[f.count - 2]) else {

@@ -19,15 +19,21 @@ struct HeatmapWriter {
 
     /// The map over the slide's picture, and its legend below.
     static func picture(_ d: SlidePlacement, tiles: TileScores, prediction: SlidePrediction, classes: [String], maxSide: Int) -> RGBImage {
+        let background = background(d, slideID: prediction.slideID, maxSide: maxSide)
+        let map = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
+        return RGBImage.stacked(map, legend(d, prediction: prediction, classes: classes, canvasWidth: background.width).render(width: background.width))
+    }
+
+    /// The slide's picture at the heatmap's size (`maxSide` on the longer side); white when the
+    /// slide file is unknown or cannot be read. What every heatmap of the slide is painted on.
+    static func background(_ d: SlidePlacement, slideID: String, maxSide: Int) -> RGBImage {
         let size = Heatmap.canvasSize(slideWidth: d.width, slideHeight: d.height, maxSide: maxSide)
-        var background = HeatmapBackground.white(width: size.width, height: size.height)
         if let slidePath = d.slidePath {
-            do { background = try HeatmapBackground.slide(path: slidePath, width: size.width, height: size.height) } catch {
-                Log.warning("\(prediction.slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
+            do { return try HeatmapBackground.slide(path: slidePath, width: size.width, height: size.height) } catch {
+                Log.warning("\(slideID): heatmap drawn on white; the slide could not be read for its picture (\(error))")
             }
         }
-        let map = Heatmap.render(background: background, slideWidth: d.width, slideHeight: d.height, tiles: tiles, tileSpan: d.tileSpan)
-        return RGBImage.stacked(map, legend(d, prediction: prediction, classes: classes, canvasWidth: size.width).render(width: size.width))
+        return HeatmapBackground.white(width: size.width, height: size.height)
     }
 
     /// Slide id; predicted class and its mean probability (or why there is none); the classes'

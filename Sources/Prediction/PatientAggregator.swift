@@ -13,12 +13,12 @@ public struct PatientPrediction: Equatable, Sendable {
     /// The pooled tiles of the patient's predicted slides; nil unless `.ok`.
     public var aggregate: SlideAggregate?
 
-    public static func header(classes: [String]) -> [String] {
-        ["patient_id", "label", "n_slides"] + AggregateColumns.header(classes: classes) + ["status", "message"]
+    public static func header(classes: [String], abmil: Bool = false) -> [String] {
+        ["patient_id", "label", "n_slides"] + AggregateColumns.header(classes: classes, abmil: abmil) + ["status", "message"]
     }
 
-    public func fields(classes: [String]) -> [String] {
-        [patientID, label ?? "", "\(slides)"] + AggregateColumns.fields(aggregate, classes: classes) + [outcome.rawValue, message]
+    public func fields(classes: [String], abmil: Bool = false) -> [String] {
+        [patientID, label ?? "", "\(slides)"] + AggregateColumns.fields(aggregate, classes: classes, abmil: abmil) + [outcome.rawValue, message]
     }
 }
 

@@ -153,6 +153,7 @@ public final class PredictionJob {
             if let p = placement {
                 placement = SlideOutputs.locate(p, slideID: item.slideID, locator: locator)
                 SlideOutputs.record(placement!, in: &result)
+                result.placement = placement
             }
             let seconds = Date().timeIntervalSince(started)
             let stain = scorer.takeStainCounts()
@@ -229,14 +230,16 @@ public final class PredictionJob {
         status.slides[slideID] != nil && FileManager.default.fileExists(atPath: workURL(slideID).path)
     }
 
-    /// slides.csv, tiles.csv and failures.csv of this task, from its finished slides, in slide order.
+    /// slides.csv, tiles.csv, failures.csv and placements.json of this task, from its finished
+    /// slides, in slide order.
     private func writePart(_ mine: [PredictionItem], classes: [String]) throws {
-        var slideRows: [[String]] = [], failureRows: [[String]] = []
+        var slideRows: [[String]] = [], failureRows: [[String]] = [], placements: [String: SlidePlacement] = [:]
         let tiles = try StreamedFile(partFolder.appendingPathComponent(PredictionLayout.tilesFile))
         try tiles.write(CSV.line(TileScores.header(classes: classes)) + "\n")
         for item in mine {
             let result = try JSONFile.read(SlideResult.self, from: workURL(item.slideID), hint: "re-run this task with --force")
             slideRows.append(result.prediction.fields(classes: classes))
+            placements[item.slideID] = result.placement
             if result.prediction.outcome == .failed {
                 failureRows.append([item.slideID, result.source, result.stage?.rawValue ?? "", result.prediction.message])
             }
@@ -247,6 +250,7 @@ public final class PredictionJob {
                              to: partFolder.appendingPathComponent(PredictionLayout.slidesFile))
         try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failureRows).utf8),
                              to: partFolder.appendingPathComponent(PredictionLayout.failuresFile))
+        try JSONFile.write(placements, to: partFolder.appendingPathComponent(PredictionLayout.placementsFile))
     }
 
     // MARK: Checks and status

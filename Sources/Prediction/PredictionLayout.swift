@@ -8,7 +8,8 @@ import TesseraCore
 ///     PRED/heatmaps/<slide>.jpg
 ///     PRED/geojson/<slide>.geojson                    QuPath objects: one tile a feature
 ///     PRED/parts/plan-of-0008.json                    the slides every task of an 8-task run shares out
-///     PRED/parts/task-0003-of-0008/slides.csv, tiles.csv, failures.csv, status.json
+///     PRED/heatmaps/<slide>-attention.jpg             with a MIL run attached (merge --mil)
+///     PRED/parts/task-0003-of-0008/slides.csv, tiles.csv, failures.csv, placements.json, status.json
 ///     PRED/parts/task-0003-of-0008/work/<slide>.json  finished slides of an unfinished task
 public enum PredictionLayout {
     public static let slidesFile = "slides.csv"
@@ -21,6 +22,8 @@ public enum PredictionLayout {
     public static let geojsonFolder = "geojson"
     public static let partsFolder = "parts"
     public static let statusFile = "status.json"
+    /// Per part: slide id → `SlidePlacement` (absent in parts of earlier versions).
+    public static let placementsFile = "placements.json"
     public static let workFolder = "work"
     /// `slide_id, source, stage, message`: source is the store file or slide file that failed.
     public static let failuresHeader = ["slide_id", "source", "stage", "message"]
@@ -43,6 +46,11 @@ public enum PredictionLayout {
 
     public static func heatmapURL(_ out: URL, slideID: String) -> URL {
         out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + ".jpg")
+    }
+
+    /// The attention heatmap beside the class heatmap.
+    public static func attentionHeatmapURL(_ out: URL, slideID: String) -> URL {
+        out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + "-attention.jpg")
     }
 
     public static func geojsonURL(_ out: URL, slideID: String) -> URL {

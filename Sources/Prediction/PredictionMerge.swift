@@ -4,7 +4,8 @@ import TesseraCore
 /// Combines the parts of an N-task prediction run into the final files: slides.csv, patients.csv,
 /// tiles.csv (when asked for), failures.csv, report.md and report.json — sorted by slide (and
 /// patient) id — after checking that every task finished, that they ran with the same
-/// parameters, and that every planned slide is there exactly once.
+/// parameters, and that every planned slide is there exactly once. With `milRun`, a MIL run's
+/// slide predictions and attention are attached (`MILAttachment`).
 public struct PredictionMerge {
     public struct Options: Sendable {
         public var output: URL
@@ -13,6 +14,9 @@ public struct PredictionMerge {
         public var expectShards: Int?
         public var bootstrap = 1000
         public var seed: UInt64 = 1
+        /// A `tessera-mil predict` output folder: its ABMIL predictions join the files when its
+        /// mil-slides.csv exists.
+        public var milRun: URL?
 
         public init(output: URL) { self.output = output }
     }
@@ -49,7 +53,7 @@ public struct PredictionMerge {
 
         // Every planned slide exactly once.
         var slides: [SlidePrediction] = [], tiles: [String: TileScores] = [:], failures: [[String]] = []
-        var seenIn: [String: [Int]] = [:]
+        var seenIn: [String: [Int]] = [:], placements: [String: SlidePlacement] = [:]
         for task in 0..<n {
             let folder = PredictionLayout.partFolder(out, task: task, taskCount: n)
             for row in try readCSV(folder.appendingPathComponent(PredictionLayout.slidesFile), header: SlidePrediction.header(classes: classes), problems: &problems) {
@@ -62,6 +66,10 @@ public struct PredictionMerge {
                 }
             }
             try readTiles(folder.appendingPathComponent(PredictionLayout.tilesFile), classes: classes, into: &tiles, problems: &problems)
+            let placementsURL = folder.appendingPathComponent(PredictionLayout.placementsFile)
+            if FileManager.default.fileExists(atPath: placementsURL.path) {
+                placements.merge(try JSONFile.read([String: SlidePlacement].self, from: placementsURL, hint: "re-run task \(task) with --force")) { a, _ in a }
+            }
             failures += try readCSV(folder.appendingPathComponent(PredictionLayout.failuresFile), header: PredictionLayout.failuresHeader,
                                     problems: &problems).map(\.fields)
         }
@@ -85,10 +93,15 @@ public struct PredictionMerge {
         // The final files.
         slides.sort { $0.slideID < $1.slideID }
         failures.sort { $0[0] < $1[0] }
+        let mil = try options.milRun.flatMap { try MILAttachment.load(run: $0, classes: classes) }
+        if let mil { _ = mil.attach(to: &slides) }
+        let abmil = mil != nil
         let patients = PatientAggregator.aggregate(slides, classes: classes.count)
-        try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes), rows: slides.map { $0.fields(classes: classes) }).utf8),
+        try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes, abmil: abmil),
+                                               rows: slides.map { $0.fields(classes: classes, abmil: abmil) }).utf8),
                              to: out.appendingPathComponent(PredictionLayout.slidesFile))
-        try AtomicFile.write(Data(CSV.document(header: PatientPrediction.header(classes: classes), rows: patients.map { $0.fields(classes: classes) }).utf8),
+        try AtomicFile.write(Data(CSV.document(header: PatientPrediction.header(classes: classes, abmil: abmil),
+                                               rows: patients.map { $0.fields(classes: classes, abmil: abmil) }).utf8),
                              to: out.appendingPathComponent(PredictionLayout.patientsFile))
         try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failures).utf8),
                              to: out.appendingPathComponent(PredictionLayout.failuresFile))
@@ -107,10 +120,12 @@ public struct PredictionMerge {
                                             created: ISO8601DateFormatter().string(from: Date()))
         try AtomicFile.write(try report.json(), to: out.appendingPathComponent(PredictionLayout.reportJSON))
         try AtomicFile.write(Data(report.markdown().utf8), to: out.appendingPathComponent(PredictionLayout.reportMarkdown))
+        try mil?.writeAttentionOutputs(slides: slides, tiles: tiles, placements: placements, classes: classes, parameters: plan.parameters, output: out)
         let failed = report.counts.slidesFailed
         Log.info("merged \(n) task\(n == 1 ? "" : "s") into \(out.path): \(slides.count) slides (\(report.counts.slidesPredicted) predicted, "
             + "\(report.counts.slidesWithoutTissue) without tissue tiles, \(failed) failed), \(patients.count) patients, \(report.counts.tiles) tiles"
-            + (report.slide.meanProbability.map { String(format: "; slide accuracy %.3f (mean probability)", $0.accuracy) } ?? ""))
+            + (report.slide.meanProbability.map { String(format: "; slide accuracy %.3f (mean probability)", $0.accuracy) } ?? "")
+            + (report.slide.abmil.map { String(format: ", %.3f (ABMIL, %d slides)", $0.accuracy, $0.count) } ?? ""))
         return failed == 0 ? .allDone(slides: slides.count) : .doneWithFailures(slides: slides.count, failed: failed)
     }
 

@@ -15,7 +15,8 @@ extension PredictionReport {
                               ("slides failed (see failures.csv)", c.slidesFailed), ("tiles predicted", c.tiles), ("patients", c.patients),
                               ("labelled slides in the slide metrics", c.labelledSlides),
                               ("labelled patients in the patient metrics", c.labelledPatients),
-                              ("patients whose slides have different labels (no patient label)", c.patientsWithMixedLabels)] {
+                              ("patients whose slides have different labels (no patient label)", c.patientsWithMixedLabels)]
+            + (c.slidesPredictedByAbmil > 0 ? [("slides with an ABMIL prediction (MIL run attached)", c.slidesPredictedByAbmil)] : []) {
             s += "| \(name) | \(value) |\n"
         }
         s += "\n"
@@ -27,7 +28,8 @@ extension PredictionReport {
             s += "Metrics are over labelled items with a prediction. Accuracy: correct / all. Balanced accuracy: mean recall over the "
                 + "classes present. AUC: one class against the rest (Mann–Whitney U, ties counted ½), with a 95% interval from "
                 + "\(bootstrap.resamples) bootstrap resamples of the items of that level (seed \(bootstrap.seed)). "
-                + "Slides and patients are scored by mean tile probability or by vote share for the class.\n\n"
+                + "Slides and patients are scored by mean tile probability, by vote share, by the share of tiles above the threshold "
+                + "for the class or, with a MIL run attached, by the ABMIL probability (a patient's: the mean over its slides).\n\n"
             if let tile { s += section("Tiles (each tile against its slide's label)", tile) }
             for rule in AggregationRule.allCases {
                 if let m = slide[rule] { s += section("Slides, \(Self.title(rule))", m) }
@@ -48,6 +50,7 @@ extension PredictionReport {
         case .meanProbability: "by mean probability"
         case .majorityVote: "by majority vote"
         case .percentAboveThreshold: "by share of tiles above \(SlideAggregator.tileThreshold)"
+        case .abmil: "by gated attention MIL (ABMIL, tessera-mil)"
         }
     }
 

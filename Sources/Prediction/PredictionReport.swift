@@ -19,6 +19,24 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var labelledPatients = 0
         /// Patients whose slides have different labels: predicted, but in no patient metric.
         public var patientsWithMixedLabels = 0
+        /// Predicted slides with an attached ABMIL prediction (0 without a MIL run).
+        public var slidesPredictedByAbmil = 0
+
+        enum CodingKeys: String, CodingKey {
+            case slides, slidesPredicted, slidesWithoutTissue, slidesFailed, tiles, patients, labelledSlides, labelledPatients
+            case patientsWithMixedLabels, slidesPredictedByAbmil
+        }
+
+        public init() {}
+
+        // Reports written before ABMIL have no slides_predicted_by_abmil: 0.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func n(_ k: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: k) ?? 0 }
+            (slides, slidesPredicted, slidesWithoutTissue, slidesFailed) = (try n(.slides), try n(.slidesPredicted), try n(.slidesWithoutTissue), try n(.slidesFailed))
+            (tiles, patients, labelledSlides, labelledPatients) = (try n(.tiles), try n(.patients), try n(.labelledSlides), try n(.labelledPatients))
+            (patientsWithMixedLabels, slidesPredictedByAbmil) = (try n(.patientsWithMixedLabels), try n(.slidesPredictedByAbmil))
+        }
     }
 
     public struct Model: Equatable, Sendable, Codable {
@@ -40,17 +58,21 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var confidence = 0.95
     }
 
-    /// Metrics of one level by aggregation rule (`mean_probability`, `majority_vote`).
+    /// Metrics of one level by aggregation rule (`mean_probability`, `majority_vote`,
+    /// `percent_above_threshold`, `abmil`), side by side. `abmil` is over the labelled items with an
+    /// ABMIL prediction, absent without a MIL run.
     public struct RuleMetrics: Equatable, Sendable, Codable {
         public var meanProbability: LevelMetrics?
         public var majorityVote: LevelMetrics?
         public var percentAboveThreshold: LevelMetrics?
+        public var abmil: LevelMetrics?
 
         public subscript(rule: AggregationRule) -> LevelMetrics? {
             switch rule {
             case .meanProbability: meanProbability
             case .majorityVote: majorityVote
             case .percentAboveThreshold: percentAboveThreshold
+            case .abmil: abmil
             }
         }
     }
@@ -65,10 +87,14 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         public var slideBalancedAccuracyMajorityVote: Double?
         public var patientAccuracyMeanProbability: Double?
         public var patientAccuracyMajorityVote: Double?
+        public var slideAccuracyAbmil: Double?
+        public var slideBalancedAccuracyAbmil: Double?
+        public var patientAccuracyAbmil: Double?
 
         enum CodingKeys: String, CodingKey {
             case tileAccuracy, slideAccuracyMeanProbability, slideAccuracyMajorityVote, slideBalancedAccuracyMeanProbability
             case slideBalancedAccuracyMajorityVote, patientAccuracyMeanProbability, patientAccuracyMajorityVote
+            case slideAccuracyAbmil, slideBalancedAccuracyAbmil, patientAccuracyAbmil
         }
 
         // Every key, null when it does not apply, so that scripts can rely on them.
@@ -81,6 +107,9 @@ public struct PredictionReport: Equatable, Sendable, Codable {
             try c.encode(slideBalancedAccuracyMajorityVote, forKey: .slideBalancedAccuracyMajorityVote)
             try c.encode(patientAccuracyMeanProbability, forKey: .patientAccuracyMeanProbability)
             try c.encode(patientAccuracyMajorityVote, forKey: .patientAccuracyMajorityVote)
+            try c.encode(slideAccuracyAbmil, forKey: .slideAccuracyAbmil)
+            try c.encode(slideBalancedAccuracyAbmil, forKey: .slideBalancedAccuracyAbmil)
+            try c.encode(patientAccuracyAbmil, forKey: .patientAccuracyAbmil)
         }
     }
 
@@ -133,12 +162,14 @@ public struct PredictionReport: Equatable, Sendable, Codable {
 
         func level(_ items: [(label: Int, aggregate: SlideAggregate)], stream: UInt64) -> RuleMetrics {
             func rule(_ r: AggregationRule) -> LevelMetrics? {
-                ClassificationMetrics.evaluate(truth: items.map(\.label), predicted: items.map { $0.aggregate.predicted(by: r)! },
-                                               scores: items.flatMap { $0.aggregate.scores(by: r) }, classes: c,
-                                               bootstrap: bootstrap.resamples, seed: bootstrap.seed, stream: stream)
+                // Every item has the tile rules' predictions; only those with one attached have ABMIL's.
+                let scored = items.filter { $0.aggregate.predicted(by: r) != nil }
+                return ClassificationMetrics.evaluate(truth: scored.map(\.label), predicted: scored.map { $0.aggregate.predicted(by: r)! },
+                                                      scores: scored.flatMap { $0.aggregate.scores(by: r) }, classes: c,
+                                                      bootstrap: bootstrap.resamples, seed: bootstrap.seed, stream: stream)
             }
             return RuleMetrics(meanProbability: rule(.meanProbability), majorityVote: rule(.majorityVote),
-                               percentAboveThreshold: rule(.percentAboveThreshold))
+                               percentAboveThreshold: rule(.percentAboveThreshold), abmil: rule(.abmil))
         }
         let slideItems = slides.compactMap { s -> (Int, SlideAggregate)? in
             guard let l = s.label.flatMap({ index[$0] }), let a = s.aggregate else { return nil }
@@ -150,13 +181,15 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         }
         counts.labelledSlides = slideItems.count
         counts.labelledPatients = patientItems.count
+        counts.slidesPredictedByAbmil = slides.filter { $0.aggregate?.abmilProbabilities != nil }.count
         let slide = level(slideItems, stream: 2), patient = level(patientItems, stream: 3)
         let summary = Summary(tileAccuracy: tile?.accuracy, slideAccuracyMeanProbability: slide.meanProbability?.accuracy,
                               slideAccuracyMajorityVote: slide.majorityVote?.accuracy,
                               slideBalancedAccuracyMeanProbability: slide.meanProbability?.balancedAccuracy,
                               slideBalancedAccuracyMajorityVote: slide.majorityVote?.balancedAccuracy,
                               patientAccuracyMeanProbability: patient.meanProbability?.accuracy,
-                              patientAccuracyMajorityVote: patient.majorityVote?.accuracy)
+                              patientAccuracyMajorityVote: patient.majorityVote?.accuracy, slideAccuracyAbmil: slide.abmil?.accuracy,
+                              slideBalancedAccuracyAbmil: slide.abmil?.balancedAccuracy, patientAccuracyAbmil: patient.abmil?.accuracy)
         return PredictionReport(created: created, model: model, source: source, classes: classes, counts: counts, summary: summary,
                                 bootstrap: bootstrap, tile: tile, slide: slide, patient: patient,
                                 heatmapColours: (0..<c).map { Heatmap.hex(Heatmap.colour(ofClass: $0)) })

@@ -57,4 +57,7 @@ struct SlideResult: Codable, Equatable, Sendable {
     var source: String
     /// Where a failed slide failed: open, metadata, read, decode.
     var stage: FailureStage?
+    /// Where the slide's tiles lie (for the pictures the merge draws later, such as attention
+    /// heatmaps); nil for a failed slide and in work files of earlier versions.
+    var placement: SlidePlacement? = nil
 }

@@ -11,6 +11,10 @@ public struct SlideAggregate: Equatable, Sendable, Codable {
     /// Per class: the number of tiles whose probability of it is above the threshold (0 for each
     /// class when not given).
     public var aboveThreshold: [Int]
+    /// Per class: the slide probabilities of a gated attention MIL model (`tessera-mil predict`),
+    /// when its predictions were attached (`PredictionMerge.Options.milRun`); for a patient the mean
+    /// over its slides that have them. nil otherwise.
+    public var abmilProbabilities: [Double]?
 
     public init(tiles: Int, meanProbabilities: [Double], votes: [Int], aboveThreshold: [Int]? = nil) {
         precondition(meanProbabilities.count == votes.count, "one mean probability and one vote count per class")
@@ -23,13 +27,14 @@ public struct SlideAggregate: Equatable, Sendable, Codable {
         self.aboveThreshold = aboveThreshold ?? [Int](repeating: 0, count: votes.count)
     }
 
-    enum CodingKeys: String, CodingKey { case tiles, meanProbabilities, votes, aboveThreshold }
+    enum CodingKeys: String, CodingKey { case tiles, meanProbabilities, votes, aboveThreshold, abmilProbabilities }
 
     /// Work files written before the threshold rule have no `aboveThreshold`: zeros.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(tiles: try c.decode(Int.self, forKey: .tiles), meanProbabilities: try c.decode([Double].self, forKey: .meanProbabilities),
                   votes: try c.decode([Int].self, forKey: .votes), aboveThreshold: try c.decodeIfPresent([Int].self, forKey: .aboveThreshold))
+        abmilProbabilities = try c.decodeIfPresent([Double].self, forKey: .abmilProbabilities)
     }
 
     /// Per class: the fraction of the tiles above the threshold for it.
@@ -55,21 +60,24 @@ public struct SlideAggregate: Equatable, Sendable, Codable {
         case .meanProbability: predictedByMean
         case .majorityVote: predictedByVote
         case .percentAboveThreshold: predictedByThreshold
+        case .abmil: abmilProbabilities.map(SlideAggregator.argmax)
         }
     }
 
     /// The per-class scores under an aggregation rule (for ROC curves): mean probabilities, vote
-    /// shares or shares of tiles above the threshold.
+    /// shares, shares of tiles above the threshold, or ABMIL probabilities (empty when not attached).
     public func scores(by rule: AggregationRule) -> [Double] {
         switch rule {
         case .meanProbability: meanProbabilities
         case .majorityVote: voteShares
         case .percentAboveThreshold: aboveThresholdShares
+        case .abmil: abmilProbabilities ?? []
         }
     }
 }
 
-/// How tile predictions become one slide (or patient) prediction: DeepPATH reports all three.
+/// How tile predictions become one slide (or patient) prediction: DeepPATH reports the first
+/// three; the fourth is a learned one, present only when a MIL run's predictions are attached.
 public enum AggregationRule: String, CaseIterable, Sendable, Codable {
     /// The class with the highest mean tile probability.
     case meanProbability = "mean_probability"
@@ -78,6 +86,8 @@ public enum AggregationRule: String, CaseIterable, Sendable, Codable {
     /// The class with the largest share of tiles whose probability of it is above
     /// `SlideAggregator.tileThreshold` (DeepPATH's "percentage of tiles above threshold").
     case percentAboveThreshold = "percent_above_threshold"
+    /// Gated attention MIL on the tiles' embeddings (`tessera-mil`): its most probable class.
+    case abmil
 }
 
 /// Tile probabilities → slide aggregates; pure.
@@ -131,7 +141,8 @@ public enum SlideAggregator {
     }
 
     /// Several aggregates as one, as if all their tiles had been aggregated together: means
-    /// weighted by tile counts, votes added. For patients (their slides' tiles pooled).
+    /// weighted by tile counts, votes added. For patients (their slides' tiles pooled); ABMIL
+    /// probabilities, a slide-level output, are the mean over the parts that have them.
     public static func combine(_ parts: [SlideAggregate], classes: Int) -> SlideAggregate {
         var tiles = 0
         var sums = [Double](repeating: 0, count: classes)
@@ -146,6 +157,9 @@ public enum SlideAggregator {
             }
         }
         let means = sums.map { tiles > 0 ? $0 / Double(tiles) : 0 }
-        return SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
+        var pooled = SlideAggregate(tiles: tiles, meanProbabilities: means, votes: votes, aboveThreshold: above)
+        let abmil = parts.compactMap(\.abmilProbabilities)
+        if !abmil.isEmpty { pooled.abmilProbabilities = (0..<classes).map { k in abmil.reduce(0) { $0 + $1[k] } / Double(abmil.count) } }
+        return pooled
     }
 }

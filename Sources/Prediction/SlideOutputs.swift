@@ -30,9 +30,11 @@ enum SlideOutputs {
     }
 
     /// `OUT/geojson/<slide>.geojson`, written under a temporary name and renamed.
-    static func writeGeoJSON(_ tiles: TileScores, classes: [String], slideID: String, output: URL) throws {
+    static func writeGeoJSON(_ tiles: TileScores, classes: [String], slideID: String, output: URL,
+                             extra: [QuPathGeoJSON.Measurement] = []) throws {
         let extent = tiles.tileWidth ?? 0
-        let text = QuPathGeoJSON.document(tiles: tiles, classes: classes, tileWidth: extent, tileHeight: tiles.tileHeight ?? extent)
+        let text = QuPathGeoJSON.document(tiles: tiles, classes: classes, tileWidth: extent, tileHeight: tiles.tileHeight ?? extent,
+                                          extraMeasurements: extra)
         try AtomicFile.write(Data(text.utf8), to: PredictionLayout.geojsonURL(output, slideID: slideID))
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
+import Model
 import TesseraCore
 
 /// Slide predictions of a trained MIL model over the slides of a feature store, with every tile's
-/// attention weight:
+/// attention weight (the files are `MILOutputs`', which the predictor's merge reads):
 ///
 ///     OUT/mil-slides.csv          slide_id, patient_id, label, split, tiles, abmil_p_<class>…, abmil_predicted
 ///     OUT/attention/<slide>.csv   x, y (level 0), attention (sums to 1 over the slide)
 ///
 /// Every tile of a slide is used (no cap in prediction). Files are written atomically.
 public enum MILPredictor {
-    public static let slidesFile = "mil-slides.csv"
-    public static let attentionFolder = "attention"
+    public static let slidesFile = MILOutputs.slidesFile
+    public static let attentionFolder = MILOutputs.attentionFolder
     /// The aggregator's name in column names (`abmil_p_LUAD`).
-    public static let aggregatorName = "abmil"
+    public static let aggregatorName = MILOutputs.aggregatorName
 
     public struct SlideResult: Sendable {
         public var slideID: String
@@ -51,30 +52,18 @@ public enum MILPredictor {
         return e.map { Float($0 / s) }
     }
 
-    public static func header(classes: [String]) -> [String] {
-        ["slide_id", "patient_id", "label", "split", "tiles"] + classes.map { "\(aggregatorName)_p_\($0)" } + ["\(aggregatorName)_predicted"]
-    }
+    public static func header(classes: [String]) -> [String] { MILOutputs.slidesHeader(classes: classes) }
 
     public static func write(_ results: [SlideResult], classes: [String], to output: URL) throws {
-        let fm = FileManager.default
-        let folder = output.appendingPathComponent(attentionFolder)
-        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        var rows: [[String]] = []
+        try FileManager.default.createDirectory(at: output.appendingPathComponent(attentionFolder), withIntermediateDirectories: true)
         for r in results {
-            let predicted = r.probabilities.indices.max { r.probabilities[$0] < r.probabilities[$1] }!
-            rows.append([r.slideID, r.patientID, r.label ?? "", r.split, String(r.x.count)] + r.probabilities.map { String(format: "%.6f", $0) }
-                + [classes[predicted]])
-            let tileRows = r.attention.indices.map { [String(r.x[$0]), String(r.y[$0]), String(format: "%.8g", r.attention[$0])] }
-            try AtomicFile.write(Data(CSV.document(header: ["x", "y", "attention"], rows: tileRows).utf8),
-                                 to: folder.appendingPathComponent(safeName(r.slideID) + ".csv"))
+            let attention = MILOutputs.Attention(x: r.x.map(Int.init), y: r.y.map(Int.init), weights: r.attention)
+            try AtomicFile.write(Data(MILOutputs.attentionDocument(attention).utf8), to: MILOutputs.attentionURL(output, slideID: r.slideID))
         }
-        try AtomicFile.write(Data(CSV.document(header: header(classes: classes), rows: rows).utf8), to: output.appendingPathComponent(slidesFile))
-    }
-
-    /// A slide id as a file name: characters other than letters, digits, `-`, `_`, `.` become `_`.
-    static func safeName(_ id: String) -> String {
-        String(id.unicodeScalars.map { c in
-            (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || "-_.".unicodeScalars.contains(c) ? Character(c) : "_"
-        })
+        let rows = results.map { r in
+            MILOutputs.SlideRow(slideID: r.slideID, patientID: r.patientID, label: r.label, split: r.split, tiles: r.x.count,
+                                probabilities: r.probabilities.map(Double.init))
+        }
+        try AtomicFile.write(Data(MILOutputs.slidesDocument(rows, classes: classes).utf8), to: output.appendingPathComponent(slidesFile))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeatureStore
 import Foundation
 import TesseraCLI
 import TesseraCore
@@ -21,11 +22,14 @@ struct TesseraAudit: ParsableCommand {
             lists what is missing without failing), and no slide's content may appear in two splits \
             or under two patients. Slides the tiler gave up on (failures/*.csv) are listed.
 
+            With --features FEAT (a feature store tessera-predict embed made from this store), also             checks it: every slide of each split has a feature file in that split with one row per             tile of the store, each file records its embedding width and all share it, no value is             NaN or infinite, and no file belongs to a slide the store does not have there.
+
             Examples:
               tessera-audit /scratch/$USER/store
               tessera-audit store --json store-audit.json
               tessera-audit store --no-pixels        # everything but decoding the tiles
               tessera-audit store --strict           # tiler failures fail the audit too
+              tessera-audit store --features features   # and the feature store embedded from it
 
             Exit status: 0 when every check passed, 1 when any failed (each problem is printed \
             with its file), 64 for usage errors.
@@ -45,6 +49,9 @@ struct TesseraAudit: ParsableCommand {
     @Option(help: ArgumentHelp("Threads decoding tiles, 1…1024 (default: every core).", valueName: "n"))
     var workers: Int?
 
+    @Option(help: ArgumentHelp("Also audit this feature store (tessera-predict embed --out) against the store.", valueName: "folder"))
+    var features: String?
+
     @Flag(help: "Also fail when the tiler recorded failed slides.")
     var strict = false
 
@@ -63,6 +70,9 @@ struct TesseraAudit: ParsableCommand {
             guard OptionCheck.isFolder(parent) else {
                 throw ValidationError("--json \(json): the folder \(parent) does not exist; create it or pick another path")
             }
+        }
+        if let features, !OptionCheck.isFolder(features) {
+            throw ValidationError("--features \(features) is not a folder: pass the --out of tessera-predict embed")
         }
         if let workers, workers < 1 {
             throw ValidationError("--workers must be at least 1, got \(workers)")
@@ -89,6 +99,13 @@ struct TesseraAudit: ParsableCommand {
             print("FAILED (--strict): the tiler recorded \(report.failures.count) failed slide\(report.failures.count == 1 ? "" : "s")")
             throw ExitStatus.failure.exitCode
         }
-        if !report.passed { throw ExitStatus.failure.exitCode }
+        var passed = report.passed
+        if let features {
+            let featureReport = FeatureStoreAudit.run(features: URL(fileURLWithPath: features),
+                                                      expected: try TileStoreReader.tileCounts(store: URL(fileURLWithPath: store)))
+            print(featureReport.text, terminator: "")
+            passed = passed && featureReport.passed
+        }
+        if !passed { throw ExitStatus.failure.exitCode }
     }
 }

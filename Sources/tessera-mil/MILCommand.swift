@@ -139,7 +139,10 @@ struct Predict: ParsableCommand {
         discussion: """
             Every tile of each slide is used. mil-slides.csv holds slide_id, patient_id, label, split, \
             tiles, abmil_p_<class>… and abmil_predicted; attention/<slide>.csv each tile's level-0 x, y \
-            and attention weight (summing to 1 over the slide).
+            and attention weight (summing to 1 over the slide). To put the predictions beside mean \
+            and vote in the predictor's slides.csv, patients.csv and report.json, with attention \
+            heatmaps: tessera-predict merge --out PRED --mil OUT (Jobs/run-local and Slurm/submit do \
+            it with MIL=1).
 
             Examples:
               tessera-mil predict --model mil/mil-model.json --features features --out mil

@@ -91,6 +91,29 @@ final class SubmitOptionsTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("TRAIN_NODES=3") && r.stderr.contains("RANKS=2"), r.stderr)
     }
 
+    /// MIL=1: embed and MIL are chained after training, and the merge waits for the MIL job as well
+    /// as the prediction array (afterany: a failed MIL stage still lets the tile-level results merge),
+    /// so it attaches the ABMIL predictions and draws the attention heatmaps.
+    func testMergeWaitsForTheMILStage() throws {
+        let work = try TestEnvironment.temporaryDirectory(self, "submit-mil")
+        let (site, job) = try files(in: work, job: [("MIL", "1"), ("FEATURES", "features"), ("MIL_RUN", "mil")])
+        var environment: [String: String?] = ["TESSERA_BIN": TestEnvironment.productsDirectory.path, "TESSERA_SITE": site.path]
+        for key in ["SBATCH_PARTITION", "SBATCH_ACCOUNT", "SBATCH_QOS", "SBATCH_TIMELIMIT", "SBATCH_MEM_PER_CPU", "SBATCH_SIGNAL"] {
+            environment[key] = .some(nil)
+        }
+        let r = try runCommand(Self.submit, [job.path, "--dry-run"], environment: environment, currentDirectory: work)
+        XCTAssertEqual(r.status, 0, r.output)
+        let submitted = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("submitted ") }, r.output)
+        var ids: [String: String] = [:]
+        for pair in submitted.dropFirst("submitted ".count).split(separator: " ") {
+            let kv = pair.split(separator: "=")
+            ids[String(kv[0])] = String(kv[1])
+        }
+        let mil = try XCTUnwrap(ids["mil"], r.output), predict = try XCTUnwrap(ids["predict"], r.output)
+        let merge = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.hasPrefix("sbatch ") && $0.hasSuffix("merge.sbatch") }, r.output)
+        XCTAssertTrue(merge.contains("--dependency=afterok:\(predict),afterany:\(mil) "), String(merge))
+    }
+
     /// An SBATCH_* variable wins: submit leaves that option to sbatch, which reads the variable.
     func testSbatchVariablesOverrideTheSiteFile() throws {
         let work = try TestEnvironment.temporaryDirectory(self, "submit-override")
