@@ -36,9 +36,8 @@ public final class EmbeddingJob {
     }
 
     public let options: Options
-    private var taskName: String { options.share.taskName }
     private var partFolder: URL {
-        options.output.appendingPathComponent(FeatureStoreLayout.partsFolder).appendingPathComponent(taskName)
+        options.output.appendingPathComponent(FeatureStoreLayout.partsFolder).appendingPathComponent(options.share.taskName)
     }
 
     public init(options: Options) {
@@ -78,14 +77,14 @@ public final class EmbeddingJob {
         let digest = String(stableHash(bytes: modelData), radix: 16)
         let parameters = EmbeddingParameters(modelDigest: digest, store: options.store.standardizedFileURL.path, shards: options.share.shards)
 
-        let suffix = ".tmp-\(taskName)"
+        let suffix = ".tmp-\(options.share.taskName)"
         let temporaries = FeatureStoreLayout.splits.map { split in
             (folder: options.output.appendingPathComponent(split), isOurs: { (name: String) in name.hasSuffix(suffix) })
         }
         let layout = ResumableTask<EmbeddingTaskStatus>.Layout(
             label: "embedding \(options.share.label)", statusURL: partFolder.appendingPathComponent(PredictionLayout.statusFile),
             workFolder: partFolder.appendingPathComponent(PredictionLayout.workFolder),
-            lockURL: partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock"), output: options.output,
+            lockURL: partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock"), output: options.output,
             temporaries: temporaries, keepsWorkForRetry: false)
         try FileManager.default.createDirectory(at: partFolder, withIntermediateDirectories: true)
         let task = ResumableTask<EmbeddingTaskStatus>(layout: layout, policy: options.share.policy)
@@ -96,7 +95,7 @@ public final class EmbeddingJob {
                                       hint: "use another --out folder, or --force to redo this task")
         })
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) store files); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) store files); use --force to redo it")
             return outcome(status)
         }
 
@@ -105,10 +104,10 @@ public final class EmbeddingJob {
                                     batchSize: options.batchSize, output: .embeddings)
         let provenance = SlideFeatures.Provenance(model: options.model.lastPathComponent, modelDigest: digest, layer: network.embeddingLayerName,
                                                   tileSize: header.tiling.tileSize)
-        Log.info("\(taskName): embedding \(mine.count) of \(items.count) store files of \(options.store.path) into \(options.output.path); "
+        Log.info("\(options.share.taskName): embedding \(mine.count) of \(items.count) store files of \(options.store.path) into \(options.output.path); "
             + "model \(header.network.model) (\(network.embeddingLayerName), \(network.embeddingWidth) values a tile), batch \(options.batchSize), "
             + "\(options.share.threads) thread\(options.share.threads == 1 ? "" : "s")")
-        let progress = ProgressLog("\(taskName) store files", total: mine.count, unit: "files", interval: 0)
+        let progress = ProgressLog("\(options.share.taskName) store files", total: mine.count, unit: "files", interval: 0)
         var done = 0, tiles = 0, seconds = 0.0
         for item in mine {
             if status.slides[item.id] != nil { progress.advance(note: "skipped \(item.id) (done before)"); continue }
@@ -157,7 +156,7 @@ public final class EmbeddingJob {
             let slide = SlideFeatures(slideID: record.slideID, patientID: record.patientID, label: record.label, width: width,
                                       features: features, x: r.map { columns.x[$0] }, y: r.map { columns.y[$0] }, provenance: p)
             try FeatureFile.write(slide, split: item.split, to: FeatureStoreLayout.fileURL(options.output, split: item.split, slideID: record.slideID),
-                                  owner: taskName)
+                                  owner: options.share.taskName)
         }
         return (reader.slides.count, columns.count)
     }

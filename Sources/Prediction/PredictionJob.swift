@@ -60,12 +60,11 @@ public final class PredictionJob {
     }
 
     public let options: Options
-    private var taskName: String { options.share.taskName }
     private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.share.shard, taskCount: options.share.shards) }
     private var workFolder: URL { partFolder.appendingPathComponent(PredictionLayout.workFolder) }
     private var statusURL: URL { partFolder.appendingPathComponent(PredictionLayout.statusFile) }
     /// Beside the part folder, so `--force` (which removes the folder) never removes the lock.
-    private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock") }
+    private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock") }
 
     public init(options: Options) {
         precondition(options.batchSize >= 1 && options.share.isValid && options.heatmapSize >= 16)
@@ -111,12 +110,12 @@ public final class PredictionJob {
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return try finish(status)
         }
         let t = header.tiling
         Log.info("model \(options.model.path): \(header.selectionDescription)")
-        Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
+        Log.info("\(options.share.taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
             + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(t.target); "
             + "batch \(options.batchSize), \(options.share.threads) thread\(options.share.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
 
@@ -131,7 +130,7 @@ public final class PredictionJob {
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
-        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let progress = ProgressLog("\(options.share.taskName) slides", total: mine.count, unit: "slides", interval: 0)
         var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0, stainTiles = 0, stainFallbacks = 0
         if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)") }
         for item in mine {
@@ -210,7 +209,7 @@ public final class PredictionJob {
             merge.seed = options.seed
             _ = try PredictionMerge(options: merge).run()
         } else {
-            Log.info("\(taskName) done; when all \(options.share.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
+            Log.info("\(options.share.taskName) done; when all \(options.share.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
         }
         let done = status.slides.values
         let failed = done.filter(\.isFailure).count

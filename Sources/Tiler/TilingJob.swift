@@ -52,17 +52,16 @@ public final class TilingJob {
     }
 
     public let options: Options
-    private var taskName: String { options.share.taskName }
 
     public init(options: Options) {
         self.options = options
     }
 
     private var store: URL { options.store }
-    private var workFolder: URL { store.appendingPathComponent(".work/\(taskName)") }
-    private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).json") }
+    private var workFolder: URL { store.appendingPathComponent(".work/\(options.share.taskName)") }
+    private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).json") }
     /// Beside the status file, so `--force` (which removes the status) never removes the lock.
-    private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).lock") }
+    private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).lock") }
     /// How the tiles are cut, as the store files and the status record it.
     private var spec: TilingSpec {
         var spec = TilingSpec(tileSize: options.tileSize, target: options.target, rule: options.rule,
@@ -101,7 +100,7 @@ public final class TilingJob {
         let parameters = try makeParameters(manifest: manifest)
 
         for folder in TileStoreLayout.splits + [TileStoreLayout.failuresFolder, TileStoreLayout.statusFolder, TileStoreLayout.qcFolder,
-                                                ".work/\(taskName)"] {
+                                                ".work/\(options.share.taskName)"] {
             try fm.createDirectory(at: store.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
@@ -111,14 +110,14 @@ public final class TilingJob {
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
+        Log.info("\(options.share.taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
 
         let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
                                workers: options.share.threads, useTissueMask: options.tissueMask)
-        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let progress = ProgressLog("\(options.share.taskName) slides", total: mine.count, unit: "slides", interval: 0)
         let already = mine.filter { status.slides[$0.slideID] != nil }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
         var tilesSoFar = status.slides.values.reduce(0) { $0 + $1.tilesKept }
@@ -158,7 +157,7 @@ public final class TilingJob {
 
     private var layout: ResumableTask<TaskStatus>.Layout {
         let part = TileStoreLayout.partFileName(task: options.share.shard, taskCount: options.share.shards)
-        let name = taskName
+        let name = options.share.taskName
         let work = workFolder
         let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [(work, { _ in true })]
             + ["train", "validation", "test", TileStoreLayout.statusFolder].map { split in
