@@ -26,21 +26,15 @@ let package = Package(
     ],
     targets: [
         // MARK: C libraries (Debian's -dev packages)
-        .systemLibrary(name: "COpenSlide", pkgConfig: "openslide",
-                       providers: [.apt(["libopenslide-dev"])]),
+        cLibrary("COpenSlide", pkgConfig: "openslide", apt: "libopenslide-dev"),
         // `hdf5-openmpi`, not `hdf5`: the latter is an alternatives link that flips to the serial
         // build when libhdf5-dev is installed; the shim refuses a serial HDF5 at compile time.
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
-                       providers: [.apt(["libhdf5-openmpi-dev"])]),
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
-                       providers: [.apt(["libopenmpi-dev"])]),
+        cLibrary("CHDF5", pkgConfig: "hdf5-openmpi", apt: "libhdf5-openmpi-dev"),
+        cLibrary("CMPI", pkgConfig: "ompi-c", apt: "libopenmpi-dev"),
         // `openblas`, not `blas`: the openblas_* runtime functions exist only there.
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
-                       providers: [.apt(["libturbojpeg0-dev"])]),
-        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4",
-                       providers: [.apt(["libtiff-dev"])]),
+        cLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        cLibrary("CTurboJPEG", pkgConfig: "libturbojpeg", apt: "libturbojpeg0-dev"),
+        cLibrary("CTIFF", pkgConfig: "libtiff-4", apt: "libtiff-dev"),
 
         // MARK: Wrappers (the only modules that import C)
         .target(name: "OpenSlide", dependencies: ["COpenSlide", "TesseraCore"]),
@@ -102,43 +96,17 @@ let package = Package(
         .target(name: "TesseraCLI", dependencies: [
             "TesseraCore", "TaskRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "tessera-synth", dependencies: [
-            "SyntheticSlides", "TIFF", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-bench", dependencies: [
-            "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "TesseraCore", "TesseraCLI",
-            "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-tile", dependencies: [
-            "Tiler", "SlideTiles", "Tiling", "TileStore", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-train", dependencies: [
-            "Training", "Stain", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-mpi-check", dependencies: [
-            "MPI", "HDF5", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-audit", dependencies: [
-            "TileStore", "FeatureStore", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-predict", dependencies: [
-            "Prediction", "Model", "BLAS", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-mil", dependencies: [
-            "SlideMIL", "FeatureStore", "MPI", "BLAS", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "tessera-benchmark", dependencies: [
-            "AccuracyBenchmark", "SyntheticSlides", "TesseraCore", "TesseraCLI",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(name: "tessera-synth", dependencies: program("SyntheticSlides", "TIFF")),
+        .executableTarget(name: "tessera-bench", dependencies: program(
+            "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction"
+        )),
+        .executableTarget(name: "tessera-tile", dependencies: program("Tiler", "SlideTiles", "Tiling", "TileStore")),
+        .executableTarget(name: "tessera-train", dependencies: program("Training", "Stain", "MPI", "BLAS")),
+        .executableTarget(name: "tessera-mpi-check", dependencies: program("MPI", "HDF5")),
+        .executableTarget(name: "tessera-audit", dependencies: program("TileStore", "FeatureStore")),
+        .executableTarget(name: "tessera-predict", dependencies: program("Prediction", "Model", "BLAS")),
+        .executableTarget(name: "tessera-mil", dependencies: program("SlideMIL", "FeatureStore", "MPI", "BLAS")),
+        .executableTarget(name: "tessera-benchmark", dependencies: program("AccuracyBenchmark", "SyntheticSlides")),
 
         // MARK: Tests
         // Shared by the test targets: where the real slides and the built executables are.
@@ -187,3 +155,14 @@ let package = Package(
         .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),
     ]
 )
+
+/// An executable's dependencies: its own, then what every program shares (it parses, validates and
+/// wires up with TesseraCLI and swift-argument-parser).
+func program(_ own: Target.Dependency...) -> [Target.Dependency] {
+    own + ["TesseraCore", "TesseraCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+}
+
+/// A C library found by pkg-config, with the Debian package that provides it.
+func cLibrary(_ name: String, pkgConfig: String, apt package: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([package])])
+}

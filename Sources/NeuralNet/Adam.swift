@@ -11,14 +11,12 @@ public final class Adam: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
-    public let weightDecay: Float
-    public let decayNormAndBias: Bool
+    public let weightDecay: WeightDecay
     public private(set) var stepCount = 0
     /// First moment m.
     public let firstMoment: UnsafeMutableBufferPointer<Float>
     /// Second moment v.
     public let secondMoment: UnsafeMutableBufferPointer<Float>
-    private let decay: DecaySegments
 
     public init(parameterInfo: [ParameterInfo], beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0,
                 decayNormAndBias: Bool = false) {
@@ -27,12 +25,10 @@ public final class Adam: Optimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
-        self.weightDecay = weightDecay
-        self.decayNormAndBias = decayNormAndBias
-        decay = DecaySegments(parameterInfo, decayAll: decayNormAndBias)
-        firstMoment = .allocate(capacity: decay.count)
+        self.weightDecay = WeightDecay(parameterInfo, rate: weightDecay, decayNormAndBias: decayNormAndBias)
+        firstMoment = .allocate(capacity: self.weightDecay.count)
         firstMoment.initialize(repeating: 0)
-        secondMoment = .allocate(capacity: decay.count)
+        secondMoment = .allocate(capacity: self.weightDecay.count)
         secondMoment.initialize(repeating: 0)
     }
 
@@ -42,16 +38,16 @@ public final class Adam: Optimizer {
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float) {
-        precondition(parameters.count == decay.count && gradients.count == decay.count,
-                     "Adam: built for \(decay.count) parameters, given \(parameters.count) and \(gradients.count) gradients")
+        precondition(parameters.count == weightDecay.count && gradients.count == weightDecay.count,
+                     "Adam: built for \(weightDecay.count) parameters, given \(parameters.count) and \(gradients.count) gradients")
         stepCount += 1
         let t = Double(stepCount)
         let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
         let rootCorrection = Float((1 - pow(Double(beta2), t)).squareRoot())
         let (w, g, m, v) = (parameters.baseAddress!, gradients.baseAddress!, firstMoment.baseAddress!, secondMoment.baseAddress!)
         let (b1, b2, eps) = (beta1, beta2, epsilon)
-        for (range, decayed) in decay.segments {
-            let shrink = decayed ? 1 - learningRate * weightDecay : 1
+        for (range, decayed) in weightDecay.segments {
+            let shrink = decayed ? 1 - learningRate * weightDecay.rate : 1
             for i in range {
                 let grad = g[i]
                 let mi = b1 * m[i] + (1 - b1) * grad

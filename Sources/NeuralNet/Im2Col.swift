@@ -33,32 +33,21 @@ enum Im2Col {
             unfoldSameSize(x, g, into: col)
             return
         }
-        let (h, w, s, p, k, ow) = (g.height, g.width, g.stride, g.padding, g.kernel, g.outWidth)
-        var row = col
-        for c in 0..<g.channels {
-            let plane = x + c * h * w
-            for kh in 0..<k {
-                for kw in 0..<k {
-                    let (lo, hi) = g.validColumns(kw: kw)
-                    for oh in 0..<g.outHeight {
-                        let dst = row + oh * ow
-                        let ih = oh * s - p + kh
-                        guard ih >= 0 && ih < h else {
-                            dst.update(repeating: 0, count: ow)
-                            continue
-                        }
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
-                        let src = plane + ih * w + (lo * s - p + kw)
-                        if s == 1 {
-                            (dst + lo).update(from: src, count: hi - lo)
-                        } else {
-                            for j in 0..<(hi - lo) { dst[lo + j] = src[j * s] }
-                        }
-                        if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
-                    }
-                    row += g.columns
-                }
+        let (s, ow) = (g.stride, g.outWidth)
+        walk(g) { colOffset, inputOffset, lo, hi in
+            let dst = col + colOffset
+            guard let inputOffset else {
+                dst.update(repeating: 0, count: ow)
+                return
             }
+            if lo > 0 { dst.update(repeating: 0, count: lo) }
+            let src = x + inputOffset
+            if s == 1 {
+                (dst + lo).update(from: src, count: hi - lo)
+            } else {
+                for j in 0..<(hi - lo) { dst[lo + j] = src[j * s] }
+            }
+            if hi < ow { (dst + hi).update(repeating: 0, count: ow - hi) }
         }
     }
 
@@ -70,24 +59,36 @@ enum Im2Col {
             foldSameSize(col, g, into: x)
             return
         }
+        let s = g.stride
+        x.update(repeating: 0, count: g.channels * g.height * g.width)
+        walk(g) { colOffset, inputOffset, lo, hi in
+            guard let inputOffset else { return }
+            let src = col + colOffset + lo
+            let dst = x + inputOffset
+            if s == 1 {
+                for j in 0..<(hi - lo) { dst[j] += src[j] }
+            } else {
+                for j in 0..<(hi - lo) { dst[j * s] += src[j] }
+            }
+        }
+    }
+
+    /// The general geometry's walk that `unfold` and `fold` share: for each column-matrix row
+    /// (c, kh, kw) and output row oh, `segment` gets where that row segment starts in col, where
+    /// its first valid input element is in x (nil when input row oh·s − p + kh is padding), and
+    /// the output columns lo..<hi whose input lies inside the image (`validColumns`).
+    @inline(__always)
+    private static func walk(_ g: Geometry, segment: (_ colOffset: Int, _ inputOffset: Int?, _ lo: Int, _ hi: Int) -> Void) {
         let (h, w, s, p, k, ow) = (g.height, g.width, g.stride, g.padding, g.kernel, g.outWidth)
-        var row = col
+        var row = 0
         for c in 0..<g.channels {
-            let plane = x + c * h * w
-            plane.update(repeating: 0, count: h * w)
             for kh in 0..<k {
                 for kw in 0..<k {
                     let (lo, hi) = g.validColumns(kw: kw)
                     for oh in 0..<g.outHeight {
                         let ih = oh * s - p + kh
-                        guard ih >= 0 && ih < h else { continue }
-                        let src = row + oh * ow + lo
-                        let dst = plane + ih * w + (lo * s - p + kw)
-                        if s == 1 {
-                            for j in 0..<(hi - lo) { dst[j] += src[j] }
-                        } else {
-                            for j in 0..<(hi - lo) { dst[j * s] += src[j] }
-                        }
+                        let inside = ih >= 0 && ih < h
+                        segment(row + oh * ow, inside ? c * h * w + ih * w + (lo * s - p + kw) : nil, lo, hi)
                     }
                     row += g.columns
                 }
@@ -99,54 +100,59 @@ enum Im2Col {
     /// band (the plane shifted by (kh − p)·W + (kw − p)), then the few wrapped entries at row ends
     /// and the rows above/below the image set to 0.
     private static func unfoldSameSize(_ x: UnsafePointer<Float>, _ g: Geometry, into col: UnsafeMutablePointer<Float>) {
-        let (h, w, p, k) = (g.height, g.width, g.padding, g.kernel)
-        let plane = h * w
-        var row = col
-        for c in 0..<g.channels {
-            let src = x + c * plane
-            for kh in 0..<k {
-                let top = max(0, p - kh), bottom = min(h, h + p - kh)  // output rows inside the image
-                for kw in 0..<k {
-                    let d = kw - p
-                    let shift = (kh - p) * w + d
-                    // Flat output indices [first, last) read inside the plane; the rest is padding.
-                    let first = min(plane, top * w + max(0, -d)), last = max(first, bottom * w - max(0, d))
-                    if first > 0 { row.update(repeating: 0, count: first) }
-                    if last > first { (row + first).update(from: src + (first + shift), count: last - first) }
-                    if last < plane { (row + last).update(repeating: 0, count: plane - last) }
-                    if d != 0 {
-                        let width = abs(d), start = d < 0 ? 0 : w - d
-                        for r in top..<max(top, bottom) { (row + r * w + start).update(repeating: 0, count: width) }
-                    }
-                    row += plane
-                }
-            }
+        let plane = g.height * g.width
+        walkSameSize(g) { rowOffset, planeOffset, r in
+            let row = col + rowOffset, src = x + planeOffset
+            if r.first > 0 { row.update(repeating: 0, count: r.first) }
+            if r.last > r.first { (row + r.first).update(from: src + (r.first + r.shift), count: r.last - r.first) }
+            if r.last < plane { (row + r.last).update(repeating: 0, count: plane - r.last) }
+            r.zeroWrapped(row, width: g.width)
         }
     }
 
     /// `fold` for size-preserving geometry: zero the column entries that read padding, then one
     /// block add per column-matrix row.
     private static func foldSameSize(_ col: UnsafeMutablePointer<Float>, _ g: Geometry, into x: UnsafeMutablePointer<Float>) {
+        x.update(repeating: 0, count: g.channels * g.height * g.width)
+        walkSameSize(g) { rowOffset, planeOffset, r in
+            let row = col + rowOffset
+            r.zeroWrapped(row, width: g.width)
+            if r.last > r.first {
+                let s = row + r.first, t = x + planeOffset + (r.first + r.shift)
+                for j in 0..<(r.last - r.first) { t[j] += s[j] }
+            }
+        }
+    }
+
+    /// One column-matrix row (kh, kw) of a size-preserving geometry: output rows `top..<bottom` lie
+    /// inside the image, d = kw − p, output index + `shift` is the input index, and the flat output
+    /// indices [first, last) read inside the plane (the rest is padding).
+    struct SameSizeRow {
+        let top: Int, bottom: Int, d: Int, shift: Int, first: Int, last: Int
+
+        /// Sets to 0 the entries whose input column wraps a row end (|d| per image row).
+        @inline(__always) func zeroWrapped(_ row: UnsafeMutablePointer<Float>, width w: Int) {
+            guard d != 0 else { return }
+            let width = abs(d), start = d < 0 ? 0 : w - d
+            for r in top..<max(top, bottom) { (row + r * w + start).update(repeating: 0, count: width) }
+        }
+    }
+
+    /// The size-preserving walk that `unfoldSameSize` and `foldSameSize` share: for each
+    /// column-matrix row (c, kh, kw), where it starts in col, where channel c starts in x, and its
+    /// `SameSizeRow`.
+    @inline(__always)
+    private static func walkSameSize(_ g: Geometry, _ body: (_ rowOffset: Int, _ planeOffset: Int, _ r: SameSizeRow) -> Void) {
         let (h, w, p, k) = (g.height, g.width, g.padding, g.kernel)
         let plane = h * w
-        var row = col
+        var row = 0
         for c in 0..<g.channels {
-            let dst = x + c * plane
-            dst.update(repeating: 0, count: plane)
             for kh in 0..<k {
-                let top = max(0, p - kh), bottom = min(h, h + p - kh)
+                let top = max(0, p - kh), bottom = min(h, h + p - kh)  // output rows inside the image
                 for kw in 0..<k {
                     let d = kw - p
-                    let shift = (kh - p) * w + d
-                    if d != 0 {
-                        let width = abs(d), start = d < 0 ? 0 : w - d
-                        for r in top..<max(top, bottom) { (row + r * w + start).update(repeating: 0, count: width) }
-                    }
                     let first = min(plane, top * w + max(0, -d)), last = max(first, bottom * w - max(0, d))
-                    if last > first {
-                        let s = row + first, t = dst + (first + shift)
-                        for j in 0..<(last - first) { t[j] += s[j] }
-                    }
+                    body(row, c * plane, SameSizeRow(top: top, bottom: bottom, d: d, shift: (kh - p) * w + d, first: first, last: last))
                     row += plane
                 }
             }

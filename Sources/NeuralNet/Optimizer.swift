@@ -50,17 +50,23 @@ public struct OptimizerState: Codable, Equatable, Sendable {
     }
 }
 
-/// Contiguous runs of parameters that are, or are not, weight-decayed.
-struct DecaySegments {
+/// Weight decay as both optimisers apply it: the rate λ and the contiguous runs of parameters it
+/// applies to (convolution and linear weights, or every parameter; see `Optimizer`).
+public struct WeightDecay: Sendable {
+    /// λ.
+    public let rate: Float
+    /// Biases and BatchNorm γ/β are decayed too.
+    public let decaysNormAndBias: Bool
     let segments: [(range: Range<Int>, decayed: Bool)]
+    /// Parameters covered.
     let count: Int
 
-    init(_ info: [ParameterInfo], decayAll: Bool) {
+    init(_ info: [ParameterInfo], rate: Float, decayNormAndBias: Bool) {
         var segments: [(range: Range<Int>, decayed: Bool)] = []
         var end = 0
         for p in info.sorted(by: { $0.offset < $1.offset }) {
             precondition(p.offset == end, "parameter \(p.name) at \(p.offset), expected \(end): the layout must be contiguous")
-            let decayed = decayAll || p.kind.isDecayedByDefault
+            let decayed = decayNormAndBias || p.kind.isDecayedByDefault
             if let last = segments.last, last.decayed == decayed {
                 segments[segments.count - 1].range = last.range.lowerBound..<(p.offset + p.count)
             } else {
@@ -68,6 +74,8 @@ struct DecaySegments {
             }
             end = p.offset + p.count
         }
+        self.rate = rate
+        decaysNormAndBias = decayNormAndBias
         self.segments = segments
         count = end
     }

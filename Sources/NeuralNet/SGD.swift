@@ -8,12 +8,10 @@
 public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
-    public let weightDecay: Float
-    public let decayNormAndBias: Bool
+    public let weightDecay: WeightDecay
     public private(set) var stepCount = 0
     /// v, one per parameter.
     public let velocity: UnsafeMutableBufferPointer<Float>
-    private let decay: DecaySegments
 
     public init(parameterInfo: [ParameterInfo], momentum: Float = 0.9, nesterov: Bool = false, weightDecay: Float = 0,
                 decayNormAndBias: Bool = false) {
@@ -21,22 +19,20 @@ public final class SGD: Optimizer {
         precondition(!nesterov || momentum > 0, "SGD: Nesterov needs momentum > 0")
         self.momentum = momentum
         self.nesterov = nesterov
-        self.weightDecay = weightDecay
-        self.decayNormAndBias = decayNormAndBias
-        decay = DecaySegments(parameterInfo, decayAll: decayNormAndBias)
-        velocity = .allocate(capacity: decay.count)
+        self.weightDecay = WeightDecay(parameterInfo, rate: weightDecay, decayNormAndBias: decayNormAndBias)
+        velocity = .allocate(capacity: self.weightDecay.count)
         velocity.initialize(repeating: 0)
     }
 
     deinit { velocity.deallocate() }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>, learningRate: Float) {
-        precondition(parameters.count == decay.count && gradients.count == decay.count,
-                     "SGD: built for \(decay.count) parameters, given \(parameters.count) and \(gradients.count) gradients")
+        precondition(parameters.count == weightDecay.count && gradients.count == weightDecay.count,
+                     "SGD: built for \(weightDecay.count) parameters, given \(parameters.count) and \(gradients.count) gradients")
         let (w, g, v) = (parameters.baseAddress!, gradients.baseAddress!, velocity.baseAddress!)
         let (mu, lr) = (momentum, learningRate)
-        for (range, decayed) in decay.segments {
-            let lambda = decayed ? weightDecay : 0
+        for (range, decayed) in weightDecay.segments {
+            let lambda = decayed ? weightDecay.rate : 0
             if nesterov {
                 for i in range {
                     let grad = g[i] + lambda * w[i]

@@ -24,7 +24,7 @@ public struct LevelMetrics: Equatable, Sendable, Codable {
     /// confusion[truth][predicted], in class order.
     public var confusion: [[Int]]
     /// Per class, in class order; nil where the class is absent, or is every item.
-    public var auc: [AUCEstimate?]
+    @ByClassName public var auc: [AUCEstimate?]
     /// Mean of the defined per-class AUCs; nil when none is.
     public var macroAUC: Double?
 
@@ -36,7 +36,7 @@ public struct LevelMetrics: Equatable, Sendable, Codable {
 
     /// The class names, in class order, given to the encoder or decoder as `userInfo[classNamesKey]`:
     /// then `auc` is an object keyed by class name (`{"LUAD": {...}, "normal": null}`), else a list
-    /// in class order (as reports of earlier versions have it; both are read).
+    /// in class order (as reports of earlier versions have it; both are read). See `ByClassName`.
     public static let classNamesKey = CodingUserInfoKey(rawValue: "tessera.classNames")!
 
     public init(count: Int, accuracy: Double, balancedAccuracy: Double, confusion: [[Int]], auc: [AUCEstimate?], macroAUC: Double?) {
@@ -46,34 +46,6 @@ public struct LevelMetrics: Equatable, Sendable, Codable {
         self.confusion = confusion
         self.auc = auc
         self.macroAUC = macroAUC
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        count = try c.decode(Int.self, forKey: .count)
-        accuracy = try c.decode(Double.self, forKey: .accuracy)
-        balancedAccuracy = try c.decode(Double.self, forKey: .balancedAccuracy)
-        confusion = try c.decode([[Int]].self, forKey: .confusion)
-        macroAUC = try c.decodeIfPresent(Double.self, forKey: .macroAUC)
-        if let names = decoder.userInfo[Self.classNamesKey] as? [String], let byName = try? c.decode([String: AUCEstimate?].self, forKey: .auc) {
-            auc = names.map { byName[$0] ?? nil }
-        } else {
-            auc = try c.decode([AUCEstimate?].self, forKey: .auc)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(count, forKey: .count)
-        try c.encode(accuracy, forKey: .accuracy)
-        try c.encode(balancedAccuracy, forKey: .balancedAccuracy)
-        try c.encode(confusion, forKey: .confusion)
-        try c.encodeIfPresent(macroAUC, forKey: .macroAUC)
-        if let names = encoder.userInfo[Self.classNamesKey] as? [String], names.count == auc.count {
-            try c.encode(Dictionary(uniqueKeysWithValues: zip(names, auc)), forKey: .auc)
-        } else {
-            try c.encode(auc, forKey: .auc)
-        }
     }
 }
 

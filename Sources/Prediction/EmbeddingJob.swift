@@ -22,11 +22,9 @@ public final class EmbeddingJob {
         public var model: URL
         public var store: URL
         public var output: URL
-        public var shard = 0
-        public var shards = 1
-        public var threads = 1
+        /// Which shard of the store files, threads, `--force` and `--no-retry-failed`.
+        public var share = TaskShare()
         public var batchSize = 64
-        public var policy = TaskPolicy()
         /// Stop after this many store files, as if killed there (for testing resume).
         public var stopAfterFiles: Int?
 
@@ -38,15 +36,13 @@ public final class EmbeddingJob {
     }
 
     public let options: Options
-    private let taskName: String
     private var partFolder: URL {
-        options.output.appendingPathComponent(FeatureStoreLayout.partsFolder).appendingPathComponent(taskName)
+        options.output.appendingPathComponent(FeatureStoreLayout.partsFolder).appendingPathComponent(options.share.taskName)
     }
 
     public init(options: Options) {
-        precondition(options.batchSize >= 1 && options.threads >= 1 && options.shards >= 1 && (0..<options.shards).contains(options.shard))
+        precondition(options.batchSize >= 1 && options.share.isValid)
         self.options = options
-        taskName = PredictionLayout.taskName(task: options.shard, taskCount: options.shards)
     }
 
     public func run() throws -> TaskOutcome {
@@ -63,7 +59,7 @@ public final class EmbeddingJob {
     }
 
     private func runTask() throws -> TaskOutcome {
-        BLASRuntime.setThreads(options.threads)
+        BLASRuntime.setThreads(options.share.threads)
         let modelData = try Data(contentsOf: options.model)
         let modelFile = try ModelFile.read(options.model)
         let header = modelFile.header
@@ -77,21 +73,21 @@ public final class EmbeddingJob {
         let completeness = StoreCompleteness.check(store: options.store, splits: TileStoreLayout.splits)
         for line in try completeness.enforce(store: options.store, allowPartial: false) { Log.warning(line) }
         let sizes = items.map { ((try? FileManager.default.attributesOfItem(atPath: $0.url.path)[.size]) as? NSNumber)?.int64Value ?? 0 }
-        let mine = ShardPlan.assign(sizes: sizes, ids: items.map(\.id), shards: options.shards)[options.shard].map { items[$0] }
+        let mine = ShardPlan.assign(sizes: sizes, ids: items.map(\.id), shards: options.share.shards)[options.share.shard].map { items[$0] }
         let digest = String(stableHash(bytes: modelData), radix: 16)
-        let parameters = EmbeddingParameters(modelDigest: digest, store: options.store.standardizedFileURL.path, shards: options.shards)
+        let parameters = EmbeddingParameters(modelDigest: digest, store: options.store.standardizedFileURL.path, shards: options.share.shards)
 
-        let suffix = ".tmp-\(taskName)"
+        let suffix = ".tmp-\(options.share.taskName)"
         let temporaries = FeatureStoreLayout.splits.map { split in
             (folder: options.output.appendingPathComponent(split), isOurs: { (name: String) in name.hasSuffix(suffix) })
         }
         let layout = ResumableTask<EmbeddingTaskStatus>.Layout(
-            label: "embedding task \(options.shard) of \(options.shards)", statusURL: partFolder.appendingPathComponent(PredictionLayout.statusFile),
+            label: "embedding \(options.share.label)", statusURL: partFolder.appendingPathComponent(PredictionLayout.statusFile),
             workFolder: partFolder.appendingPathComponent(PredictionLayout.workFolder),
-            lockURL: partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock"), output: options.output,
+            lockURL: partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock"), output: options.output,
             temporaries: temporaries, keepsWorkForRetry: false)
         try FileManager.default.createDirectory(at: partFolder, withIntermediateDirectories: true)
-        let task = ResumableTask<EmbeddingTaskStatus>(layout: layout, policy: options.policy)
+        let task = ResumableTask<EmbeddingTaskStatus>(layout: layout, policy: options.share.policy)
         defer { task.release() }
         var status = try task.start(parameters: parameters, resetOutputs: {}, mismatch: { [partFolder] differences in
             TesseraError.invalidInput(path: partFolder.appendingPathComponent(PredictionLayout.statusFile).path,
@@ -99,7 +95,7 @@ public final class EmbeddingJob {
                                       hint: "use another --out folder, or --force to redo this task")
         })
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) store files); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) store files); use --force to redo it")
             return outcome(status)
         }
 
@@ -108,10 +104,10 @@ public final class EmbeddingJob {
                                     batchSize: options.batchSize, output: .embeddings)
         let provenance = SlideFeatures.Provenance(model: options.model.lastPathComponent, modelDigest: digest, layer: network.embeddingLayerName,
                                                   tileSize: header.tiling.tileSize)
-        Log.info("\(taskName): embedding \(mine.count) of \(items.count) store files of \(options.store.path) into \(options.output.path); "
+        Log.info("\(options.share.taskName): embedding \(mine.count) of \(items.count) store files of \(options.store.path) into \(options.output.path); "
             + "model \(header.network.model) (\(network.embeddingLayerName), \(network.embeddingWidth) values a tile), batch \(options.batchSize), "
-            + "\(options.threads) thread\(options.threads == 1 ? "" : "s")")
-        let progress = ProgressLog("\(taskName) store files", total: mine.count, unit: "files", interval: 0)
+            + "\(options.share.threads) thread\(options.share.threads == 1 ? "" : "s")")
+        let progress = ProgressLog("\(options.share.taskName) store files", total: mine.count, unit: "files", interval: 0)
         var done = 0, tiles = 0, seconds = 0.0
         for item in mine {
             if status.slides[item.id] != nil { progress.advance(note: "skipped \(item.id) (done before)"); continue }
@@ -160,7 +156,7 @@ public final class EmbeddingJob {
             let slide = SlideFeatures(slideID: record.slideID, patientID: record.patientID, label: record.label, width: width,
                                       features: features, x: r.map { columns.x[$0] }, y: r.map { columns.y[$0] }, provenance: p)
             try FeatureFile.write(slide, split: item.split, to: FeatureStoreLayout.fileURL(options.output, split: item.split, slideID: record.slideID),
-                                  owner: taskName)
+                                  owner: options.share.taskName)
         }
         return (reader.slides.count, columns.count)
     }

@@ -41,17 +41,14 @@ public final class PredictionJob {
         /// nil: the quality of the model's training store (recorded in the model), else 90.
         public var jpegQuality: Int?
         public var skipMissing = false
-        public var shard = 0
-        public var shards = 1
-        public var threads = 1
+        /// Which shard of the slides, threads, `--force` and `--no-retry-failed`.
+        public var share = TaskShare()
         public var batchSize = 64
         /// Merge settings (one-task runs merge at the end).
         public var bootstrap = 1000
         public var seed: UInt64 = 1
         /// Store source: go on when test files the tiler's status records are missing (logged).
         public var allowPartialStore = false
-        /// `--force` and `--no-retry-failed`.
-        public var policy = TaskPolicy()
         /// Stop after predicting this many slides, as if killed there (for testing resume).
         public var stopAfterSlides: Int?
 
@@ -63,17 +60,15 @@ public final class PredictionJob {
     }
 
     public let options: Options
-    private let taskName: String
-    private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.shard, taskCount: options.shards) }
+    private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.share.shard, taskCount: options.share.shards) }
     private var workFolder: URL { partFolder.appendingPathComponent(PredictionLayout.workFolder) }
     private var statusURL: URL { partFolder.appendingPathComponent(PredictionLayout.statusFile) }
     /// Beside the part folder, so `--force` (which removes the folder) never removes the lock.
-    private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(taskName).lock") }
+    private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock") }
 
     public init(options: Options) {
-        precondition(options.batchSize >= 1 && options.threads >= 1 && options.heatmapSize >= 16)
+        precondition(options.batchSize >= 1 && options.share.isValid && options.heatmapSize >= 16)
         self.options = options
-        taskName = PredictionLayout.taskName(task: options.shard, taskCount: options.shards)
     }
 
     public func run() throws -> TaskOutcome {
@@ -84,7 +79,7 @@ public final class PredictionJob {
 
     private func runTask() throws -> TaskOutcome {
         let fm = FileManager.default
-        BLASRuntime.setThreads(options.threads)
+        BLASRuntime.setThreads(options.share.threads)
         let modelFile = try ModelFile.read(options.model)
         let header = modelFile.header
         let classes = header.classes
@@ -95,47 +90,47 @@ public final class PredictionJob {
             try StorePredictor.checkStore(items, model: header, modelPath: options.model.path)
         }
         let parameters = try makeParameters(header: header)
-        let assignment = ShardPlan.assign(sizes: items.map(\.size), ids: items.map(\.slideID), shards: options.shards)
+        let assignment = ShardPlan.assign(sizes: items.map(\.size), ids: items.map(\.slideID), shards: options.share.shards)
         var taskOf = [Int](repeating: 0, count: items.count)
         for (t, members) in assignment.enumerated() { for i in members { taskOf[i] = t } }
-        let mine = assignment[options.shard].map { items[$0] }
+        let mine = assignment[options.share.shard].map { items[$0] }
 
         try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
         for (asked, folder) in [(options.heatmaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
             try fm.createDirectory(at: options.output.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same plan; atomic renames make concurrent writers harmless.
-        let plan = PredictionPlan(taskCount: options.shards,
+        let plan = PredictionPlan(taskCount: options.share.shards,
                                   slides: items.indices.map { PredictionPlan.Entry(slideID: items[$0].slideID, task: taskOf[$0]) },
                                   parameters: parameters, model: Self.describe(header, path: options.model.path),
                                   sourceDescription: options.source.description)
-        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards))
+        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.share.shards))
 
-        let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: options.policy)
+        let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: options.share.policy)
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return try finish(status)
         }
         let t = header.tiling
         Log.info("model \(options.model.path): \(header.selectionDescription)")
-        Log.info("\(taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
+        Log.info("\(options.share.taskName): \(mine.count) of \(items.count) slides from \(options.source.description); model \(header.network.model) "
             + "\(header.network.inputSize)², classes \(classes.joined(separator: ",")); tiles \(t.tileSize) px at \(t.target); "
-            + "batch \(options.batchSize), \(options.threads) thread\(options.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
+            + "batch \(options.batchSize), \(options.share.threads) thread\(options.share.threads == 1 ? "" : "s") (OpenBLAS \(BLASRuntime.coreName))")
 
         let scorer = try TileScorer(network: try modelFile.makeNetwork(), normalization: header.normalization,
                                     tileSize: t.tileSize, batchSize: options.batchSize)
         let predictor: SlidePredictor = switch options.source {
         case .store: StorePredictor(scorer: scorer, model: header, modelPath: options.model.path)
         case .manifest: SlideFilePredictor(scorer: scorer, classes: classes.count, spec: Self.slideFileSpec(options, header),
-                                           assumeMPP: options.assumeMPP, threads: options.threads)
+                                           assumeMPP: options.assumeMPP, threads: options.share.threads)
         }
         let heatmaps = options.heatmaps ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize) : nil
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
-        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+        let progress = ProgressLog("\(options.share.taskName) slides", total: mine.count, unit: "slides", interval: 0)
         var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0, stainTiles = 0, stainFallbacks = 0
         if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)") }
         for item in mine {
@@ -202,20 +197,20 @@ public final class PredictionJob {
             (options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), isOurs),
             (options.output.appendingPathComponent(PredictionLayout.geojsonFolder), isOurs),
         ]
-        return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
+        return .init(label: options.share.label, statusURL: statusURL, workFolder: workFolder,
                      lockURL: lockURL, output: options.output, temporaries: temporaries, keepsWorkForRetry: true)
     }
 
     /// The outcome of a complete task; a one-task run also merges.
     private func finish(_ status: PredictionTaskStatus) throws -> TaskOutcome {
-        if options.shards == 1 {
+        if options.share.shards == 1 {
             var merge = PredictionMerge.Options(output: options.output)
             merge.expectShards = 1
             merge.bootstrap = options.bootstrap
             merge.seed = options.seed
             _ = try PredictionMerge(options: merge).run()
         } else {
-            Log.info("\(taskName) done; when all \(options.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
+            Log.info("\(options.share.taskName) done; when all \(options.share.shards) tasks are, run: tessera-predict merge --out \(options.output.path)")
         }
         let done = status.slides.values
         let failed = done.filter(\.isFailure).count
@@ -265,7 +260,7 @@ public final class PredictionJob {
         }
         return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
                                     tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson, heatmapSize: options.heatmapSize,
-                                    assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.shards)
+                                    assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.share.shards)
     }
 
     /// The quality tiles cut from slide files are encoded at: as asked, else as the training store's.

@@ -78,39 +78,18 @@ public struct PredictionReport: Equatable, Sendable, Codable {
     }
 
     /// The headline figures, flat, for scripts (e.g. `r["summary"]["slide_accuracy_mean_probability"]`);
-    /// null where there are no labels.
+    /// null where there are no labels (every key is written, so that scripts can rely on them).
     public struct Summary: Equatable, Sendable, Codable {
-        public var tileAccuracy: Double?
-        public var slideAccuracyMeanProbability: Double?
-        public var slideAccuracyMajorityVote: Double?
-        public var slideBalancedAccuracyMeanProbability: Double?
-        public var slideBalancedAccuracyMajorityVote: Double?
-        public var patientAccuracyMeanProbability: Double?
-        public var patientAccuracyMajorityVote: Double?
-        public var slideAccuracyAbmil: Double?
-        public var slideBalancedAccuracyAbmil: Double?
-        public var patientAccuracyAbmil: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case tileAccuracy, slideAccuracyMeanProbability, slideAccuracyMajorityVote, slideBalancedAccuracyMeanProbability
-            case slideBalancedAccuracyMajorityVote, patientAccuracyMeanProbability, patientAccuracyMajorityVote
-            case slideAccuracyAbmil, slideBalancedAccuracyAbmil, patientAccuracyAbmil
-        }
-
-        // Every key, null when it does not apply, so that scripts can rely on them.
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(tileAccuracy, forKey: .tileAccuracy)
-            try c.encode(slideAccuracyMeanProbability, forKey: .slideAccuracyMeanProbability)
-            try c.encode(slideAccuracyMajorityVote, forKey: .slideAccuracyMajorityVote)
-            try c.encode(slideBalancedAccuracyMeanProbability, forKey: .slideBalancedAccuracyMeanProbability)
-            try c.encode(slideBalancedAccuracyMajorityVote, forKey: .slideBalancedAccuracyMajorityVote)
-            try c.encode(patientAccuracyMeanProbability, forKey: .patientAccuracyMeanProbability)
-            try c.encode(patientAccuracyMajorityVote, forKey: .patientAccuracyMajorityVote)
-            try c.encode(slideAccuracyAbmil, forKey: .slideAccuracyAbmil)
-            try c.encode(slideBalancedAccuracyAbmil, forKey: .slideBalancedAccuracyAbmil)
-            try c.encode(patientAccuracyAbmil, forKey: .patientAccuracyAbmil)
-        }
+        @NullWhenNil public var tileAccuracy: Double?
+        @NullWhenNil public var slideAccuracyMeanProbability: Double?
+        @NullWhenNil public var slideAccuracyMajorityVote: Double?
+        @NullWhenNil public var slideBalancedAccuracyMeanProbability: Double?
+        @NullWhenNil public var slideBalancedAccuracyMajorityVote: Double?
+        @NullWhenNil public var patientAccuracyMeanProbability: Double?
+        @NullWhenNil public var patientAccuracyMajorityVote: Double?
+        @NullWhenNil public var slideAccuracyAbmil: Double?
+        @NullWhenNil public var slideBalancedAccuracyAbmil: Double?
+        @NullWhenNil public var patientAccuracyAbmil: Double?
     }
 
     public var format = "tessera-prediction-report"

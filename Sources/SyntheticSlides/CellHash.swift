@@ -51,3 +51,23 @@ struct NearCells {
     @inline(__always)
     subscript(k: Int) -> (x: Int, y: Int) { (k & 1 == 0 ? ix : nx, k < 2 ? iy : ny) }
 }
+
+/// A disc placed in a grid cell (a gland, a keratin pearl): present with some probability, its
+/// centre jittered within the cell, its radius drawn; `hash` gives its further draws (slot 2 on).
+struct CellDisc {
+    let hash: CellHash
+    let x: Double, y: Double, radius: Double
+
+    /// The disc of cell `k` of `cells`, or nil when that cell has none (u₀ ≥ `presence`); radius
+    /// `radius.base + radius.spread · u₁`.
+    @inline(__always)
+    init?(_ cells: NearCells, _ k: Int, seed: UInt64, cell: Double, presence: Double, radius: (base: Double, spread: Double)) {
+        let (jx, jy) = cells[k]
+        let h = CellHash(seed, jx, jy)
+        guard h.unit(0) < presence else { return nil }
+        hash = h
+        self.radius = radius.base + radius.spread * h.unit(1)
+        x = (Double(jx) + h.jitter(0)) * cell
+        y = (Double(jy) + h.jitter(1)) * cell
+    }
+}

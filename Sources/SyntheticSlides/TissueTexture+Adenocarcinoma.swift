@@ -12,16 +12,11 @@ extension TissueTexture {
         var best = (gap: Double.infinity, d: 0.0, radius: 0.0, ring: 0.0, x: 0.0, y: 0.0)
         let glandSeed = layer(10)
         for k in 0..<4 {
-            let (jx, jy) = cells[k]
-            let h = CellHash(glandSeed, jx, jy)
-            guard h.unit(0) < 0.9 else { continue }
-            let radius = 30 + 24 * h.unit(1)
-            let centreX = (Double(jx) + h.jitter(0)) * glandCell
-            let centreY = (Double(jy) + h.jitter(1)) * glandCell
-            let dx = gx - centreX, dy = gy - centreY
+            guard let gland = CellDisc(cells, k, seed: glandSeed, cell: glandCell, presence: 0.9, radius: (30, 24)) else { continue }
+            let dx = gx - gland.x, dy = gy - gland.y
             let d = (dx * dx + dy * dy).squareRoot()
-            if d - radius < best.gap {
-                best = (d - radius, d, radius, 14 + 6 * h.unit(2), centreX, centreY)
+            if d - gland.radius < best.gap {
+                best = (d - gland.radius, d, gland.radius, 14 + 6 * gland.hash.unit(2), gland.x, gland.y)
             }
         }
         guard best.gap < 0.5 else { return stroma(x: x, y: y, f) }

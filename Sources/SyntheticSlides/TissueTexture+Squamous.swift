@@ -9,20 +9,16 @@ extension TissueTexture {
         let cells = NearCells(x: gx, y: gy, cell: pearlCell)
         let pearlSeed = layer(20)
         for k in 0..<4 {
-            let (jx, jy) = cells[k]
-            let h = CellHash(pearlSeed, jx, jy)
-            guard h.unit(0) < 0.45 else { continue }
-            let radius = 22 + 33 * h.unit(1)
-            let dx = gx - (Double(jx) + h.jitter(0)) * pearlCell
-            let dy = gy - (Double(jy) + h.jitter(1)) * pearlCell
+            guard let pearl = CellDisc(cells, k, seed: pearlSeed, cell: pearlCell, presence: 0.45, radius: (22, 33)) else { continue }
+            let dx = gx - pearl.x, dy = gy - pearl.y
             let d2 = dx * dx + dy * dy
-            guard d2 < radius * radius else { continue }
+            guard d2 < pearl.radius * pearl.radius else { continue }
             let d = d2.squareRoot()
-            if d > radius - 4 {
+            if d > pearl.radius - 4 {
                 // A rim of flattened keratinocytes.
                 return (0.35, 0.6)
             }
-            let lamella = 0.5 + 0.5 * cos(d * 0.95 + 6.28 * h.unit(2))
+            let lamella = 0.5 + 0.5 * cos(d * 0.95 + 6.28 * pearl.hash.unit(2))
             return (0.03 + 0.03 * f.grain, 0.8 + 0.2 * lamella)
         }
         if f.architecture > 0.62 {

@@ -33,6 +33,12 @@ public struct TaskOptions: ParsableArguments {
     /// What a re-run does with the earlier run of the task.
     public var policy: TaskPolicy { TaskPolicy(force: force, retryFailed: !noRetryFailed) }
 
+    /// This process's share of the task, as a stage's job options hold it.
+    public var share: TaskShare { TaskShare(shard: resolvedShard, shards: resolvedShards, threads: resolvedThreads, policy: policy) }
+
+    /// `program[shard/shards]`, the name log lines carry.
+    public func logName(_ program: String) -> String { "\(program)[\(resolvedShard)/\(resolvedShards)]" }
+
     /// How a task that finished with failed slides exits: 3, or 1 with `--strict`.
     public var doneWithFailedSlides: ExitStatus { strict ? .failure : .doneWithFailedSlides }
 

@@ -36,14 +36,11 @@ public final class TilingJob {
         public var quality = 90
         public var splitFractions = [0.7, 0.15, 0.15]
         public var splitSeed: UInt64 = 1
-        public var shard = 0
-        public var shards = 1
-        public var threads = 2
+        /// Which shard of the slides, threads, `--force` and `--no-retry-failed`.
+        public var share = TaskShare(threads: 2)
         public var tissueMask = true
         /// The direct JPEG reader where it applies (`auto`), or OpenSlide for every slide.
         public var slideReader: SlideReaderChoice = .auto
-        /// `--force` and `--no-retry-failed`.
-        public var policy = TaskPolicy()
         /// Record missing slide files as failed slides instead of refusing the manifest.
         public var skipMissing = false
 
@@ -55,19 +52,16 @@ public final class TilingJob {
     }
 
     public let options: Options
-    private let taskName: String
 
     public init(options: Options) {
         self.options = options
-        // Names the task everywhere: status, lock, work folder, failures file, logs.
-        taskName = ShardName.of("task", task: options.shard, taskCount: options.shards)
     }
 
     private var store: URL { options.store }
-    private var workFolder: URL { store.appendingPathComponent(".work/\(taskName)") }
-    private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).json") }
+    private var workFolder: URL { store.appendingPathComponent(".work/\(options.share.taskName)") }
+    private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).json") }
     /// Beside the status file, so `--force` (which removes the status) never removes the lock.
-    private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(taskName).lock") }
+    private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).lock") }
     /// How the tiles are cut, as the store files and the status record it.
     private var spec: TilingSpec {
         var spec = TilingSpec(tileSize: options.tileSize, target: options.target, rule: options.rule,
@@ -80,7 +74,7 @@ public final class TilingJob {
     }
     private var failuresURL: URL {
         store.appendingPathComponent(TileStoreLayout.failuresFolder)
-            .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.shard, taskCount: options.shards))
+            .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.share.shard, taskCount: options.share.shards))
     }
     private func testURL(_ slideID: String) -> URL {
         store.appendingPathComponent(TileStoreLayout.testSplit).appendingPathComponent(TileStoreLayout.testFileName(slideID: slideID))
@@ -101,29 +95,29 @@ public final class TilingJob {
         let sizes = manifest.entries.map { e -> Int64 in
             ((try? fm.attributesOfItem(atPath: e.slidePath)[.size]) as? NSNumber)?.int64Value ?? 0
         }
-        let shardPlan = ShardPlan.assign(sizes: sizes, ids: manifest.entries.map(\.slideID), shards: options.shards)
-        let mine = shardPlan[options.shard].map { manifest.entries[$0] }
+        let shardPlan = ShardPlan.assign(sizes: sizes, ids: manifest.entries.map(\.slideID), shards: options.share.shards)
+        let mine = shardPlan[options.share.shard].map { manifest.entries[$0] }
         let parameters = try makeParameters(manifest: manifest)
 
         for folder in TileStoreLayout.splits + [TileStoreLayout.failuresFolder, TileStoreLayout.statusFolder, TileStoreLayout.qcFolder,
-                                                ".work/\(taskName)"] {
+                                                ".work/\(options.share.taskName)"] {
             try fm.createDirectory(at: store.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same splits.csv; atomic rename makes concurrent writers harmless.
         try AtomicFile.write(Data(split.csv.utf8), to: store.appendingPathComponent(TileStoreLayout.splitsFile))
 
-        let task = ResumableTask<TaskStatus>(layout: layout, policy: options.policy)
+        let task = ResumableTask<TaskStatus>(layout: layout, policy: options.share.policy)
         defer { task.release() }
         var status = try loadStatus(task, parameters: parameters)
         if status.complete {
-            Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
+            Log.info("\(options.share.taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
+        Log.info("\(options.share.taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
 
         let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
-                               workers: options.threads, useTissueMask: options.tissueMask)
-        let progress = ProgressLog("\(taskName) slides", total: mine.count, unit: "slides", interval: 0)
+                               workers: options.share.threads, useTissueMask: options.tissueMask)
+        let progress = ProgressLog("\(options.share.taskName) slides", total: mine.count, unit: "slides", interval: 0)
         let already = mine.filter { status.slides[$0.slideID] != nil }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
         var tilesSoFar = status.slides.values.reduce(0) { $0 + $1.tilesKept }
@@ -162,8 +156,8 @@ public final class TilingJob {
     }
 
     private var layout: ResumableTask<TaskStatus>.Layout {
-        let part = TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards)
-        let name = taskName
+        let part = TileStoreLayout.partFileName(task: options.share.shard, taskCount: options.share.shards)
+        let name = options.share.taskName
         let work = workFolder
         let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [(work, { _ in true })]
             + ["train", "validation", "test", TileStoreLayout.statusFolder].map { split in
@@ -171,7 +165,7 @@ public final class TilingJob {
                 // named by slide and may be another task's, so they are left alone.
                 (store.appendingPathComponent(split), { (n: String) in n.contains(name) || n.contains(part) })
             }
-        return .init(label: "task \(options.shard) of \(options.shards)", statusURL: statusURL, workFolder: workFolder,
+        return .init(label: options.share.label, statusURL: statusURL, workFolder: workFolder,
                      lockURL: lockURL, output: store, temporaries: temporaries, keepsWorkForRetry: false)
     }
 
@@ -196,7 +190,7 @@ public final class TilingJob {
         TileStoreAttributes(
             split: split.rawValue, classes: classes, tiling: spec,
             splitSeed: options.splitSeed, splitFractions: options.splitFractions, tesseraVersion: TesseraVersion.current,
-            created: ISO8601DateFormatter().string(from: Date()), task: options.shard, taskCount: options.shards)
+            created: ISO8601DateFormatter().string(from: Date()), task: options.share.shard, taskCount: options.share.shards)
     }
 
     /// Tiles one slide into its fragment file. Any failure discards the fragment and is thrown as a
@@ -285,7 +279,7 @@ public final class TilingJob {
 
     private func partURL(_ split: Split) -> URL {
         store.appendingPathComponent(split.rawValue)
-            .appendingPathComponent(TileStoreLayout.partFileName(task: options.shard, taskCount: options.shards))
+            .appendingPathComponent(TileStoreLayout.partFileName(task: options.share.shard, taskCount: options.share.shards))
     }
 
     private func mergeFragments(mine: [ManifestEntry], status: TaskStatus, manifest: SlideManifest) throws {
@@ -347,7 +341,7 @@ public final class TilingJob {
         return TilingParameters(
             manifestDigest: String(stableHash(bytes: data), radix: 16), classes: manifest.classes, tiling: spec,
             assumeMPP: options.assumeMPP, overlap: options.overlap, splitFractions: options.splitFractions,
-            splitSeed: options.splitSeed, shards: options.shards, tissueMask: options.tissueMask)
+            splitSeed: options.splitSeed, shards: options.share.shards, tissueMask: options.tissueMask)
     }
 
     private func loadStatus(_ task: ResumableTask<TaskStatus>, parameters: TilingParameters) throws -> TaskStatus {

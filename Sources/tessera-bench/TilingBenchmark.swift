@@ -40,16 +40,7 @@ struct TilingBenchmark: Benchmark {
             }
         }
         context.recordGigapixelStore(results[Self.threadCounts.last!]!.last!)
-        for threads in Self.threadCounts {
-            let runs = results[threads]!
-            let kept = Samples(runs.map(\.keptPerSecond), cpu: TilerRun.cpuUse(of: runs))
-            let positions = Samples(runs.map(\.positionsPerSecond))
-            let perCPU = Samples(runs.map(\.keptPerCPUSecond))
-            Log.info("tessera-tile on the gigapixel slide, \(threads) thread\(threads == 1 ? "" : "s"): kept \(kept.summary("tiles/s")), "
-                     + "positions \(positions.summary("positions/s")), \(perCPU.summary("tiles per CPU second")); \(Self.perCore.verdict(perCPU.median))")
-            Figure("tile_gigapixel_t\(threads)", kept.median, "tiles/s").emit()
-            Figure("tile_gigapixel_t\(threads)_positions_per_s", positions.median, "positions/s").emit()
-        }
+        logRates(results, on: "the gigapixel slide", figure: "tile_gigapixel_t", keptSuffix: "")
         let peak = results.values.joined().map(\.peakRSSMiB).max()!
         Log.info("tessera-tile peak RSS on a \(Figure.format(slide.size.megapixels)) Mpixel slide: \(Figure.format(peak)) MiB (largest of the runs); \(Self.peakRSS.verdict(peak))")
         Figure("tile_gigapixel_peak_rss", peak, "MiB").emit()
@@ -69,19 +60,26 @@ struct TilingBenchmark: Benchmark {
                 results[threads, default: []].append(run)
             }
         }
-        for threads in Self.threadCounts {
-            let done = results[threads]!
-            let kept = Samples(done.map(\.keptPerSecond), cpu: TilerRun.cpuUse(of: done))
-            let positions = Samples(done.map(\.positionsPerSecond))
-            let perCPU = Samples(done.map(\.keptPerCPUSecond))
-            Log.info("tessera-tile on \(Self.referenceSlide), \(threads) thread\(threads == 1 ? "" : "s"): kept \(kept.summary("tiles/s")), "
-                     + "positions \(positions.summary("positions/s")), \(perCPU.summary("tiles per CPU second")); "
-                     + "\(Self.perCore.verdict(perCPU.median)) (a JPEG 2000 slide: compare with openslide_tcga_t1, "
-                     + "OpenSlide's read_region alone)")
-            Figure("tile_tcga_t\(threads)_kept_per_s", kept.median, "tiles/s").emit()
-            Figure("tile_tcga_t\(threads)_positions_per_s", positions.median, "positions/s").emit()
-        }
+        logRates(results, on: Self.referenceSlide, note: " (a JPEG 2000 slide: compare with openslide_tcga_t1, OpenSlide's read_region alone)",
+                 figure: "tile_tcga_t", keptSuffix: "_kept_per_s")
         try measureQCCost(path: path, runs: runs, with: results[1]!, context: context)
+    }
+
+    /// Per thread count: tiles kept and positions read per second, tiles per CPU second against
+    /// the per-core target, as a log line and figures `<figure><threads><keptSuffix>` and
+    /// `<figure><threads>_positions_per_s`.
+    func logRates(_ results: [Int: [TilerRun]], on slide: String, note: String = "", figure: String, keptSuffix: String) {
+        for threads in Self.threadCounts {
+            let runs = results[threads]!
+            let kept = Samples(runs.map(\.keptPerSecond), cpu: TilerRun.cpuUse(of: runs))
+            let positions = Samples(runs.map(\.positionsPerSecond))
+            let perCPU = Samples(runs.map(\.keptPerCPUSecond))
+            Log.info("tessera-tile on \(slide), \(threads) thread\(threads == 1 ? "" : "s"): kept \(kept.summary("tiles/s")), "
+                     + "positions \(positions.summary("positions/s")), \(perCPU.summary("tiles per CPU second")); "
+                     + "\(Self.perCore.verdict(perCPU.median))\(note)")
+            Figure("\(figure)\(threads)\(keptSuffix)", kept.median, "tiles/s").emit()
+            Figure("\(figure)\(threads)_positions_per_s", positions.median, "positions/s").emit()
+        }
     }
 
     /// The tile QC's (pen, blur: on by default) share of the tiler's CPU time: the same TCGA runs at

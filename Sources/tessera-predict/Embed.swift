@@ -70,15 +70,11 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         let blas = BLASRuntime.ensureFastKernels()
-        let n = task.resolvedShards, i = task.resolvedShard
-        Log.program = "tessera-predict embed[\(i)/\(n)]"
+        Log.program = task.logName("tessera-predict embed")
         Log.info(blas)
         var options = EmbeddingJob.Options(model: URL(fileURLWithPath: model), store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out))
-        options.shard = i
-        options.shards = n
-        options.threads = task.resolvedThreads
+        options.share = task.share
         options.batchSize = batch
-        options.policy = task.policy
         options.stopAfterFiles = stopAfterFiles
         try ExitStatus.exitingOnError { try task.finish(try EmbeddingJob(options: options).run(), item: "store file", failures: "the log") }
     }

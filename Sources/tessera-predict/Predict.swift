@@ -156,8 +156,7 @@ struct Predict: ParsableCommand {
         // Before any thread: may re-execute this process onto OpenBLAS's fast kernels.
         let blas = BLASRuntime.ensureFastKernels()
         StopRequest.install()
-        let n = task.resolvedShards, i = task.resolvedShard
-        Log.program = "tessera-predict[\(i)/\(n)]"
+        Log.program = task.logName("tessera-predict")
         Log.info(blas)
         let source: PredictionSource = store.map { .store(URL(fileURLWithPath: $0)) } ?? .manifest(URL(fileURLWithPath: manifest!))
         var options = PredictionJob.Options(model: URL(fileURLWithPath: modelPath), source: source, output: URL(fileURLWithPath: out))
@@ -170,13 +169,10 @@ struct Predict: ParsableCommand {
         options.assumeMPP = assumeMPP
         options.jpegQuality = jpegQuality
         options.skipMissing = skipMissing
-        options.shard = i
-        options.shards = n
-        options.threads = task.resolvedThreads
+        options.share = task.share
         options.batchSize = batch
         options.bootstrap = report.bootstrap
         options.seed = report.seed
-        options.policy = task.policy
         options.allowPartialStore = allowPartialStore
         options.stopAfterSlides = stopAfterSlides
         try ExitStatus.exitingOnError { try task.finish(try PredictionJob(options: options).run(), failures: "failures.csv") }

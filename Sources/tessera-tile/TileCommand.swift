@@ -172,7 +172,7 @@ struct TileCommand: ParsableCommand {
 
     func run() throws {
         StopRequest.install()
-        Log.program = "tessera-tile[\(task.resolvedShard)/\(task.resolvedShards)]"
+        Log.program = task.logName("tessera-tile")
         var options = TilingJob.Options(manifest: URL(fileURLWithPath: manifest), store: URL(fileURLWithPath: store), target: target)
         options.classes = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         options.assumeMPP = assumeMPP
@@ -185,12 +185,9 @@ struct TileCommand: ParsableCommand {
         options.quality = quality
         options.splitFractions = fractions!
         options.splitSeed = seed
-        options.shard = task.resolvedShard
-        options.shards = task.resolvedShards
-        options.threads = task.resolvedThreads
+        options.share = task.share
         options.tissueMask = !noTissueMask
         options.slideReader = SlideReaderChoice(rawValue: slideReader.rawValue)!
-        options.policy = task.policy
         options.skipMissing = skipMissing
         try ExitStatus.exitingOnError { try task.finish(try TilingJob(options: options).run(), failures: "\(store)/failures/") }
     }

@@ -20,24 +20,29 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertLessThan(r.parameters, gradientTolerance, "\(layer.name): parameter gradients vs finite differences (\(r.worstParameter))", file: file, line: line)
     }
 
+    /// A convolution checked on an input of its own channel count.
+    func assertConvCheck(_ inChannels: Int, to outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool,
+                         height: Int, width: Int, batch: Int = 2, file: StaticString = #filePath, line: UInt = #line) {
+        assertCheck(Conv2D(name: "conv", inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding, bias: bias),
+                    input: ImageShape(channels: inChannels, height: height, width: width), batch: batch, file: file, line: line)
+    }
+
     func testConv2D3x3Padded() {
-        assertCheck(Conv2D(name: "conv", inChannels: 3, outChannels: 4, kernel: 3, padding: 1, bias: true), input: ImageShape(channels: 3, height: 6, width: 5))
+        assertConvCheck(3, to: 4, kernel: 3, padding: 1, bias: true, height: 6, width: 5)
     }
 
     /// Size-preserving convolutions take the block-copy im2col: shifts of ±1 and ±2, planes smaller
     /// than the kernel.
     func testConv2DSizePreservingShapes() {
         for (k, p, h, w) in [(3, 1, 1, 1), (3, 1, 1, 2), (3, 1, 2, 3), (5, 2, 6, 5), (5, 2, 2, 1)] {
-            assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: k, padding: p, bias: true),
-                        input: ImageShape(channels: 2, height: h, width: w))
+            assertConvCheck(2, to: 3, kernel: k, padding: p, bias: true, height: h, width: w)
         }
     }
 
     /// Even-sized 3×3 pad-1 maps take Winograd F(2×2, 3×3) (forward and dInput), with and without bias.
     func testConv2DWinograd() {
-        assertCheck(Conv2D(name: "conv", inChannels: 16, outChannels: 16, kernel: 3, padding: 1, bias: true), input: ImageShape(channels: 16, height: 4, width: 4),
-                    batch: 1)
-        assertCheck(Conv2D(name: "conv", inChannels: 17, outChannels: 16, kernel: 3, padding: 1, bias: false), input: ImageShape(channels: 17, height: 2, width: 4))
+        assertConvCheck(16, to: 16, kernel: 3, padding: 1, bias: true, height: 4, width: 4, batch: 1)
+        assertConvCheck(17, to: 16, kernel: 3, padding: 1, bias: false, height: 2, width: 4)
     }
 
     /// A 3×3 pad-1 convolution on Winograd and its im2col + GEMM twin, with the same He-initialised
@@ -96,25 +101,23 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testConv2D3x3Stride2WithoutBias() {
-        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1, bias: false),
-                    input: ImageShape(channels: 2, height: 7, width: 8))
+        assertConvCheck(2, to: 3, kernel: 3, stride: 2, padding: 1, bias: false, height: 7, width: 8)
     }
 
     func testConv2DPointwiseReadsInputDirectly() {
-        assertCheck(Conv2D(name: "conv", inChannels: 5, outChannels: 3, kernel: 1, bias: true), input: ImageShape(channels: 5, height: 4, width: 3))
+        assertConvCheck(5, to: 3, kernel: 1, bias: true, height: 4, width: 3)
     }
 
     func testConv2DPointwiseStride2Projection() {
-        assertCheck(Conv2D(name: "conv", inChannels: 3, outChannels: 4, kernel: 1, stride: 2, bias: false), input: ImageShape(channels: 3, height: 5, width: 6))
+        assertConvCheck(3, to: 4, kernel: 1, stride: 2, bias: false, height: 5, width: 6)
     }
 
     func testConv2DLargeKernelStrideAndPadding() {
-        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 2, kernel: 5, stride: 3, padding: 2, bias: true),
-                    input: ImageShape(channels: 2, height: 9, width: 7))
+        assertConvCheck(2, to: 2, kernel: 5, stride: 3, padding: 2, bias: true, height: 9, width: 7)
     }
 
     func testConv2DUnpaddedEvenKernel() {
-        assertCheck(Conv2D(name: "conv", inChannels: 2, outChannels: 3, kernel: 2, bias: true), input: ImageShape(channels: 2, height: 5, width: 4))
+        assertConvCheck(2, to: 3, kernel: 2, bias: true, height: 5, width: 4)
     }
 
     func testBatchNormTrainingMode() {
