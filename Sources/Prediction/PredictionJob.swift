@@ -109,7 +109,7 @@ public final class PredictionJob {
                                   slides: items.indices.map { PredictionPlan.Entry(slideID: items[$0].slideID, task: taskOf[$0]) },
                                   parameters: parameters, model: Self.describe(header, path: options.model.path),
                                   sourceDescription: options.source.description)
-        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards))
+        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.shards), keys: .snakeCase)
 
         let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: options.policy)
         defer { task.release() }
@@ -132,6 +132,8 @@ public final class PredictionJob {
                                            assumeMPP: options.assumeMPP, threads: options.threads)
         }
         let heatmaps = options.heatmaps ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize) : nil
+        var store: URL?
+        if case let .store(url) = options.source { store = url }
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
@@ -160,7 +162,7 @@ public final class PredictionJob {
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
             if let placement {
                 if let heatmaps { try heatmaps.write(placement, tiles: result.tiles, prediction: result.prediction, classes: classes) }
-                if options.geojson { try SlideOutputs.writeGeoJSON(result.tiles, classes: classes, slideID: item.slideID, output: options.output) }
+                if options.geojson { try SlideOutputs.writeGeoJSON(result.tiles, classes: classes, slideID: item.slideID, output: options.output, store: store) }
             }
             status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
             try task.save(status)
