@@ -31,6 +31,8 @@ public final class PredictionJob {
         public var geojson = false
         /// Longer side of a heatmap in pixels.
         public var heatmapSize = 1024
+        /// A continuous map per class beside each heatmap (`heatmaps/<slide>-p_<class>.jpg`).
+        public var classMaps = false
         /// Store source: where to look for the slide files to draw heatmaps on.
         public var slidesDirectory: URL?
         public var slideManifest: URL?
@@ -101,7 +103,7 @@ public final class PredictionJob {
         let mine = assignment[options.shard].map { items[$0] }
 
         try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        for (asked, folder) in [(options.heatmaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
+        for (asked, folder) in [(options.heatmaps || options.classMaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
             try fm.createDirectory(at: options.output.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same plan; atomic renames make concurrent writers harmless.
@@ -131,7 +133,8 @@ public final class PredictionJob {
         case .manifest: SlideFilePredictor(scorer: scorer, classes: classes.count, spec: Self.slideFileSpec(options, header),
                                            assumeMPP: options.assumeMPP, threads: options.threads)
         }
-        let heatmaps = options.heatmaps ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize) : nil
+        let heatmaps = options.heatmaps || options.classMaps
+            ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize, classHeatmap: options.heatmaps, classMaps: options.classMaps) : nil
         var store: URL?
         if case let .store(url) = options.source { store = url }
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
@@ -262,7 +265,8 @@ public final class PredictionJob {
             source = "manifest \(url.standardizedFileURL.path) (\(String(stableHash(bytes: try Data(contentsOf: url)), radix: 16)))"
         }
         return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
-                                    tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson, heatmapSize: options.heatmapSize,
+                                    tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson,
+                                    classMaps: options.classMaps ? true : nil, heatmapSize: options.heatmapSize,
                                     assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.shards)
     }
 

@@ -15,6 +15,8 @@ public struct PredictionParameters: TaskParameters {
     public var heatmaps: Bool
     /// Optional so that status files of earlier versions still read (nil: written before GeoJSON).
     public var geojson: Bool?
+    /// nil without class maps, so that runs without them match status files written before them.
+    public var classMaps: Bool?
     public var heatmapSize: Int
     public var assumeMPP: Double?
     public var jpegQuality: Int
