@@ -62,7 +62,7 @@ struct HeatmapWriter {
         let map = Heatmap.paint(background: background, slideWidth: d.width, slideHeight: d.height, x: tiles.x, y: tiles.y,
                                 tileSpan: d.tileSpan) { t in (Heatmap.ramp(Double(tiles.probabilities[t * tiles.classes + k])), Heatmap.maxOpacity) }
         var line = "p(\(classes[k])) per tile"
-        if let a = p.aggregate { line += String(format: ", mean %.2f over %d tiles", a.meanProbabilities[k], a.tiles) }
+        if let a = p.aggregate { line += String(format: ", mean %.2f, %d tiles", a.meanProbabilities[k], a.tiles) }
         let legend = LegendPanel(lines: ["slide \(p.slideID)", line],
                                  colourBar: .init(low: "p = 0", high: "p = 1", colour: Heatmap.ramp),
                                  micronsPerPixel: d.resolution.map { $0.mpp * Double(d.width) / Double(background.width) })
