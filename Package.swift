@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "SlideMIL", dependencies: ["FeatureStore", "Model", "NeuralNet", "MPI", "BLAS", "TesseraCore"]),
         // The accuracy benchmark: prediction runs on a realistic synthetic cohort judged against its
         // truth (above the stages, like the programs: it reads the predictor's outputs).
-        .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "TesseraCore"]),
+        .target(name: "AccuracyBenchmark", dependencies: ["Prediction", "SyntheticSlides", "Pictures", "JPEG", "TesseraCore"]),
 
         // MARK: Executables
         // What only the programs share: job files, Slurm array tasks, the shared options, exit statuses.
@@ -151,7 +151,7 @@ let package = Package(
             "SlideMIL", "FeatureStore", "NeuralNet", "MPI", "TileStore", "TesseraCore", "TesseraTestSupport",
             "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train", "tessera-audit",
         ]),
-        .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction"]),
+        .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction", "SyntheticSlides", "Pictures", "JPEG", "TesseraCore"]),
         .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),
     ]
 )

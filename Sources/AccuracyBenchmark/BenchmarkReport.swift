@@ -70,8 +70,10 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
     }
 
     /// benchmark.md.
-    /// - Parameter pictures: linked from it (paths relative to it): the QC pictures of a few slides.
-    public func markdown(classes: [String], timings: [Timing], pictures: [String] = []) -> String {
+    /// - Parameters:
+    ///   - pictures: linked from it (paths relative to it): the QC pictures of a few slides.
+    ///   - truthMaps: the same, the heatmaps beside their ground truth (`TruthMapComparison`).
+    public func markdown(classes: [String], timings: [Timing], pictures: [String] = [], truthMaps: [String] = []) -> String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         func auc(_ m: LevelMetrics, _ k: Int) -> String {
             guard k < m.auc.count, let a = m.auc[k] else { return "–" }
@@ -119,6 +121,10 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
         if let tilingQC { s += tilingQC.markdown }
         if !pictures.isEmpty {
             s += "\nPictures: " + pictures.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: " · ") + "\n"
+        }
+        if !truthMaps.isEmpty {
+            s += "\nPredicted heatmap (left) beside the slide's ground truth at the same scale (right), one slide per class: "
+            s += truthMaps.map { "[\(($0 as NSString).lastPathComponent)](\($0))" }.joined(separator: " · ") + "\n"
         }
         if let ablation, !ablation.isEmpty { s += Self.ablationMarkdown(ablation) }
         if !timings.isEmpty {

@@ -53,4 +53,17 @@ extension RGBImage {
         }
         return out
     }
+
+    /// `left` and `right` side by side, `gap` pixels apart, tops aligned, the shorter one padded
+    /// below with `fill` (a picture and the one to compare it with).
+    public static func sideBySide(_ left: RGBImage, _ right: RGBImage, gap: Int = 0, fill: RGB = (255, 255, 255)) -> RGBImage {
+        var out = RGBImage(width: left.width + gap + right.width, height: max(left.height, right.height), fill: fill)
+        for (image, x0) in [(left, 0), (right, left.width + gap)] {
+            for y in 0..<image.height {
+                let src = y * image.width * 3, dst = (y * out.width + x0) * 3
+                out.pixels.replaceSubrange(dst..<(dst + image.width * 3), with: image.pixels[src..<(src + image.width * 3)])
+            }
+        }
+        return out
+    }
 }

@@ -22,6 +22,19 @@ public enum Heatmap {
 
     public static func colour(ofClass c: Int) -> (UInt8, UInt8, UInt8) { palette[c % palette.count] }
 
+    /// Stops of the continuous maps' colour ramp (viridis at 0, ¼, ½, ¾, 1: dark violet to yellow,
+    /// ordered in lightness, readable with colour blindness).
+    static let rampStops: [(Double, Double, Double)] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+
+    /// The colour of value `v` (clamped to 0…1) on the ramp, linear between its stops.
+    public static func ramp(_ v: Double) -> (UInt8, UInt8, UInt8) {
+        let t = max(0, min(1, v.isFinite ? v : 0)) * Double(rampStops.count - 1)
+        let i = min(rampStops.count - 2, Int(t)), f = t - Double(i)
+        let a = rampStops[i], b = rampStops[i + 1]
+        func mix(_ x: Double, _ y: Double) -> UInt8 { UInt8((x + (y - x) * f).rounded()) }
+        return (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    }
+
     public static func hex(_ rgb: (UInt8, UInt8, UInt8)) -> String {
         "#" + [rgb.0, rgb.1, rgb.2].map { v in let s = String(v, radix: 16); return s.count == 1 ? "0" + s : s }.joined()
     }

@@ -74,7 +74,7 @@ struct MILAttachment {
                     Log.warning("\(s.slideID): the attention file's tiles are not the predicted tiles; GeoJSON without attention")
                     continue
                 }
-                try SlideOutputs.writeGeoJSON(t, classes: classes, slideID: s.slideID, output: output,
+                try SlideOutputs.writeGeoJSON(t, classes: classes, slideID: s.slideID, output: output, store: parameters.storeURL,
                                               extra: [QuPathGeoJSON.Measurement(name: "\(MILOutputs.aggregatorName)_attention", values: values)])
                 geojson += 1
             }

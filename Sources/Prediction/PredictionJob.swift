@@ -31,6 +31,8 @@ public final class PredictionJob {
         public var geojson = false
         /// Longer side of a heatmap in pixels.
         public var heatmapSize = 1024
+        /// A continuous map per class beside each heatmap (`heatmaps/<slide>-p_<class>.jpg`).
+        public var classMaps = false
         /// Store source: where to look for the slide files to draw heatmaps on.
         public var slidesDirectory: URL?
         public var slideManifest: URL?
@@ -96,7 +98,7 @@ public final class PredictionJob {
         let mine = assignment[options.share.shard].map { items[$0] }
 
         try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        for (asked, folder) in [(options.heatmaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
+        for (asked, folder) in [(options.heatmaps || options.classMaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
             try fm.createDirectory(at: options.output.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
         // Every task writes the same plan; atomic renames make concurrent writers harmless.
@@ -104,7 +106,7 @@ public final class PredictionJob {
                                   slides: items.indices.map { PredictionPlan.Entry(slideID: items[$0].slideID, task: taskOf[$0]) },
                                   parameters: parameters, model: Self.describe(header, path: options.model.path),
                                   sourceDescription: options.source.description)
-        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.share.shards))
+        try JSONFile.write(plan, to: PredictionLayout.planURL(options.output, taskCount: options.share.shards), keys: .snakeCase)
 
         let task = ResumableTask<PredictionTaskStatus>(layout: layout(mine), policy: options.share.policy)
         defer { task.release() }
@@ -126,7 +128,10 @@ public final class PredictionJob {
         case .manifest: SlideFilePredictor(scorer: scorer, classes: classes.count, spec: Self.slideFileSpec(options, header),
                                            assumeMPP: options.assumeMPP, threads: options.share.threads)
         }
-        let heatmaps = options.heatmaps ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize) : nil
+        let heatmaps = options.heatmaps || options.classMaps
+            ? HeatmapWriter(output: options.output, maxSide: options.heatmapSize, classHeatmap: options.heatmaps, classMaps: options.classMaps) : nil
+        var store: URL?
+        if case let .store(url) = options.source { store = url }
         let locator = try SlideLocator(directory: options.slidesDirectory, manifest: options.slideManifest)
         let already = mine.filter { isDone($0.slideID, status) }.count
         if already > 0 { Log.info("resuming: \(already) slides already done") }
@@ -156,7 +161,7 @@ public final class PredictionJob {
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
             if let placement {
                 if let heatmaps { try heatmaps.write(placement, tiles: result.tiles, prediction: result.prediction, classes: classes) }
-                if options.geojson { try SlideOutputs.writeGeoJSON(result.tiles, classes: classes, slideID: item.slideID, output: options.output) }
+                if options.geojson { try SlideOutputs.writeGeoJSON(result.tiles, classes: classes, slideID: item.slideID, output: options.output, store: store) }
             }
             status.slides[item.slideID] = .init(outcome: result.prediction.outcome, tiles: result.tiles.count)
             try task.save(status)
@@ -259,7 +264,8 @@ public final class PredictionJob {
             source = "manifest \(url.standardizedFileURL.path) (\(String(stableHash(bytes: try Data(contentsOf: url)), radix: 16)))"
         }
         return PredictionParameters(modelDigest: String(stableHash(bytes: model), radix: 16), source: source, classes: header.classes,
-                                    tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson, heatmapSize: options.heatmapSize,
+                                    tileScores: options.tileScores, heatmaps: options.heatmaps, geojson: options.geojson,
+                                    classMaps: options.classMaps ? true : nil, heatmapSize: options.heatmapSize,
                                     assumeMPP: options.assumeMPP, jpegQuality: Self.jpegQuality(options, header), shards: options.share.shards)
     }
 

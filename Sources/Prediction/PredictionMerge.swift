@@ -42,7 +42,7 @@ public struct PredictionMerge {
         for task in 0..<n {
             let url = PredictionLayout.partFolder(out, task: task, taskCount: n).appendingPathComponent(PredictionLayout.statusFile)
             guard FileManager.default.fileExists(atPath: url.path) else { unfinished.append(task); continue }
-            let status = try JSONFile.read(PredictionTaskStatus.self, from: url, hint: "re-run task \(task) with --force")
+            let status = try JSONFile.read(PredictionTaskStatus.self, from: url, hint: "re-run task \(task) with --force", keys: .snakeCase)
             guard status.complete else { unfinished.append(task); continue }
             if status.parameters != plan.parameters {
                 problems.append("task \(task) ran with other parameters than the plan: " + plan.parameters.differences(from: status.parameters).map(\.description).joined(separator: "; "))
@@ -152,7 +152,7 @@ public struct PredictionMerge {
             }
             url = parts.appendingPathComponent(only)
         }
-        return try JSONFile.read(PredictionPlan.self, from: url, hint: "re-run the prediction tasks")
+        return try JSONFile.read(PredictionPlan.self, from: url, hint: "re-run the prediction tasks", keys: .snakeCase)
     }
 
     private func readCSV(_ url: URL, header: [String], problems: inout [String]) throws -> [(line: Int, fields: [String])] {

@@ -15,10 +15,17 @@ public struct PredictionParameters: TaskParameters {
     public var heatmaps: Bool
     /// Optional so that status files of earlier versions still read (nil: written before GeoJSON).
     public var geojson: Bool?
+    /// nil without class maps, so that runs without them match status files written before them.
+    public var classMaps: Bool?
     public var heatmapSize: Int
     public var assumeMPP: Double?
     public var jpegQuality: Int
     public var shards: Int
+
+    /// The tile store predicted, when the source is one (where its QC tables are).
+    var storeURL: URL? {
+        source.hasPrefix("store ") ? URL(fileURLWithPath: String(source.dropFirst("store ".count))) : nil
+    }
 }
 
 /// Which task predicts which slide, and what the merge needs to describe the run:

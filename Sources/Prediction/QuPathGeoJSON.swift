@@ -15,6 +15,7 @@ import TesseraCore
 /// feature per tile in `tiles.csv` order; the class is the tile's most probable one, in the
 /// heatmap's colour. Measurements are named per-tile values: every `p_<class>`, then any
 /// `extraMeasurements` (another per-tile score, such as an attention weight, is one more entry).
+/// After the tiles, the slide's tissue outline as one annotation (`TissueOutline`), when given.
 public enum QuPathGeoJSON {
     /// One named value per tile, in tile order.
     public struct Measurement: Equatable, Sendable {
@@ -34,7 +35,7 @@ public enum QuPathGeoJSON {
 
     /// The document for one slide whose tiles are `tileWidth` × `tileHeight` level-0 pixels.
     public static func document(tiles: TileScores, classes: [String], tileWidth: Int, tileHeight: Int,
-                                extraMeasurements: [Measurement] = []) -> String {
+                                extraMeasurements: [Measurement] = [], outline: TissueOutline? = nil) -> String {
         precondition(classes.count == tiles.classes, "\(classes.count) class names for \(tiles.classes) classes")
         let measurements = probabilityMeasurements(tiles, classes: classes) + extraMeasurements
         precondition(measurements.allSatisfy { $0.values.count == tiles.count }, "a measurement without one value per tile")
@@ -57,6 +58,7 @@ public enum QuPathGeoJSON {
             }
             s += "}}}"
         }
+        if let feature = outline?.feature { s += (tiles.count > 0 ? "," : "") + feature }
         return s + "]}\n"
     }
 

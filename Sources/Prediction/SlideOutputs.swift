@@ -2,6 +2,7 @@ import Foundation
 import OpenSlide
 import SlideTiles
 import TesseraCore
+import TileStore
 import Tiling
 
 /// What a task adds to a predicted slide besides its scores: where its file is, its resolution and
@@ -29,12 +30,19 @@ enum SlideOutputs {
         result.prediction.slidePath = placement.slidePath
     }
 
-    /// `OUT/geojson/<slide>.geojson`, written under a temporary name and renamed.
-    static func writeGeoJSON(_ tiles: TileScores, classes: [String], slideID: String, output: URL,
+    /// `OUT/geojson/<slide>.geojson`, written under a temporary name and renamed; the tissue outline
+    /// from the store's QC table when predicting a store that has one, else from the tiles.
+    static func writeGeoJSON(_ tiles: TileScores, classes: [String], slideID: String, output: URL, store: URL?,
                              extra: [QuPathGeoJSON.Measurement] = []) throws {
         let extent = tiles.tileWidth ?? 0
+        var outline: TissueOutline?
+        if extent > 0 {
+            let table = store?.appendingPathComponent(TileStoreLayout.qcFolder).appendingPathComponent("\(slideID).csv")
+            outline = table.flatMap { TissueOutline.fromQCTable($0, extent: extent) }
+                ?? TissueOutline(x: tiles.x, y: tiles.y, extent: extent, source: "tissue by the predicted tiles")
+        }
         let text = QuPathGeoJSON.document(tiles: tiles, classes: classes, tileWidth: extent, tileHeight: tiles.tileHeight ?? extent,
-                                          extraMeasurements: extra)
+                                          extraMeasurements: extra, outline: outline)
         try AtomicFile.write(Data(text.utf8), to: PredictionLayout.geojsonURL(output, slideID: slideID))
     }
 }

@@ -34,13 +34,19 @@ struct RegionRaster: Sendable {
     /// Calls `body` with the index (row × columns + column) of every cell of a `columns` × `rows`
     /// grid of `cell`-pixel cells whose centre lies inside `polygon`.
     static func forEachCell(of polygon: RegionPolygon, cell c: Double, columns: Int, rows: Int, _ body: (Int) -> Void) {
+        forEachCell(of: polygon, cellWidth: c, cellHeight: c, columns: columns, rows: rows, body)
+    }
+
+    /// The same with cells `cw` × `ch` level-0 pixels (a picture whose scale differs a little in x and y).
+    static func forEachCell(of polygon: RegionPolygon, cellWidth cw: Double, cellHeight ch: Double, columns: Int, rows: Int,
+                            _ body: (Int) -> Void) {
         let b = polygon.bounds
-        let r0 = max(0, Int((b.minY / c - 0.5).rounded(.down))), r1 = min(rows - 1, Int((b.maxY / c).rounded(.up)))
+        let r0 = max(0, Int((b.minY / ch - 0.5).rounded(.down))), r1 = min(rows - 1, Int((b.maxY / ch).rounded(.up)))
         guard r0 <= r1 else { return }
         for r in r0...r1 {
-            for (xa, xb) in polygon.spans(y: (Double(r) + 0.5) * c) {
+            for (xa, xb) in polygon.spans(y: (Double(r) + 0.5) * ch) {
                 // Cells whose centre lies in [xa, xb).
-                let c0 = max(0, Int((xa / c - 0.5).rounded(.up))), c1 = min(columns - 1, Int((xb / c - 0.5).rounded(.up)) - 1)
+                let c0 = max(0, Int((xa / cw - 0.5).rounded(.up))), c1 = min(columns - 1, Int((xb / cw - 0.5).rounded(.up)) - 1)
                 guard c0 <= c1 else { continue }
                 for col in c0...c1 { body(r * columns + col) }
             }

@@ -100,6 +100,24 @@ public struct SlideTruth: Sendable {
         }
         return (tissue ? kind : nil, artefact)
     }
+
+    /// The truth at the centre of every cell of a `columns` × `rows` grid over the slide (a
+    /// picture of it): the tissue kind (nil on glass) and the artefact over it (nil when none), as
+    /// `composition` decides them, by scan lines rather than a point test per cell.
+    public func sampled(columns: Int, rows: Int) -> [(kind: RegionKind?, artefact: RegionKind?)] {
+        precondition(width > 0 && height > 0 && columns > 0 && rows > 0, "truth of \(slideID) without a size, or an empty grid")
+        let n = columns * rows
+        var tissue = [Bool](repeating: !regions.contains { $0.kind == .tissue }, count: n)
+        var kind = [RegionKind](repeating: .normal, count: n)
+        var artefact = [RegionKind?](repeating: nil, count: n)
+        let cw = Double(width) / Double(columns), ch = Double(height) / Double(rows)
+        for region in regions {
+            RegionRaster.forEachCell(of: region.polygon, cellWidth: cw, cellHeight: ch, columns: columns, rows: rows) { i in
+                if region.kind == .tissue { tissue[i] = true } else if region.kind.isArtefact { artefact[i] = region.kind } else { kind[i] = region.kind }
+            }
+        }
+        return (0..<n).map { (tissue[$0] ? kind[$0] : nil, artefact[$0]) }
+    }
 }
 
 /// A truth file that cannot be used.

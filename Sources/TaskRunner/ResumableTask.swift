@@ -74,7 +74,7 @@ public final class ResumableTask<Status: ResumableStatus> {
             return Status(parameters: parameters)
         }
         var status: Status
-        do { status = try JSONDecoder().decode(Status.self, from: try Data(contentsOf: layout.statusURL)) } catch {
+        do { status = try JSONKeyStyle.snakeCase.decoder().decode(Status.self, from: try Data(contentsOf: layout.statusURL)) } catch {
             throw TesseraError.invalidInput(path: layout.statusURL.path, message: "unreadable status file (\(error))",
                                             hint: "re-run with --force to redo this task")
         }
@@ -100,11 +100,9 @@ public final class ResumableTask<Status: ResumableStatus> {
         return status
     }
 
-    /// Rewrites the status file atomically.
+    /// Rewrites the status file atomically, in snake_case (camelCase files of earlier versions still read).
     public func save(_ status: Status) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do { try AtomicFile.write(try encoder.encode(status), to: layout.statusURL) } catch {
+        do { try AtomicFile.write(try JSONKeyStyle.snakeCase.encoder().encode(status), to: layout.statusURL) } catch {
             throw environmentFailure(error) ?? error
         }
     }

@@ -12,7 +12,7 @@ extension JobFile {
         "SCHEDULE", "TRAIN_SEED", "JITTER", "CHECKPOINT_EVERY", "TRAIN_THREADS", "NO_AUGMENT",
         "STAIN_NORM", "STAIN_REFERENCE", "HED_JITTER",
         // tessera-predict (and merge)
-        "PREDICTIONS", "BEST_MODEL", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "GEOJSON", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
+        "PREDICTIONS", "BEST_MODEL", "TILE_SCORES", "HEATMAPS", "HEATMAP_SIZE", "GEOJSON", "CLASS_MAPS", "PREDICT_SHARDS", "PREDICT_THREADS", "PREDICT_BATCH",
         "BOOTSTRAP", "BOOTSTRAP_SEED",
         // tessera-predict embed and tessera-mil (MIL=1: the scripts run embed → MIL after training)
         "FEATURES", "MIL", "MIL_RUN", "MIL_EPOCHS", "MIL_BAG_CAP", "MIL_HIDDEN", "MIL_BAGS_PER_STEP", "MIL_LEARNING_RATE",

@@ -50,7 +50,7 @@ public struct StoreCompleteness: Equatable, Sendable {
         }
         for (name, task, count) in tasks {
             let url = statusFolder.appendingPathComponent(name)
-            guard let data = try? Data(contentsOf: url), let status = try? JSONDecoder().decode(TaskStatusFile.self, from: data) else {
+            guard let data = try? Data(contentsOf: url), let status = try? JSONKeyStyle.snakeCase.decoder().decode(TaskStatusFile.self, from: data) else {
                 result.missing.append("\(TileStoreLayout.statusFolder)/\(name): unreadable, so what task \(task) of \(count) wrote is unknown")
                 continue
             }

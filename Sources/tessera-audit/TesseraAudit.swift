@@ -91,9 +91,7 @@ struct TesseraAudit: ParsableCommand {
         let report = try StoreAudit.run(store: URL(fileURLWithPath: store), options: options)
         print(report.text, terminator: "")
         if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(report), to: URL(fileURLWithPath: json))
+            try JSONFile.write(report, to: URL(fileURLWithPath: json), keys: .snakeCase)
         }
         if strict && !report.failures.isEmpty {
             print("FAILED (--strict): the tiler recorded \(report.failures.count) failed slide\(report.failures.count == 1 ? "" : "s")")

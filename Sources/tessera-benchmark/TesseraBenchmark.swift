@@ -117,6 +117,7 @@ struct ReportCommand: ParsableCommand {
         let labels = Dictionary(truthRows.map { ($0.slideID, $0.label) }, uniquingKeysWith: { a, _ in a })
         var splits: [SplitBenchmark] = []
         var classes: [String] = []
+        var predictionFolders: [URL] = []
         for r in runs {
             let parts = r.split(separator: "=", maxSplits: 1).map(String.init)
             let folder = URL(fileURLWithPath: parts[1])
@@ -132,6 +133,7 @@ struct ReportCommand: ParsableCommand {
                                            bootstrap: bootstrap, seed: 1,
                                            milSlides: FileManager.default.fileExists(atPath: mil.path) ? mil : nil)
             splits.append(split)
+            predictionFolders.append(folder)
             classes = Self.classes(ofTilesCSV: text)
         }
         let ablation = try ablationRows.isEmpty ? nil : ablationTable(classes: classes, labels: labels)
@@ -148,9 +150,13 @@ struct ReportCommand: ParsableCommand {
             report.tilingQC = try TilingQCFigures.measure(store: storeURL, table: tiling.table)
             pictures = try TilingQCFigures.copyPictures(store: storeURL, out: outURL, count: 4)
         }
+        // The heatmaps of the runs that drew them (HEATMAPS=1), beside their truth.
+        let truthMaps = try predictionFolders.flatMap {
+            try TruthMapComparison.write(predictions: $0, cohort: URL(fileURLWithPath: tiling.cohort), rows: truthRows, classes: classes, out: outURL)
+        }
         let times = timings.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }.map(BenchmarkReport.timings) ?? []
         try AtomicFile.write(try report.json(), to: outURL.appendingPathComponent("benchmark.json"))
-        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times, pictures: pictures).utf8), to: outURL.appendingPathComponent("benchmark.md"))
+        try AtomicFile.write(Data(report.markdown(classes: classes, timings: times, pictures: pictures, truthMaps: truthMaps).utf8), to: outURL.appendingPathComponent("benchmark.md"))
         Log.info("wrote \(outURL.appendingPathComponent("benchmark.md").path) and benchmark.json")
     }
 

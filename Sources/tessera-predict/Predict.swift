@@ -14,7 +14,7 @@ struct Predict: ParsableCommand {
         // From a store, the manifest only says where the slide files are: heatmaps draw on them.
         return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
             .file("RUN", "--model", in: "model.tsm"), .flag("BEST_MODEL", "--best-model"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
-            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .option("PREDICT_SHARDS", "--shards"),
+            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .flag("CLASS_MAPS", "--class-maps"), .option("PREDICT_SHARDS", "--shards"),
             .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
             .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
         ]
@@ -36,7 +36,9 @@ struct Predict: ParsableCommand {
 
             Output: OUT/slides.csv, OUT/patients.csv, OUT/tiles.csv (--tile-scores), OUT/failures.csv, \
             OUT/report.md, OUT/report.json, OUT/heatmaps/<slide>.jpg (--heatmaps), \
-            OUT/geojson/<slide>.geojson (--geojson: tiles as QuPath objects; drag onto the slide in QuPath).
+            OUT/heatmaps/<slide>-p_<class>.jpg (--class-maps: one continuous map per class), \
+            OUT/geojson/<slide>.geojson (--geojson: tiles as QuPath objects and the tissue outline as an \
+            annotation; drag onto the slide in QuPath).
 
             Exit status: 0 all slides predicted (a slide without tissue tiles counts as predicted); \
             3 done, but some slides failed (listed in failures.csv; with --strict this is 1); \
@@ -51,7 +53,7 @@ struct Predict: ParsableCommand {
               tessera-predict --job Jobs/demo.env
 
             Job-file keys: STORE, RUN (the model is RUN/model.tsm), BEST_MODEL, PREDICTIONS (--out), TILE_SCORES, \
-            HEATMAPS, HEATMAP_SIZE, GEOJSON, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
+            HEATMAPS, HEATMAP_SIZE, GEOJSON, CLASS_MAPS, PREDICT_SHARDS, PREDICT_THREADS, PREDICT_BATCH, BOOTSTRAP, \
             BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
@@ -76,7 +78,10 @@ struct Predict: ParsableCommand {
     @Flag(help: "Draw a heatmap per slide in OUT/heatmaps/ (JPEG): tiles coloured by predicted class over the slide's picture.")
     var heatmaps = false
 
-    @Flag(help: "Write OUT/geojson/<slide>.geojson per slide: every tile as a QuPath object (level-0 polygon, predicted class and colour, p_<class> measurements).")
+    @Flag(help: "Also draw one continuous map per class, OUT/heatmaps/<slide>-p_<class>.jpg: each tile in the colour of its probability of that class, with a colour bar.")
+    var classMaps = false
+
+    @Flag(help: "Write OUT/geojson/<slide>.geojson per slide: every tile as a QuPath object (level-0 polygon, predicted class and colour, p_<class> measurements), and the tissue outline as an annotation.")
     var geojson = false
 
     @Option(help: "Longer side of a heatmap in pixels.")
@@ -163,6 +168,7 @@ struct Predict: ParsableCommand {
         options.tileScores = tileScores
         options.heatmaps = heatmaps
         options.heatmapSize = heatmapSize
+        options.classMaps = classMaps
         options.geojson = geojson
         options.slidesDirectory = slidesDir.map { URL(fileURLWithPath: $0) }
         options.slideManifest = slidesManifest.map { URL(fileURLWithPath: $0) }

@@ -63,4 +63,31 @@ final class PicturesTests: XCTestCase {
         // The first line's first glyph is drawn where the panel puts it (padding 4, scale 1).
         XCTAssertEqual(picture.pixel(x: 4, y: 200 + 4 + 3).0, 0, "the left of the s of slide, row 3")
     }
+
+    /// A class's continuous map: each tile painted in the ramp colour of its probability of that
+    /// class at opacity 0.5 (the map above the legend pixel for pixel), and the colour bar's ends
+    /// in the strip below.
+    func testClassMapPaintsProbabilityOnTheRampWithAColourBar() throws {
+        let tiles = TileScores(classes: 2, x: [0, 1000], y: [0, 0], probabilities: [0.9, 0.1, 0.2, 0.8])
+        let placement = SlidePlacement(width: 2000, height: 1000, tileSpan: 1000, resolution: .init(mpp: 0.5, source: .recorded))
+        let row = SlidePrediction.predicted(slideID: "S-7", patientID: "P", label: "LUAD", aggregate: tiles.aggregate)
+        let white = RGBImage(width: 400, height: 200)
+        let picture = HeatmapWriter.classMap(placement, tiles: tiles, prediction: row, classes: ["LUAD", "LUSC"], classIndex: 1, background: white)
+        XCTAssertEqual(picture.width, 400)
+        XCTAssertGreaterThan(picture.height, 200)
+        // Hand-computed: white under the ramp colour at p(LUSC) = 0.1 (left tile) and 0.8 (right tile), half opaque.
+        func expected(_ p: Double) -> (UInt8, UInt8, UInt8) {
+            let c = Heatmap.ramp(p)
+            func b(_ v: UInt8) -> UInt8 { UInt8((255 * 0.5 + Double(v) * 0.5).rounded()) }
+            return (b(c.0), b(c.1), b(c.2))
+        }
+        XCTAssertTrue(picture.pixel(x: 50, y: 50) == expected(0.1), "\(picture.pixel(x: 50, y: 50)) vs \(expected(0.1))")
+        XCTAssertTrue(picture.pixel(x: 350, y: 150) == expected(0.8))
+        // The ramp: its ends and a stop (viridis at ½).
+        XCTAssertTrue(Heatmap.ramp(0) == (68, 1, 84) && Heatmap.ramp(1) == (253, 231, 37) && Heatmap.ramp(0.5) == (33, 145, 140))
+        XCTAssertTrue(Heatmap.ramp(0.125) == (64, 42, 112), "halfway between the first two stops: \(Heatmap.ramp(0.125))")
+        let strip = Set((200..<picture.height).flatMap { y in (0..<400).map { x in "\(picture.pixel(x: x, y: y))" } })
+        // The bar is 256 pixels wide at scale 1, framed in black: its inner ends are p = 1/255 and 254/255.
+        XCTAssertTrue(strip.contains("\(Heatmap.ramp(1.0 / 255))") && strip.contains("\(Heatmap.ramp(254.0 / 255))"), "the colour bar's ends")
+    }
 }

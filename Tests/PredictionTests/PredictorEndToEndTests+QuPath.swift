@@ -31,8 +31,21 @@ extension PredictorEndToEndTests {
             let url = out.appendingPathComponent("geojson/\(id).geojson")
             let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any], url.path)
             XCTAssertEqual(json["type"] as? String, "FeatureCollection")
-            let features = try XCTUnwrap(json["features"] as? [[String: Any]])
+            let all = try XCTUnwrap(json["features"] as? [[String: Any]])
+            let features = all.filter { ($0["properties"] as? [String: Any])?["objectType"] as? String == "tile" }
             let own = tiles.rows.filter { $0[0] == id }
+            // Then the tissue outline (from the tiles: a manifest run has no QC table), covering every tile.
+            if !own.isEmpty {
+                XCTAssertEqual(all.count, features.count + 1, "\(id): the tiles and one tissue annotation")
+                let outline = try XCTUnwrap(all.last?["geometry"] as? [String: Any])
+                let rectangles = try XCTUnwrap(outline["coordinates"] as? [[[[Int]]]]).map { p in
+                    (p[0].map { $0[0] }.min()!, p[0].map { $0[1] }.min()!, p[0].map { $0[0] }.max()!, p[0].map { $0[1] }.max()!)
+                }
+                for tile in own {
+                    let (x, y, w) = (Int(tile[1])!, Int(tile[2])!, Int(tile[3])!)
+                    XCTAssertTrue(rectangles.contains { $0.0 <= x && $0.1 <= y && x + w <= $0.2 && y + w <= $0.3 }, "\(id) tile \(x),\(y) in the outline")
+                }
+            }
             XCTAssertEqual(features.count, own.count, "\(id): one feature per tile of tiles.csv")
             XCTAssertEqual(String(features.count), slides.value(row, "n_tiles"))
             for (feature, tile) in zip(features, own) {

@@ -38,7 +38,7 @@ final class PredictorEndToEndTests: XCTestCase {
         XCTAssertEqual(a.status, 0, a.output)
         XCTAssertTrue(a.stderr.contains("OpenBLAS core"), a.stderr)
         let b = try predict(["--model", f.model.path, "--manifest", f.testManifest.path, "--assume-mpp", "0.5", "--out", fromSlides.path,
-                             "--heatmaps", "--heatmap-size", "256"])
+                             "--heatmaps", "--heatmap-size", "256", "--class-maps"])
         XCTAssertEqual(b.status, 0, b.output)
 
         let sa = try CSVTable(fromStore.appendingPathComponent("slides.csv")), sb = try CSVTable(fromSlides.appendingPathComponent("slides.csv"))
@@ -112,6 +112,15 @@ final class PredictorEndToEndTests: XCTestCase {
                 let image = try JPEGDecoder().decode(bytes)
                 XCTAssertEqual(image.width, 256)
                 XCTAssertGreaterThan(image.height, 256 + 20, "the legend strip")
+            }
+            // --class-maps (from slides only): one continuous map per class, as large, with its colour bar.
+            let classes = try CSVTable(fromSlides.appendingPathComponent("slides.csv")).header.filter { $0.hasPrefix("p_") }
+            XCTAssertFalse(classes.isEmpty)
+            for p in classes {
+                let image = try JPEGDecoder().decode([UInt8](Data(contentsOf: fromSlides.appendingPathComponent("heatmaps/\(id)-\(p).jpg"))))
+                XCTAssertEqual(image.width, 256)
+                XCTAssertGreaterThan(image.height, 256 + 20, "the legend strip")
+                XCTAssertFalse(FileManager.default.fileExists(atPath: fromStore.appendingPathComponent("heatmaps/\(id)-\(p).jpg").path))
             }
         }
         // Nothing temporary is left behind; the parts stay for inspection.

@@ -31,13 +31,14 @@ final class TesseraAuditCommandTests: XCTestCase {
         // Progress goes to standard error, as log lines.
         XCTAssertTrue(result.stderr.contains("tessera-audit checking tile pixels: 15/15 tiles (100.0%)"), result.stderr)
 
-        let report = try JSONDecoder().decode(StoreAuditReport.self, from: Data(contentsOf: json))
+        let report = try JSONKeyStyle.snakeCase.decoder().decode(StoreAuditReport.self, from: Data(contentsOf: json))
         XCTAssertTrue(report.passed)
         XCTAssertEqual(report.split("total")?.tiles, 15)
         XCTAssertEqual(report.tilesChecked, 15)
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any]
         XCTAssertEqual(object?["passed"] as? Bool, true)
         XCTAssertEqual((object?["problems"] as? [Any])?.count, 0)
+        XCTAssertEqual(object?["tiles_checked"] as? Int, 15, "snake_case keys, as report.json")
     }
 
     func testProblemsExitOneAndNameTheirFiles() throws {
@@ -57,7 +58,7 @@ final class TesseraAuditCommandTests: XCTestCase {
             """), result.stdout)
         XCTAssertTrue(result.stdout.hasSuffix("\nFAILED: 3 problems in 7 files, 0 tiles checked\n"), result.stdout)
         // The JSON is written whatever the verdict.
-        let report = try JSONDecoder().decode(StoreAuditReport.self, from: Data(contentsOf: json))
+        let report = try JSONKeyStyle.snakeCase.decoder().decode(StoreAuditReport.self, from: Data(contentsOf: json))
         XCTAssertFalse(report.passed)
         XCTAssertEqual(report.problems.map(\.kind), [.unreadableFile, .misplacedFile, .duplicateSlide])
     }

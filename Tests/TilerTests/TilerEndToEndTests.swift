@@ -210,7 +210,7 @@ final class TilerEndToEndTests: XCTestCase {
         let deadline = Date().addingTimeInterval(120)
         var killedMidway = false
         while Date() < deadline && process.isRunning {
-            if let data = try? Data(contentsOf: status), let s = try? JSONDecoder().decode(TaskStatus.self, from: data),
+            if let data = try? Data(contentsOf: status), let s = try? JSONKeyStyle.snakeCase.decoder().decode(TaskStatus.self, from: data),
                s.slides.count >= 2 {
                 kill(process.processIdentifier, SIGKILL)
                 killedMidway = !s.complete

@@ -196,7 +196,7 @@ extension TilerEndToEndTests {
         XCTAssertTrue(full.stderr.contains("\(store.path): cannot write: No space left on device (ENOSPC)"), full.stderr)
         XCTAssertFalse(full.stderr.contains("FAILED"), "a healthy slide was recorded as failed:\n\(full.stderr)")
         if let data = try? Data(contentsOf: store.appendingPathComponent("status/task-0000-of-0001.json")) {
-            let status = try JSONDecoder().decode(TaskStatus.self, from: data)
+            let status = try JSONKeyStyle.snakeCase.decoder().decode(TaskStatus.self, from: data)
             XCTAssertEqual(status.failedItems, [])
             XCTAssertFalse(status.complete)
         }
