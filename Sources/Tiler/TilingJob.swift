@@ -76,6 +76,8 @@ public final class TilingJob {
         spec.qc = options.qc.checks
         spec.penMax = options.qc.penMax
         spec.blurMin = options.qc.blurMin
+        spec.foldMax = options.qc.foldMax
+        spec.bubbleMax = options.qc.bubbleMax
         return spec
     }
     private var failuresURL: URL {
@@ -119,7 +121,7 @@ public final class TilingJob {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
+        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin), fold max \(spec.foldMax), bubble max \(spec.bubbleMax))")")
 
         let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
                                workers: options.threads, useTissueMask: options.tissueMask)
@@ -263,8 +265,11 @@ public final class TilingJob {
     private func writeQC(_ slideID: String, summary: SlideTilingSummary, plan: TilingPlan) throws {
         let folder = store.appendingPathComponent(TileStoreLayout.qcFolder)
         func number(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.4g", $0) : "inf" } ?? "" }
-        let rows = summary.decisions.map { ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus)] }
-        try AtomicFile.write(Data(CSV.document(header: ["x", "y", "decision", "ink_fraction", "focus"], rows: rows).utf8),
+        let rows = summary.decisions.map {
+            ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus), number($0.foldFraction), number($0.rimFraction)]
+        }
+        let header = ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction"]
+        try AtomicFile.write(Data(CSV.document(header: header, rows: rows).utf8),
                              to: folder.appendingPathComponent("\(slideID).csv"))
         guard let thumbnail = summary.thumbnail else { return }
         let picture = QCPicture.render(thumbnail: thumbnail.image, downsample: thumbnail.downsample,
