@@ -121,7 +121,7 @@ public final class TilingJob {
             Log.info("\(taskName) already complete (\(status.slides.count) slides); use --force to redo it")
             return outcome(status)
         }
-        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin), fold max \(spec.foldMax), bubble max \(spec.bubbleMax))")")
+        Log.info("\(taskName): \(mine.count) of \(manifest.entries.count) slides, classes \(manifest.classes.joined(separator: ",")), \(options.target), tile \(options.tileSize) px, \(options.tissueRule == .otsu ? "Otsu saturation per slide" : options.rule.description), QC \(spec.qc)\(spec.qc == .none ? "" : " (pen max \(spec.penMax), blur min \(spec.blurMin))")")
 
         let tiler = SlideTiler(spec: spec, overlap: options.overlap, assumeMPP: options.assumeMPP,
                                workers: options.threads, useTissueMask: options.tissueMask)
