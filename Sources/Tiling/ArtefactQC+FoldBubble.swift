@@ -37,19 +37,7 @@ extension ArtefactQC {
     /// brighter, black ink (below 60) is the pen check's. The measure is the share of the tile's
     /// pixels that are rim grey; a bubble's pale, flat interior is what the rim encloses. A tile whose
     /// share exceeds `bubbleMax` is dropped.
-    public static func rimFraction(_ image: RGBImage) -> Double {
-        let n = image.width * image.height
-        guard n > 0 else { return 0 }
-        var count = 0
-        image.pixels.withUnsafeBufferPointer { p in
-            var i = 0
-            while i < p.count {
-                if isRimGrey(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
-                i += 3
-            }
-        }
-        return Double(count) / Double(n)
-    }
+    public static func rimFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isRimGrey) }
 
     /// Whether one pixel is a bubble rim's neutral mid grey.
     @inline(__always) public static func isRimGrey(_ r: Int, _ g: Int, _ b: Int) -> Bool {

@@ -150,14 +150,17 @@ public struct ArtefactQC: Sendable, Equatable {
     }
 
     /// Fraction of the tile's pixels that are ink.
-    public static func inkFraction(_ image: RGBImage) -> Double {
+    public static func inkFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isInk) }
+
+    /// Fraction of the tile's pixels for which `test(r, g, b)` holds.
+    @inline(__always) static func pixelFraction(_ image: RGBImage, where test: (Int, Int, Int) -> Bool) -> Double {
         let n = image.width * image.height
         guard n > 0 else { return 0 }
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
             var i = 0
             while i < p.count {
-                if isInk(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
+                if test(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
                 i += 3
             }
         }
