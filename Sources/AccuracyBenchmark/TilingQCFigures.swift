@@ -12,6 +12,8 @@ public struct TilingQCFigures: Codable, Equatable, Sendable {
     public var tilesPassedBackground = 0
     public var droppedPen = 0
     public var droppedBlur = 0
+    public var droppedFold = 0
+    public var droppedBubble = 0
     public var artefactTiles = 0
     public var artefactTilesKept = 0
     public var cleanTiles = 0
@@ -52,6 +54,8 @@ public struct TilingQCFigures: Codable, Equatable, Sendable {
             figures.tilesPassedBackground += 1
             if decisions[k] == "pen" { figures.droppedPen += 1 }
             if decisions[k] == "blur" { figures.droppedBlur += 1 }
+            if decisions[k] == "fold" { figures.droppedFold += 1 }
+            if decisions[k] == "bubble" { figures.droppedBubble += 1 }
             if label == "artefact" {
                 figures.artefactTiles += 1
                 if kept { figures.artefactTilesKept += 1 }
@@ -67,7 +71,7 @@ public struct TilingQCFigures: Codable, Equatable, Sendable {
     public var markdown: String {
         func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
         var s = "\nTile QC judged by the truth (\(slides) slides; tiles that passed the background rule, i.e. what QC off keeps: "
-        s += "\(tilesPassedBackground); dropped as pen \(droppedPen), as blur \(droppedBlur)):\n\n"
+        s += "\(tilesPassedBackground); dropped as pen \(droppedPen), as blur \(droppedBlur), as fold \(droppedFold), as bubble \(droppedBubble)):\n\n"
         s += "| | QC off | QC on | change |\n|---|---:|---:|---:|\n"
         s += "| artefact tiles kept (true label artefact) | \(artefactTiles) | \(artefactTilesKept) | −\(pct(artefactReduction)) (target ≥ 80 %) |\n"
         s += "| clean tissue tiles kept (no artefact) | \(cleanTiles) | \(cleanTiles - cleanTilesDropped) | −\(pct(cleanLost)) (target ≤ 2 %) |\n"
@@ -84,7 +88,7 @@ extension TilingQCFigures {
         guard let names = try? fm.contentsOfDirectory(atPath: folder.path) else { return [] }
         let ranked = try names.filter { $0.hasSuffix(".csv") }.map { name -> (String, Int) in
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-            let drops = text.split(separator: "\n").filter { $0.contains(",pen,") || $0.contains(",blur,") }.count
+            let drops = text.split(separator: "\n").filter { $0.contains(",pen,") || $0.contains(",blur,") || $0.contains(",fold,") || $0.contains(",bubble,") }.count
             return (String(name.dropLast(4)), drops)
         }.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
         let target = out.appendingPathComponent("qc")

@@ -21,6 +21,15 @@ public struct TileDecision: Sendable, Equatable {
     /// The QC measures of a tile that passed the background rule (nil when the check is off).
     public var inkFraction: Double?
     public var focus: Double?
+    public var foldFraction: Double?
+    public var rimFraction: Double?
+
+    public init(x: Int, y: Int, dropped: TileDropReason?, measures v: ArtefactQC.Verdict?) {
+        self.x = x
+        self.y = y
+        self.dropped = dropped
+        (inkFraction, focus, foldFraction, rimFraction) = (v?.inkFraction, v?.focus, v?.foldFraction, v?.rimFraction)
+    }
 }
 
 /// Per-slide tiling result.
@@ -176,10 +185,10 @@ public struct SlideTiler: Sendable {
                 switch result {
                 case let .kept(t, v):
                     kept.append(t)
-                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: nil, inkFraction: v.inkFraction, focus: v.focus))
+                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: nil, measures: v))
                 case let .dropped(reason, v):
                     summary.dropped[reason, default: 0] += 1
-                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: reason, inkFraction: v?.inkFraction, focus: v?.focus))
+                    summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: reason, measures: v))
                 }
             }
             summary.kept += kept.count

@@ -25,6 +25,8 @@ extension TileStoreAttributes {
             (Name.qc, .string(tiling.qc.description)),
             (Name.penMax, .double(tiling.penMax)),
             (Name.blurMin, .double(tiling.blurMin)),
+            (Name.foldMax, .double(tiling.foldMax)),
+            (Name.bubbleMax, .double(tiling.bubbleMax)),
             (Name.splitSeed, .int(Int64(bitPattern: splitSeed))),
             (Name.splitFractions, .doubles(splitFractions)),
             (Name.tesseraVersion, .string(tesseraVersion)),
@@ -81,12 +83,14 @@ extension TileStoreAttributes {
         if file.hasAttribute(Name.qc) {
             let text = try attribute(Name.qc, file.stringAttribute)
             guard let checks = QCChecks(parsing: text) else {
-                throw TileStoreError.invalidAttribute(path: path, name: Name.qc, message: "\"\(text)\" is not pen,blur, pen, blur or none")
+                throw TileStoreError.invalidAttribute(path: path, name: Name.qc, message: "\"\(text)\" is not a comma-separated list of pen, blur, fold, bubble, or none")
             }
             tiling.qc = checks
         }
         if file.hasAttribute(Name.penMax) { tiling.penMax = try double(Name.penMax) }
         if file.hasAttribute(Name.blurMin) { tiling.blurMin = try double(Name.blurMin) }
+        if file.hasAttribute(Name.foldMax) { tiling.foldMax = try double(Name.foldMax) }
+        if file.hasAttribute(Name.bubbleMax) { tiling.bubbleMax = try double(Name.bubbleMax) }
         self.init(split: try attribute(Name.split, file.stringAttribute),
                   classes: try attribute(Name.classes, file.stringsAttribute),
                   tiling: tiling,

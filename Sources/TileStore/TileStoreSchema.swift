@@ -34,8 +34,9 @@ import Tiling
 /// | `level`                | int       | pyramid level read when tiled by `--level`; −1 otherwise       |
 /// | `background_threshold` | double    | luminance (0–255) above which a pixel counts as background     |
 /// | `tissue_rule`          | string    | `luminance` or `otsu` (saturation, per slide); absent = luminance |
-/// | `qc`                   | string    | artefact checks run: `pen,blur`, `pen`, `blur`, `none`; absent = none |
+/// | `qc`                   | string    | artefact checks run, comma-separated from `pen`, `blur`, `fold`, `bubble`, or `none`; absent = none |
 /// | `pen_max`, `blur_min`  | double    | largest ink fraction kept; smallest focus measure kept          |
+/// | `fold_max`, `bubble_max` | double  | largest doubly-dark tissue share kept; largest rim-grey share kept; absent = the defaults |
 /// | `max_background`       | double    | tiles with a larger background fraction were dropped           |
 /// | `split_seed`           | int       | seed of the patient split (a UInt64 stored by bit pattern)     |
 /// | `split_fractions`      | doubles   | [train, validation, test] fractions of patients                |
@@ -70,7 +71,7 @@ import Tiling
 /// | `/slides/width`, `/slides/height` | int64 | level-0 size of the slide in pixels              |
 /// | `/slides/tiles_kept`       | int64   | tiles of this slide in the file                          |
 /// | `/slides/tiles_considered` | int64   | candidate tiles before the background filter            |
-/// | `/slides/tiles_dropped_mask`, `_background`, `_pen`, `_blur` | int64 | candidate tiles dropped by each reason: never read (glass on the tissue mask), mostly background, pen ink, out of focus; absent in stores written before them |
+/// | `/slides/tiles_dropped_mask`, `_background`, `_pen`, `_blur`, `_fold`, `_bubble` | int64 | candidate tiles dropped by each reason: never read (glass on the tissue mask), mostly background, pen ink, out of focus, tissue fold, air bubble; absent in stores written before them |
 /// | `/slides/content_digest`   | string  | what the slide's stored tiles are (`SlideDigest`): equal digests in two rows mean the same slide tiled twice; "" when it kept no tile |
 ///
 /// Integrity: every dataset is chunked with HDF5's Fletcher-32 filter, so the library checks each
@@ -106,6 +107,8 @@ public enum TileStoreSchema {
         public static let qc = "qc"
         public static let penMax = "pen_max"
         public static let blurMin = "blur_min"
+        public static let foldMax = "fold_max"
+        public static let bubbleMax = "bubble_max"
         public static let splitSeed = "split_seed"
         public static let splitFractions = "split_fractions"
         public static let tesseraVersion = "tessera_version"
@@ -128,6 +131,8 @@ public enum TileStoreSchema {
             case .qc: return qc
             case .penMax: return penMax
             case .blurMin: return blurMin
+            case .foldMax: return foldMax
+            case .bubbleMax: return bubbleMax
             case nil: preconditionFailure("\(field) is not a TilingSpec field")
             }
         }

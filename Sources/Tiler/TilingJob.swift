@@ -70,6 +70,8 @@ public final class TilingJob {
         spec.qc = options.qc.checks
         spec.penMax = options.qc.penMax
         spec.blurMin = options.qc.blurMin
+        spec.foldMax = options.qc.foldMax
+        spec.bubbleMax = options.qc.bubbleMax
         return spec
     }
     private var failuresURL: URL {
@@ -257,8 +259,11 @@ public final class TilingJob {
     private func writeQC(_ slideID: String, summary: SlideTilingSummary, plan: TilingPlan) throws {
         let folder = store.appendingPathComponent(TileStoreLayout.qcFolder)
         func number(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.4g", $0) : "inf" } ?? "" }
-        let rows = summary.decisions.map { ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus)] }
-        try AtomicFile.write(Data(CSV.document(header: ["x", "y", "decision", "ink_fraction", "focus"], rows: rows).utf8),
+        let rows = summary.decisions.map {
+            ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus), number($0.foldFraction), number($0.rimFraction)]
+        }
+        let header = ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction"]
+        try AtomicFile.write(Data(CSV.document(header: header, rows: rows).utf8),
                              to: folder.appendingPathComponent("\(slideID).csv"))
         guard let thumbnail = summary.thumbnail else { return }
         let picture = QCPicture.render(thumbnail: thumbnail.image, downsample: thumbnail.downsample,

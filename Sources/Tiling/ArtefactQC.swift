@@ -7,13 +7,19 @@ public struct QCChecks: OptionSet, Sendable, Hashable, CustomStringConvertible {
 
     public static let pen = QCChecks(rawValue: 1)
     public static let blur = QCChecks(rawValue: 2)
+    public static let fold = QCChecks(rawValue: 4)
+    public static let bubble = QCChecks(rawValue: 8)
     public static let none: QCChecks = []
-    /// What `tessera-tile` runs unless told otherwise.
+    /// What `tessera-tile` runs unless told otherwise. Fold and bubble are opt-in: on the real slides
+    /// their colour rules drop much clean tissue (README, "Tile QC").
     public static let standard: QCChecks = [.pen, .blur]
+    public static let all: QCChecks = [.pen, .blur, .fold, .bubble]
+    /// Each check and its name, in the order of `description`.
+    static let named: [(QCChecks, String)] = [(.pen, "pen"), (.blur, "blur"), (.fold, "fold"), (.bubble, "bubble")]
 
-    /// `pen,blur`, `pen`, `blur` or `none`: the option's and the job key's form.
+    /// The checks' names joined by commas (`pen,blur,fold,bubble`), or `none`: the option's and the job key's form.
     public var description: String {
-        let names = [(QCChecks.pen, "pen"), (.blur, "blur")].filter { contains($0.0) }.map(\.1)
+        let names = Self.named.filter { contains($0.0) }.map(\.1)
         return names.isEmpty ? "none" : names.joined(separator: ",")
     }
 
@@ -23,11 +29,8 @@ public struct QCChecks: OptionSet, Sendable, Hashable, CustomStringConvertible {
         if words == ["none"] { self = .none; return }
         var checks: QCChecks = []
         for word in words {
-            switch word {
-            case "pen": checks.insert(.pen)
-            case "blur": checks.insert(.blur)
-            default: return nil
-            }
+            guard let check = Self.named.first(where: { $0.1 == word }) else { return nil }
+            checks.insert(check.0)
         }
         guard !words.isEmpty else { return nil }
         self = checks
@@ -45,10 +48,14 @@ public enum TileDropReason: String, CaseIterable, Sendable, Codable {
     case pen
     /// Out of focus: the focus measure is below its threshold.
     case blur
+    /// A tissue fold: more than the largest share of the tissue is doubly dark.
+    case fold
+    /// An air bubble: more than the largest share of the tile is a bubble's grey rim.
+    case bubble
 }
 
-/// The per-tile artefact checks: pen ink and blur. Pure functions of the tile's RGB pixels, so the
-/// hook does not depend on how the pixels were read.
+/// The per-tile artefact checks: pen ink, blur, folds and air bubbles. Pure functions of the tile's
+/// RGB pixels, so the hook does not depend on how the pixels were read.
 ///
 /// **Pen.** A pixel is ink when, in optical density (OD = −ln(I / 255)), it absorbs more red than
 /// green: haematoxylin (OD ≈ 0.65, 0.70, 0.29) and eosin (0.07, 0.99, 0.11) both absorb green
@@ -68,22 +75,30 @@ public enum TileDropReason: String, CaseIterable, Sendable, Codable {
 /// a tissue is stained (the raw Laplacian variance of clean tissue spans 30–1600 on the realistic
 /// cohort and overlaps blurred tissue; the ratio separates them, README "Tile QC"). A tile whose
 /// measure is below `blurMin` is dropped.
+///
+/// **Fold** and **bubble**: see `foldFraction` and `rimFraction` (ArtefactQC+FoldBubble.swift).
 public struct ArtefactQC: Sendable, Equatable {
     public var checks: QCChecks
     public var penMax: Double
     public var blurMin: Double
-    /// Luminance at or above which a pixel is glass (the background rule's), for the blur measure.
+    public var foldMax: Double
+    public var bubbleMax: Double
+    /// Luminance at or above which a pixel is glass (the background rule's), for the blur and fold measures.
     public var backgroundThreshold: Double
 
     /// Defaults chosen on the realistic synthetic cohort and checked on the real slides (README, "Tile QC").
     public static let defaultPenMax = 0.05
     public static let defaultBlurMin = 20.0
+    public static let defaultFoldMax = 0.12
+    public static let defaultBubbleMax = 0.002
 
     public init(checks: QCChecks = .standard, penMax: Double = defaultPenMax, blurMin: Double = defaultBlurMin,
-                backgroundThreshold: Double = 220) {
+                foldMax: Double = defaultFoldMax, bubbleMax: Double = defaultBubbleMax, backgroundThreshold: Double = 220) {
         self.checks = checks
         self.penMax = penMax
         self.blurMin = blurMin
+        self.foldMax = foldMax
+        self.bubbleMax = bubbleMax
         self.backgroundThreshold = backgroundThreshold
     }
 
@@ -91,18 +106,40 @@ public struct ArtefactQC: Sendable, Equatable {
     public struct Verdict: Sendable, Equatable {
         public var inkFraction: Double?
         public var focus: Double?
-        /// Why the tile is dropped (pen before blur), or nil when it is kept.
+        public var foldFraction: Double?
+        public var rimFraction: Double?
+        /// Why the tile is dropped (pen, then blur, fold, bubble), or nil when it is kept.
         public var dropped: TileDropReason?
+
+        public init(inkFraction: Double? = nil, focus: Double? = nil, foldFraction: Double? = nil, rimFraction: Double? = nil,
+                    dropped: TileDropReason? = nil) {
+            self.inkFraction = inkFraction
+            self.focus = focus
+            self.foldFraction = foldFraction
+            self.rimFraction = rimFraction
+            self.dropped = dropped
+        }
     }
 
     public func evaluate(_ tile: RGBImage) -> Verdict {
-        let ink = checks.contains(.pen) ? Self.inkFraction(tile) : nil
-        let focus = checks.contains(.blur) ? Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold) : nil
-        let dropped: TileDropReason? = (ink ?? 0) > penMax ? .pen : (focus ?? .infinity) < blurMin ? .blur : nil
-        return Verdict(inkFraction: ink, focus: focus, dropped: dropped)
+        var v = Verdict()
+        if checks.contains(.pen) { v.inkFraction = Self.inkFraction(tile) }
+        if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold) }
+        if checks.contains(.fold) { v.foldFraction = Self.foldFraction(tile, backgroundThreshold: backgroundThreshold) }
+        if checks.contains(.bubble) { v.rimFraction = Self.rimFraction(tile) }
+        if (v.inkFraction ?? 0) > penMax {
+            v.dropped = .pen
+        } else if (v.focus ?? .infinity) < blurMin {
+            v.dropped = .blur
+        } else if (v.foldFraction ?? 0) > foldMax {
+            v.dropped = .fold
+        } else if (v.rimFraction ?? 0) > bubbleMax {
+            v.dropped = .bubble
+        }
+        return v
     }
 
-    /// Why the tile is dropped (pen before blur), or nil when it is kept.
+    /// Why the tile is dropped (pen, then blur, fold, bubble), or nil when it is kept.
     public func dropReason(_ tile: RGBImage) -> TileDropReason? { evaluate(tile).dropped }
 
     /// Whether one pixel is pen ink (blue, green or black).
@@ -113,14 +150,17 @@ public struct ArtefactQC: Sendable, Equatable {
     }
 
     /// Fraction of the tile's pixels that are ink.
-    public static func inkFraction(_ image: RGBImage) -> Double {
+    public static func inkFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isInk) }
+
+    /// Fraction of the tile's pixels for which `test(r, g, b)` holds.
+    @inline(__always) static func pixelFraction(_ image: RGBImage, where test: (Int, Int, Int) -> Bool) -> Double {
         let n = image.width * image.height
         guard n > 0 else { return 0 }
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
             var i = 0
             while i < p.count {
-                if isInk(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
+                if test(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
                 i += 3
             }
         }

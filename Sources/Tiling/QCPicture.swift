@@ -14,6 +14,8 @@ public enum QCPicture {
         case .background: return (120, 120, 120)
         case .pen: return (230, 0, 200)
         case .blur: return (255, 150, 0)
+        case .fold: return (200, 0, 0)
+        case .bubble: return (0, 160, 255)
         }
     }
 
@@ -77,7 +79,7 @@ public enum QCPicture {
     private static func drawLegend(_ image: inout RGBImage, top: Int, kept: Int, dropped: [TileDropReason: Int]) {
         var x = 4
         let entries: [(String, (UInt8, UInt8, UInt8), Bool)] = [("kept \(kept)", keptColour, true)]
-            + [TileDropReason.background, .pen, .blur].map { ("\($0.rawValue) \(dropped[$0] ?? 0)", colour($0), false) }
+            + [TileDropReason.background, .pen, .blur, .fold, .bubble].map { ("\($0.rawValue) \(dropped[$0] ?? 0)", colour($0), false) }
         for (text, c, outline) in entries {
             let y0 = top + 6, y1 = top + 15
             if outline {

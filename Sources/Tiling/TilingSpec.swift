@@ -19,6 +19,8 @@ public struct TilingSpec: Equatable, Sendable {
     public var qc: QCChecks = .none
     public var penMax: Double = ArtefactQC.defaultPenMax
     public var blurMin: Double = ArtefactQC.defaultBlurMin
+    public var foldMax: Double = ArtefactQC.defaultFoldMax
+    public var bubbleMax: Double = ArtefactQC.defaultBubbleMax
 
     public init(tileSize: Int, target: TilingTarget, backgroundThreshold: Double = 220, maxBackground: Double = 0.5,
                 jpegQuality: Int?) {
@@ -39,7 +41,8 @@ public struct TilingSpec: Equatable, Sendable {
 
     /// The artefact checks the spec asks for.
     public var artefactQC: ArtefactQC {
-        ArtefactQC(checks: qc, penMax: penMax, blurMin: blurMin, backgroundThreshold: backgroundThreshold)
+        ArtefactQC(checks: qc, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
+                   backgroundThreshold: backgroundThreshold)
     }
 }
 
@@ -59,6 +62,8 @@ extension TilingSpec: FieldComparable {
             ComparedField(Key.qc.rawValue, label: "QC", value: qc.description),
             ComparedField(Key.penMax.rawValue, label: "pen max", value: "\(penMax)"),
             ComparedField(Key.blurMin.rawValue, label: "blur min", value: "\(blurMin)"),
+            ComparedField(Key.foldMax.rawValue, label: "fold max", value: "\(foldMax)"),
+            ComparedField(Key.bubbleMax.rawValue, label: "bubble max", value: "\(bubbleMax)"),
         ]
     }
 }
@@ -69,7 +74,7 @@ extension TilingSpec: Codable {
     /// no QC, so records written before them read as what they were.
     public enum Key: String, CodingKey, CaseIterable {
         case tileSize, targetMPP, targetMagnification, level, backgroundThreshold, maxBackground, jpegQuality
-        case tissueRule, qc, penMax, blurMin
+        case tissueRule, qc, penMax, blurMin, foldMax, bubbleMax
     }
 
     public init(from decoder: Decoder) throws {
@@ -95,6 +100,8 @@ extension TilingSpec: Codable {
         }
         penMax = try c.decodeIfPresent(Double.self, forKey: .penMax) ?? penMax
         blurMin = try c.decodeIfPresent(Double.self, forKey: .blurMin) ?? blurMin
+        foldMax = try c.decodeIfPresent(Double.self, forKey: .foldMax) ?? foldMax
+        bubbleMax = try c.decodeIfPresent(Double.self, forKey: .bubbleMax) ?? bubbleMax
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,5 +118,8 @@ extension TilingSpec: Codable {
         if qc != .none { try c.encode(qc.description, forKey: .qc) }
         if qc != .none || penMax != ArtefactQC.defaultPenMax { try c.encode(penMax, forKey: .penMax) }
         if qc != .none || blurMin != ArtefactQC.defaultBlurMin { try c.encode(blurMin, forKey: .blurMin) }
+        // Fold and bubble thresholds only where they mean something, so records without them read alike.
+        if qc.contains(.fold) || foldMax != ArtefactQC.defaultFoldMax { try c.encode(foldMax, forKey: .foldMax) }
+        if qc.contains(.bubble) || bubbleMax != ArtefactQC.defaultBubbleMax { try c.encode(bubbleMax, forKey: .bubbleMax) }
     }
 }

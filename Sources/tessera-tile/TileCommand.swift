@@ -20,6 +20,7 @@ struct TileCommand: ParsableCommand {
         .option("SLIDE_READER", "--slide-reader"),
         .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
         .option("QC", "--qc"), .option("PEN_MAX", "--pen-max"), .option("BLUR_MIN", "--blur-min"),
+        .option("FOLD_MAX", "--fold-max"), .option("BUBBLE_MAX", "--bubble-max"),
         .option("TISSUE_MASK", "--tissue-mask"),
     ]
 
@@ -44,11 +45,14 @@ struct TileCommand: ParsableCommand {
               sbatch --array=0-7 --wrap 'tessera-tile --manifest m.csv --store store'
               tessera-tile --job Jobs/demo.env --shard 0 --shards 1
               tessera-tile --manifest m.csv --store store --qc none --tissue-mask otsu
+              tessera-tile --manifest m.csv --store store --qc pen,blur --pen-max 0.1
 
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
             their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
             variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
-            --blur-min. Every drop is counted per \
+            --blur-min, when more than --fold-max of their tissue is doubly dark (a fold: two \
+            layers of stain), or when more than --bubble-max of their pixels are an air bubble's \
+            neutral grey rim. Every drop is counted per \
             slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
             shows the slide with kept tiles outlined and dropped tiles tinted by reason.
 
@@ -102,14 +106,20 @@ struct TileCommand: ParsableCommand {
             transform: TissueMaskOption.parse)
     var tissueMask = TissueMaskOption.luminance
 
-    @Option(help: "Artefact checks on tiles that pass the background rule: pen,blur, pen, blur or none.")
-    var qc = "pen,blur"
+    @Option(help: "Artefact checks on tiles that pass the background rule: any of pen, blur, fold, bubble, comma-separated, or none.")
+    var qc = QCChecks.standard.description
 
     @Option(help: "Drop tiles with more than this fraction of pen-ink pixels, 0…1.")
     var penMax = ArtefactQC.defaultPenMax
 
     @Option(help: "Drop tiles whose focus measure (100 × grey Laplacian variance / grey variance, on tissue pixels) is below this, ≥ 0.")
     var blurMin = ArtefactQC.defaultBlurMin
+
+    @Option(help: "Drop tiles where more than this fraction of the tissue pixels is doubly dark (optical density summed over R, G, B > 2.5: a fold), 0…1.")
+    var foldMax = ArtefactQC.defaultFoldMax
+
+    @Option(help: "Drop tiles where more than this fraction of the pixels is an air bubble's rim (neutral mid grey), 0…1.")
+    var bubbleMax = ArtefactQC.defaultBubbleMax
 
     @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)
     var encoding = EncodingOption.jpeg
@@ -157,9 +167,13 @@ struct TileCommand: ParsableCommand {
         guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
         guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
         guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
-        guard QCChecks(parsing: qc) != nil else { throw ValidationError("--qc must be pen,blur, pen, blur or none; got '\(qc)'") }
+        guard QCChecks(parsing: qc) != nil else {
+            throw ValidationError("--qc takes pen, blur, fold, bubble (comma-separated, e.g. \(QCChecks.standard)) or none; got '\(qc)'")
+        }
         guard penMax.isFinite && (0...1).contains(penMax) else { throw ValidationError("--pen-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultPenMax))") }
         guard blurMin.isFinite && blurMin >= 0 else { throw ValidationError("--blur-min is a variance, ≥ 0 (default \(ArtefactQC.defaultBlurMin))") }
+        guard foldMax.isFinite && (0...1).contains(foldMax) else { throw ValidationError("--fold-max is a fraction of the tissue, 0…1 (default \(ArtefactQC.defaultFoldMax))") }
+        guard bubbleMax.isFinite && (0...1).contains(bubbleMax) else { throw ValidationError("--bubble-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultBubbleMax))") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
@@ -180,7 +194,8 @@ struct TileCommand: ParsableCommand {
         options.overlap = overlap
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
         options.tissueRule = TissueRule(rawValue: tissueMask.rawValue)!
-        options.qc = ArtefactQC(checks: QCChecks(parsing: qc)!, penMax: penMax, blurMin: blurMin, backgroundThreshold: backgroundThreshold)
+        options.qc = ArtefactQC(checks: QCChecks(parsing: qc)!, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
+                                backgroundThreshold: backgroundThreshold)
         options.encoding = TileEncoding(rawValue: encoding.rawValue)!
         options.quality = quality
         options.splitFractions = fractions!

@@ -60,7 +60,7 @@ final class TileQCEndToEndTests: XCTestCase {
 
             // The QC table lists every position read; its kept rows are the stored tiles.
             let table = try CSV.parse(String(contentsOf: on.appendingPathComponent("qc/\(id).csv"), encoding: .utf8))
-            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus"])
+            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction"])
             let rows = table.dropFirst().map(\.fields)
             XCTAssertEqual(rows.count, s.tilesConsidered - (d[.mask] ?? 0), id)
             XCTAssertEqual(rows.filter { $0[2] == "kept" }.count, s.tilesKept, id)
@@ -81,7 +81,8 @@ final class TileQCEndToEndTests: XCTestCase {
         let total = audit.stdout.split(separator: "\n").last { $0.hasPrefix("total") }.map { $0.split(separator: " ").map(String.init) }
         let pens = withQC.values.reduce(0) { $0 + ($1.tilesDropped[.pen] ?? 0) }
         let blurs = withQC.values.reduce(0) { $0 + ($1.tilesDropped[.blur] ?? 0) }
-        XCTAssertEqual(total?.suffix(2), ["\(pens)", "\(blurs)"], audit.stdout)
+        // Columns …, pen, blur, fold, bubble.
+        XCTAssertEqual(total.map { Array($0.suffix(4)) }, ["\(pens)", "\(blurs)", "0", "0"], audit.stdout)
 
         // A resumed or sibling task with other QC parameters is refused, naming the difference.
         let again = try tile(common + ["--store", on.path, "--pen-max", "0.2"])

@@ -141,9 +141,12 @@ final class TileQCTests: XCTestCase {
         XCTAssertEqual(QCChecks(parsing: "blur, pen"), .standard)
         XCTAssertEqual(QCChecks(parsing: "none"), QCChecks.none)
         XCTAssertEqual(QCChecks(parsing: "pen"), .pen)
-        XCTAssertNil(QCChecks(parsing: "pen,fold"))
+        XCTAssertEqual(QCChecks(parsing: "bubble,pen,fold,blur"), .all)
+        XCTAssertEqual(QCChecks(parsing: "pen,fold"), [.pen, .fold])
+        XCTAssertNil(QCChecks(parsing: "pen,dust"))
         XCTAssertNil(QCChecks(parsing: ""))
         XCTAssertEqual(QCChecks.standard.description, "pen,blur")
+        XCTAssertEqual(QCChecks.all.description, "pen,blur,fold,bubble")
         XCTAssertEqual(QCChecks.none.description, "none")
     }
 }
