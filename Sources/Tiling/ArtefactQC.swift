@@ -116,19 +116,12 @@ public struct ArtefactQC: Sendable, Equatable {
     public static func inkFraction(_ image: RGBImage) -> Double {
         let n = image.width * image.height
         guard n > 0 else { return 0 }
-        // `isInk` without its branches on the common case (tissue is rarely ink, but whether r < 200
-        // is a coin toss): the blue/green test as two sign bits, the dark test behind a branch that
-        // is almost never taken (every channel < 64). `ArtefactQCTests` checks it equals `isInk`.
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
             var i = 0
-            let end = p.count - 2
-            while i < end {
-                let r = Int32(p[i]), g = Int32(p[i &+ 1]), b = Int32(p[i &+ 2])
-                let blue = ((r &- 200) & (1284 &* r &+ 284 &- 1000 &* g)) >> 31
-                count &+= Int(blue & 1)
-                if blue == 0 && (r | g | b) < 64 && isInk(Int(r), Int(g), Int(b)) { count &+= 1 }
-                i &+= 3
+            while i < p.count {
+                if isInk(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) { count += 1 }
+                i += 3
             }
         }
         return Double(count) / Double(n)
@@ -145,27 +138,24 @@ public struct ArtefactQC: Sendable, Equatable {
         // Integer sums (grey ×1000, Laplacian in whole levels): exact, the same on every machine.
         var lapSum = 0, lapSquares = 0, greySum = 0, greySquares = 0, count = 0
         image.pixels.withUnsafeBufferPointer { p in
-            @inline(__always) func grey(_ i: Int) -> Int { 299 &* Int(p[i]) &+ 587 &* Int(p[i &+ 1]) &+ 114 &* Int(p[i &+ 2]) }
-            let row = 3 * w
+            @inline(__always) func grey(_ i: Int) -> Int { 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2]) }
             var y = 1
             while y < h - 1 {
                 var x = 1
                 while x < w - 1 {
-                    let i = (y &* w &+ x) &* 3
+                    let i = (y * w + x) * 3
                     let centre = grey(i)
-                    // Without a branch (tissue and glass alternate unpredictably at a tissue edge):
-                    // glass samples add zeros.
-                    let m = centre < limit ? 1 : 0
-                    let lap = (4 &* centre &- grey(i &- 3) &- grey(i &+ 3) &- grey(i &- row) &- grey(i &+ row)) / 1000
-                    let ml = m &* lap, mc = m &* centre
-                    lapSum &+= ml
-                    lapSquares &+= ml &* lap
-                    greySum &+= mc
-                    greySquares &+= mc &* centre
-                    count &+= m
-                    x &+= 2
+                    if centre < limit {
+                        let lap = (4 * centre - grey(i - 3) - grey(i + 3) - grey(i - 3 * w) - grey(i + 3 * w)) / 1000
+                        lapSum += lap
+                        lapSquares += lap * lap
+                        greySum += centre
+                        greySquares += centre * centre
+                        count += 1
+                    }
+                    x += 2
                 }
-                y &+= 2
+                y += 2
             }
         }
         guard count >= 16 else { return .infinity }

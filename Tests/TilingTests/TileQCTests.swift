@@ -119,8 +119,8 @@ final class TileQCTests: XCTestCase {
     }
 
     func testInkFractionCountsExactlyThePixelsIsInkCalls() {
-        // The branch-free loop against the per-pixel rule: every (r, g) for blue in steps of 5,
-        // one 256 × 256 image each, then random tiles.
+        // The counting loop against the per-pixel rule: every (r, g) for blue in steps of 5, one
+        // 256 × 256 image each, then random tiles of an odd size.
         func naive(_ image: RGBImage) -> Double {
             var n = 0
             for i in stride(from: 0, to: image.pixels.count, by: 3)
