@@ -48,26 +48,35 @@ final class DirectRegionReader: RegionReader {
     private func read(x: Int, y: Int, level: Int, width: Int, height: Int, scale: Int) throws -> RGBImage {
         precondition(width > 0 && height > 0, "empty region \(width)×\(height)")
         let d = source.levels[level].directory
-        var out = [UInt8](repeating: 255, count: width * height * 3)
         let tw = d.tileWidth / scale, th = d.tileHeight / scale
         // Pixels past the level's right and bottom edges are padding: white, as in OpenSlide.
         let x0 = max(x, 0), x1 = min(x + width, (d.width + scale - 1) / scale)
         let y0 = max(y, 0), y1 = min(y + height, (d.height + scale - 1) / scale)
+        // A region inside the level is covered by its tiles (a tile's decoded size is its full
+        // size inside the level), so only one that reaches past an edge needs the white fill.
+        let inside = x0 == x && y0 == y && x1 == x + width && y1 == y + height
+        var out = inside ? [UInt8](unsafeUninitializedCapacity: width * height * 3) { _, count in count = width * height * 3 }
+            : [UInt8](repeating: 255, count: width * height * 3)
         guard x0 < x1 && y0 < y1 else { return RGBImage(width: width, height: height, pixels: out) }
         for row in (y0 / th)...((y1 - 1) / th) {
             for column in (x0 / tw)...((x1 - 1) / tw) {
                 let slot = try decodedTile(level: level, column: column, row: row, scale: scale)
                 let tile = cache.entry(slot)
-                let ix0 = max(x0, column * tw), ix1 = min(x1, column * tw + tile.width)
-                let iy0 = max(y0, row * th), iy1 = min(y1, row * th + tile.height)
-                guard ix0 < ix1 && iy0 < iy1 else { continue }
-                let bytes = (ix1 - ix0) * 3
+                let ix0 = max(x0, column * tw), ix1 = min(x1, column * tw + tile.width), nx1 = min(x1, column * tw + tw)
+                let iy0 = max(y0, row * th), iy1 = min(y1, row * th + tile.height), ny1 = min(y1, row * th + th)
                 out.withUnsafeMutableBytes { o in
                     tile.pixels.withUnsafeBytes { t in
-                        for yy in iy0..<iy1 {
-                            let from = ((yy - row * th) * tile.width + (ix0 - column * tw)) * 3
+                        for yy in iy0..<ny1 {
                             let to = ((yy - y) * width + (ix0 - x)) * 3
-                            o.baseAddress!.advanced(by: to).copyMemory(from: t.baseAddress!.advanced(by: from), byteCount: bytes)
+                            // A tile that decodes smaller than its place in the grid leaves glass (white).
+                            let copied = yy < iy1 ? max(0, ix1 - ix0) : 0
+                            if copied > 0 {
+                                let from = ((yy - row * th) * tw + (ix0 - column * tw)) * 3
+                                o.baseAddress!.advanced(by: to).copyMemory(from: t.baseAddress!.advanced(by: from), byteCount: copied * 3)
+                            }
+                            if ix0 + copied < nx1 {
+                                o.baseAddress!.advanced(by: to + copied * 3).initializeMemory(as: UInt8.self, repeating: 255, count: (nx1 - ix0 - copied) * 3)
+                            }
                         }
                     }
                 }
@@ -151,7 +160,8 @@ struct DecodedTileCache {
             slot = entries.indices.min { entries[$0].lastUse < entries[$1].lastUse }!
             if let old = entries[slot].key { slots[old] = nil }
         }
-        if entries[slot].pixels.count < bytes { entries[slot].pixels = [UInt8](repeating: 0, count: bytes) }
+        // Not zeroed: the decoder (or `fill`) writes every byte that is read back.
+        if entries[slot].pixels.count < bytes { entries[slot].pixels = [UInt8](unsafeUninitializedCapacity: bytes) { _, n in n = bytes } }
         entries[slot].key = key
         entries[slot].lastUse = clock
         slots[key] = slot

@@ -158,6 +158,8 @@ public final class TileStoreWriter {
         precondition(!encoded.isEmpty, "\(path): empty JPEG tile")
         pendingOffsets.append(Int64(writtenBytes + pendingBytes.count))
         pendingLengths.append(Int64(encoded.count))
+        // One batch's worth up front: growing by doubling copied the batch several times.
+        if pendingBytes.capacity < Self.batchBytes { pendingBytes.reserveCapacity(Self.batchBytes + encoded.count) }
         pendingBytes.append(contentsOf: encoded)
         try add(record, digesting: encoded)
     }

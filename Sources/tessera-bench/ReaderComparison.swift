@@ -25,7 +25,7 @@ struct ReaderComparison {
     func run(in context: BenchContext) throws {
         let folder = context.workDirectory.appendingPathComponent("readers")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let side = context.quick ? 6000 : 12000
+        let side = context.quick ? 6000 : 24000
         let a = try Self.synth(folder.appendingPathComponent("a-20x.svs").path, width: side, height: side * 4 / 5, mpp: 0.499)
         let b = try Self.synth(folder.appendingPathComponent("b-40x.svs").path, width: side, height: side * 4 / 5, mpp: 0.2495)
         let c = folder.appendingPathComponent("c-single-level.tif").path

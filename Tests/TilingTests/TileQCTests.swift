@@ -118,6 +118,48 @@ final class TileQCTests: XCTestCase {
         XCTAssertFalse(ArtefactQC.isInk(69, 72, 170))
     }
 
+    func testInkFractionCountsExactlyThePixelsIsInkCalls() {
+        // The counting loop against the per-pixel rule: every (r, g) for blue in steps of 5, one
+        // 256 × 256 image each, then random tiles of an odd size.
+        func naive(_ image: RGBImage) -> Double {
+            var n = 0
+            for i in stride(from: 0, to: image.pixels.count, by: 3)
+            where ArtefactQC.isInk(Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2])) { n += 1 }
+            return Double(n) / Double(image.width * image.height)
+        }
+        var image = RGBImage(width: 256, height: 256, fill: (0, 0, 0))
+        for b in stride(from: 0, through: 255, by: 5) {
+            for r in 0..<256 {
+                for g in 0..<256 {
+                    let i = (r * 256 + g) * 3
+                    image.pixels[i] = UInt8(r)
+                    image.pixels[i + 1] = UInt8(g)
+                    image.pixels[i + 2] = UInt8(b)
+                }
+            }
+            XCTAssertEqual(ArtefactQC.inkFraction(image), naive(image), "blue \(b)")
+        }
+        var rng = SeededGenerator(seed: 11)
+        for _ in 0..<4 {
+            let tile = RGBImage(width: 61, height: 37, pixels: (0..<(61 * 37 * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            XCTAssertEqual(ArtefactQC.inkFraction(tile), naive(tile))
+        }
+    }
+
+    func testFocusMeasureMatchesTheNaiveReferenceOnTissueMixedWithGlass() {
+        // Glass and tissue alternating at random: the samples the measure skips are the glass ones.
+        var rng = SeededGenerator(seed: 12)
+        var tile = QCTiles.hAndE(size: 96, seed: 5)
+        for i in stride(from: 0, to: tile.pixels.count, by: 3) where Bool.random(using: &rng) {
+            tile.pixels[i] = 245
+            tile.pixels[i + 1] = 243
+            tile.pixels[i + 2] = 246
+        }
+        let naive = QCTiles.naiveFocus(tile)
+        XCTAssertTrue(naive.isFinite)
+        XCTAssertEqual(ArtefactQC.focusMeasure(tile), naive, accuracy: 1e-9 * max(1, naive))
+    }
+
     func testFocusMeasureMatchesTheNaiveReferenceAndBlurDropsTheTile() {
         let sharp = QCTiles.hAndE()
         let blurred = QCTiles.blurred(sharp, radius: 2)
