@@ -65,7 +65,7 @@ public enum MILOutputs {
         func column(_ name: String) throws -> Int {
             guard let i = header.firstIndex(of: name) else {
                 throw TesseraError.invalidInput(path: url.path, message: "no \(name) column (classes here: \(classes.joined(separator: ",")))",
-                                                hint: "the MIL model must be trained on the same classes as the tile model")
+                                                hint: "train the MIL model on the tile model's classes: tessera-mil train --classes (job key CLASSES)")
             }
             return i
         }

@@ -47,7 +47,7 @@ struct Train: ParsableCommand {
         .option("FEATURES", "--features"), .option("MIL_RUN", "--out"), .option("MIL_EPOCHS", "--epochs"), .option("MIL_BAG_CAP", "--bag-cap"),
         .option("MIL_HIDDEN", "--hidden"), .option("MIL_BAGS_PER_STEP", "--bags-per-step"), .option("MIL_LEARNING_RATE", "--learning-rate"),
         .option("MIL_WEIGHT_DECAY", "--weight-decay"), .option("MIL_DROPOUT", "--dropout"), .option("MIL_SEED", "--seed"),
-        .option("MIL_THREADS", "--threads"),
+        .option("MIL_THREADS", "--threads"), .option("CLASSES", "--classes"),
     ]
 
     static let configuration = CommandConfiguration(
@@ -70,12 +70,16 @@ struct Train: ParsableCommand {
               mpirun -n 2 tessera-mil train --features features --out mil --bags-per-step 8 --threads 1
 
             Job-file keys: FEATURES, MIL_RUN (--out), MIL_EPOCHS, MIL_BAG_CAP, MIL_HIDDEN, MIL_BAGS_PER_STEP, \
-            MIL_LEARNING_RATE, MIL_WEIGHT_DECAY, MIL_DROPOUT, MIL_SEED, MIL_THREADS.
+            MIL_LEARNING_RATE, MIL_WEIGHT_DECAY, MIL_DROPOUT, MIL_SEED, MIL_THREADS, CLASSES (--classes).
             """)
 
     @OptionGroup var job: JobOption
     @Option(help: "Feature store folder (tessera-predict embed --out).") var features: String
     @Option(help: "Output folder of the MIL run.") var out: String
+    @Option(help: """
+        The classes, in the tile model's order (job key CLASSES), so that the MIL model predicts every class the \
+        predictor does even when the training split lacks one (default: the training slides' labels, sorted).
+        """) var classes: String?
     @Option(help: "Epochs, 1…10000.") var epochs = 20
     @Option(help: "At most this many tiles per slide per epoch (0: all), a random subset redrawn each epoch.") var bagCap = 2048
     @Option(help: "Width of the per-tile layer h.") var hidden = 256
@@ -91,6 +95,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard OptionCheck.isFolder(features) else { throw ValidationError("--features \(features) is not a folder; run tessera-predict embed first") }
+        if let classes, let problem = OptionCheck.names("--classes", classes) { throw ValidationError(problem) }
         if let p = OptionCheck.integer("--epochs", epochs, in: 1...10000) { throw ValidationError(p) }
         if let p = OptionCheck.integer("--bag-cap", bagCap, in: 0...10_000_000) { throw ValidationError(p) }
         if let p = OptionCheck.integer("--hidden", hidden, in: 1...65536) { throw ValidationError(p) }
@@ -115,6 +120,7 @@ struct Train: ParsableCommand {
         var c = MILConfiguration()
         (c.hidden, c.attentionWidth, c.dropout, c.epochs, c.bagsPerStep, c.bagCap) = (hidden, attentionWidth, dropout, epochs, bagsPerStep, bagCap)
         (c.learningRate, c.weightDecay, c.seed) = (learningRate, weightDecay, seed)
+        c.classes = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: [" ", "\t"]) } } ?? []
         var options = MILTrainer.Options(features: URL(fileURLWithPath: features), output: URL(fileURLWithPath: out), configuration: c)
         options.threads = threads
         options.resume = resume

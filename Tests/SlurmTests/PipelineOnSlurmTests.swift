@@ -30,6 +30,22 @@ final class PipelineOnSlurmTests: XCTestCase {
         try pipeline.waitAndCheckOutputs(ids)
     }
 
+    /// MIL=1 through Slurm/submit: the embedding array and the MIL job chained after training, the
+    /// merge after both; every task completes and the ABMIL predictions join slides.csv.
+    func testMILStageChainedAfterTrainingThroughSbatch() throws {
+        let pipeline = SlurmPipeline(slurm: try LocalSlurm.shared(), work: try TestEnvironment.temporaryDirectory(self, "slurm-mil"))
+        let job = try pipeline.jobFile(manifest: try Self.cohort().appendingPathComponent("manifest.csv"), [
+            ("MIL", "1"), ("FEATURES", "features"), ("MIL_RUN", "mil"), ("MIL_EPOCHS", "3"),
+        ])
+        let ids = try pipeline.submit(job, stages: ["tile", "train", "embed", "mil", "predict", "merge"])
+        let jobs = try pipeline.slurm.waitForJobs(Array(ids.values), timeout: 900)
+        // 3 tile tasks, train, 2 embedding tasks, MIL, 2 prediction tasks, merge.
+        XCTAssertEqual(jobs.count, 10, "\(jobs)\n\(pipeline.logs())")
+        for j in jobs { XCTAssertEqual(j.state, .completed, "\(j)\n\(pipeline.logs())") }
+        try MILOutputCheck.verify(predictions: pipeline.work.appendingPathComponent("predictions"),
+                                  mil: pipeline.work.appendingPathComponent("mil"))
+    }
+
     /// A corrupt slide in the manifest: the tiler reports and skips it, the pipeline completes.
     func testCorruptSlideIsReportedAndThePipelineCompletes() throws {
         let slurm = try LocalSlurm.shared()

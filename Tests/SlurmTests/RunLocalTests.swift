@@ -70,6 +70,20 @@ final class RunLocalTests: XCTestCase {
         if let firstDone, let secondStart { XCTAssertLessThan(firstDone, secondStart, r.stderr) }
     }
 
+    /// MIL=1 from the job file: after training, the embedding shards, the MIL stage and a second
+    /// merge run, and the ABMIL predictions join slides.csv beside mean and vote, with an attention
+    /// heatmap per predicted slide.
+    func testMILStageRunsFromTheJobFileAndJoinsTheSlideCSV() throws {
+        let work = try TestEnvironment.temporaryDirectory(self, "launcher-mil")
+        let job = try job(in: work, patients: 6, size: 1024, settings: [
+            ("MIL", "1"), ("FEATURES", "features"), ("MIL_RUN", "mil"), ("MIL_EPOCHS", "3"), ("HEATMAPS", "1"), ("PREDICT_SHARDS", "2"),
+        ])
+        let r = try runCommand(Self.script, [job.path], environment: environment, currentDirectory: work)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.stdout.contains("== merge: ABMIL predictions and attention into"), r.stdout)
+        try MILOutputCheck.verify(predictions: work.appendingPathComponent("predictions"), mil: work.appendingPathComponent("mil"))
+    }
+
     /// PIDs of running processes whose command line mentions `text`.
     static func processes(mentioning text: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

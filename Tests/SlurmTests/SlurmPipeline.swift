@@ -29,8 +29,8 @@ struct SlurmPipeline {
         ] + extra)
     }
 
-    /// Runs Slurm/submit in `work` and returns the four job ids by stage.
-    func submit(_ job: URL) throws -> [String: Int] {
+    /// Runs Slurm/submit in `work` and returns the job ids by stage (`stages`: the four, or six with MIL=1).
+    func submit(_ job: URL, stages: Set<String> = ["tile", "train", "predict", "merge"]) throws -> [String: Int] {
         let r = try runCommand(TestEnvironment.packageRoot.appendingPathComponent("Slurm/submit"), [job.path],
                                environment: slurm.environment.merging(["TESSERA_BIN": TestEnvironment.productsDirectory.path]) { $1 },
                                currentDirectory: work)
@@ -43,7 +43,7 @@ struct SlurmPipeline {
             let kv = pair.split(separator: "=")
             ids[String(kv[0])] = Int(kv[1])
         }
-        XCTAssertEqual(Set(ids.keys), ["tile", "train", "predict", "merge"], r.output)
+        XCTAssertEqual(Set(ids.keys), stages, r.output)
         return ids
     }
 
