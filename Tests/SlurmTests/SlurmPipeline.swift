@@ -35,15 +35,22 @@ struct SlurmPipeline {
                                environment: slurm.environment.merging(["TESSERA_BIN": TestEnvironment.productsDirectory.path]) { $1 },
                                currentDirectory: work)
         XCTAssertEqual(r.status, 0, r.output)
-        guard let line = r.stdout.split(separator: "\n").first(where: { $0.hasPrefix("submitted ") }) else {
+        guard let ids = Self.jobIDs(submitOutput: r.stdout)?.compactMapValues({ Int($0) }) else {
             throw TesseraError.io(path: work.path, message: "no job ids in:\n\(r.output)", hint: "")
         }
-        var ids: [String: Int] = [:]
-        for pair in line.dropFirst("submitted ".count).split(separator: " ") {
-            let kv = pair.split(separator: "=")
-            ids[String(kv[0])] = Int(kv[1])
-        }
         XCTAssertEqual(Set(ids.keys), stages, r.output)
+        return ids
+    }
+
+    /// The job ids by stage from Slurm/submit's `submitted tile=12 train=13 …` line (dry runs print
+    /// made-up ids); nil without that line.
+    static func jobIDs(submitOutput: String) -> [String: String]? {
+        guard let line = submitOutput.split(separator: "\n").first(where: { $0.hasPrefix("submitted ") }) else { return nil }
+        var ids: [String: String] = [:]
+        for pair in line.dropFirst("submitted ".count).split(separator: " ") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { ids[String(kv[0])] = String(kv[1]) }
+        }
         return ids
     }
 

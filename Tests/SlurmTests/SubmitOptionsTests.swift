@@ -103,12 +103,7 @@ final class SubmitOptionsTests: XCTestCase {
         }
         let r = try runCommand(Self.submit, [job.path, "--dry-run"], environment: environment, currentDirectory: work)
         XCTAssertEqual(r.status, 0, r.output)
-        let submitted = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("submitted ") }, r.output)
-        var ids: [String: String] = [:]
-        for pair in submitted.dropFirst("submitted ".count).split(separator: " ") {
-            let kv = pair.split(separator: "=")
-            ids[String(kv[0])] = String(kv[1])
-        }
+        let ids = try XCTUnwrap(SlurmPipeline.jobIDs(submitOutput: r.stdout), r.output)
         let mil = try XCTUnwrap(ids["mil"], r.output), predict = try XCTUnwrap(ids["predict"], r.output)
         let merge = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.hasPrefix("sbatch ") && $0.hasSuffix("merge.sbatch") }, r.output)
         XCTAssertTrue(merge.contains("--dependency=afterok:\(predict),afterany:\(mil) "), String(merge))

@@ -56,12 +56,7 @@ final class TimeLimitRequeueTests: XCTestCase {
                                        ]) { $1 },
                                        currentDirectory: work)
         XCTAssertEqual(submitted.status, 0, submitted.output)
-        let line = try XCTUnwrap(submitted.stdout.split(separator: "\n").first { $0.hasPrefix("submitted ") }, submitted.output)
-        var ids: [String: Int] = [:]
-        for pair in line.dropFirst("submitted ".count).split(separator: " ") {
-            let kv = pair.split(separator: "=")
-            ids[String(kv[0])] = Int(kv[1])
-        }
+        let ids = try XCTUnwrap(SlurmPipeline.jobIDs(submitOutput: submitted.stdout)?.compactMapValues { Int($0) }, submitted.output)
         let train = try XCTUnwrap(ids["train"], submitted.output)
 
         // The uninterrupted reference, on the other core while the Slurm job runs.
