@@ -22,14 +22,17 @@ struct TesseraAudit: ParsableCommand {
             lists what is missing without failing), and no slide's content may appear in two splits \
             or under two patients. Slides the tiler gave up on (failures/*.csv) are listed.
 
-            With --features FEAT (a feature store tessera-predict embed made from this store), also             checks it: every slide of each split has a feature file in that split with one row per             tile of the store, each file records its embedding width and all share it, no value is             NaN or infinite, and no file belongs to a slide the store does not have there.
+            With --features FEAT (a feature store tessera-predict embed made from this store), also \
+            checks it: every slide of each split has a feature file in that split with one row per \
+            tile of the store, each file records its embedding width and all share it, no value is \
+            NaN or infinite, and no file belongs to a slide the store does not have there.
 
             Examples:
               tessera-audit /scratch/$USER/store
               tessera-audit store --json store-audit.json
               tessera-audit store --no-pixels        # everything but decoding the tiles
               tessera-audit store --strict           # tiler failures fail the audit too
-              tessera-audit store --features features   # and the feature store embedded from it
+              tessera-audit store --features features   # and its feature store
 
             Exit status: 0 when every check passed, 1 when any failed (each problem is printed \
             with its file), 64 for usage errors.

@@ -108,7 +108,7 @@ final class TesseraAuditCommandTests: XCTestCase {
     func testHelp() throws {
         let result = try runCommand(exe, ["--help"])
         XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertTrue(result.stdout.contains("USAGE: tessera-audit <store> [--json <file>] [--no-pixels] [--workers <n>] [--strict]"),
+        XCTAssertTrue(result.stdout.contains("USAGE: tessera-audit <store> [--json <file>] [--no-pixels] [--workers <n>] [--features <folder>] [--strict]"),
                       result.stdout)
         XCTAssertTrue(result.stdout.contains("Examples:\n  tessera-audit /scratch/$USER/store\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("64 for usage errors"), result.stdout)
