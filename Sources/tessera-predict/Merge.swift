@@ -21,7 +21,13 @@ struct Merge: ParsableCommand {
             patients.csv, tiles.csv (when the tasks ran with --tile-scores), failures.csv, report.md \
             and report.json, sorted by slide and patient id. Safe to run again.
 
-            With --mil MIL_RUN (the --out of tessera-mil predict), once MIL_RUN/mil-slides.csv             exists, the MIL model's slide predictions join slides.csv and patients.csv as             abmil_p_<class>… and predicted_by_abmil (a patient's: the mean over its slides) and             report.json as the `abmil` metrics beside the other aggregators; when the tasks drew             heatmaps, each slide also gets OUT/heatmaps/<slide>-attention.jpg, and with --geojson             an abmil_attention measurement per tile. Before MIL_RUN has predictions the merge goes             on without them; merging again after tessera-mil predict attaches them.
+            With --mil MIL_RUN (the --out of tessera-mil predict), once MIL_RUN/mil-slides.csv \
+            exists, the MIL model's slide predictions join slides.csv and patients.csv as \
+            abmil_p_<class>… and predicted_by_abmil (a patient's: the mean over its slides) and \
+            report.json as the `abmil` metrics beside the other aggregators; when the tasks drew \
+            heatmaps, each slide also gets OUT/heatmaps/<slide>-attention.jpg, and with --geojson \
+            an abmil_attention measurement per tile. Before MIL_RUN has predictions the merge goes \
+            on without them; merging again after tessera-mil predict attaches them.
 
             Exit status: 0 merged; 3 merged, but some slides failed (listed in failures.csv); \
             1 unfinished tasks, missing or duplicated slides, unreadable parts; 64 bad options.
