@@ -343,7 +343,10 @@ final class PredictorEndToEndTests: XCTestCase {
         let summary = try XCTUnwrap(json["summary"] as? [String: Any])
         XCTAssertEqual(Set(summary.keys), ["tile_accuracy", "slide_accuracy_mean_probability", "slide_accuracy_majority_vote",
                                            "slide_balanced_accuracy_mean_probability", "slide_balanced_accuracy_majority_vote",
-                                           "patient_accuracy_mean_probability", "patient_accuracy_majority_vote"])
+                                           "patient_accuracy_mean_probability", "patient_accuracy_majority_vote",
+                                           "slide_accuracy_abmil", "slide_balanced_accuracy_abmil", "patient_accuracy_abmil"])
+        // Without a MIL run the ABMIL figures are there, as null.
+        XCTAssertTrue(summary["slide_accuracy_abmil"] is NSNull, "\(summary)")
         XCTAssertNotNil(summary["slide_accuracy_mean_probability"] as? Double)
         XCTAssertEqual((json["bootstrap"] as? [String: Any])?["resamples"] as? Int, 50)
         let merged = try runCommand(TestEnvironment.executable("tessera-predict"), ["merge", "--job", job.path, "--bootstrap", "20"])
