@@ -259,7 +259,7 @@ public final class PredictionJob {
         let model = try Data(contentsOf: options.model)
         let source: String
         switch options.source {
-        case let .store(url): source = "store \(url.standardizedFileURL.path)"
+        case let .store(url): source = PredictionParameters.storeSourcePrefix + url.standardizedFileURL.path
         case let .manifest(url):
             source = "manifest \(url.standardizedFileURL.path) (\(String(stableHash(bytes: try Data(contentsOf: url)), radix: 16)))"
         }

@@ -22,9 +22,12 @@ public struct PredictionParameters: TaskParameters {
     public var jpegQuality: Int
     public var shards: Int
 
+    /// How `source` begins when a tile store is predicted: `store <path>`.
+    static let storeSourcePrefix = "store "
+
     /// The tile store predicted, when the source is one (where its QC tables are).
     var storeURL: URL? {
-        source.hasPrefix("store ") ? URL(fileURLWithPath: String(source.dropFirst("store ".count))) : nil
+        source.hasPrefix(Self.storeSourcePrefix) ? URL(fileURLWithPath: String(source.dropFirst(Self.storeSourcePrefix.count))) : nil
     }
 }
 
