@@ -26,6 +26,22 @@ enum LabColor {
         return Float(t > 216.0 / 24389 ? cbrt(t) : t * 24389 / 3132 + 4.0 / 29)
     }
 
+    /// Fixed-point X, Y, Z (over white) of a pixel in steps of the cube-root table: the sum of one
+    /// term per channel, [channel · 256 + byte] → (X, Y, Z, 0) · `cubeRootSteps` · 2^`xyzFractionBits`
+    /// (the red terms carry the ½ step that makes the shift a rounding). Each term is rounded to
+    /// 2⁻⁸ of a step, so an index differs from the float path's by at most one step. All terms are
+    /// ≥ 0 and each row of `forward` sums to 1, so a sum never passes the table's last entry.
+    static let xyzFractionBits: Int32 = 8
+    static let xyzTerms: [SIMD4<Int32>] = (0..<(3 * 256)).map { k in
+        let (channel, byte) = (k / 256, k % 256)
+        let unit = Double(cubeRootSteps) * Double(1 << xyzFractionBits)
+        let half = channel == 0 ? Double(1 << (xyzFractionBits - 1)) : 0
+        let lin = Double(linearFromByte[byte])
+        var t = SIMD4<Int32>.zero
+        for row in 0..<3 { t[row] = Int32((Double(forward[3 * row + channel]) * lin * unit + half).rounded()) }
+        return t
+    }
+
     /// Linear RGB → XYZ / white (D65 white folded into the rows).
     static let forward: [Float] = [
         0.412_456_4 / 0.950_47, 0.357_576_1 / 0.950_47, 0.180_437_5 / 0.950_47,
@@ -44,7 +60,14 @@ enum LabColor {
     }
 
     @inline(__always) static func fInverse(_ f: Float) -> Float {
-        f > 6.0 / 29 ? f * f * f : (f - 4.0 / 29) * 3132 / 24389
+        f > 6.0 / 29 ? f * f * f : (f - 4.0 / 29) * (3132.0 / 24389)
+    }
+
+    /// round(clamp(v, 0, 1) · steps) for steps < 2²², without a float → integer conversion (which
+    /// Swift checks and traps): adding 1.5·2²³ leaves the rounded value in the low mantissa bits.
+    @inline(__always) static func roundedIndex(_ v: Float, steps: Float) -> Int {
+        let c = min(max(v, 0), 1)
+        return Int((c * steps + 12_582_912).bitPattern & 0x3F_FFFF)
     }
 
     /// L*, a*, b* of one pixel, exactly (for tests and references).

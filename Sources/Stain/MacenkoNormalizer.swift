@@ -30,6 +30,9 @@ public struct MacenkoNormalizer {
     private var angles = PercentileHistogram(low: -2, high: 2, bins: 8192)
     private var concentrationsH = PercentileHistogram(low: 0, high: 8, bins: 4096)
     private var concentrationsE = PercentileHistogram(low: 0, high: 8, bins: 4096)
+    /// The OD of the pixels the fit reads, and of those that are tissue (scratch, 3 per pixel).
+    private var sampled: [Float] = []
+    private var kept: [Float] = []
 
     public init(reference: MacenkoReference) {
         self.reference = reference
@@ -42,24 +45,37 @@ public struct MacenkoNormalizer {
         let step = min(image.width, image.height) >= 64 ? Self.fitStep : 1
         let n = ((image.width + step - 1) / step) * ((image.height + step - 1) / step)
         let beta = Self.beta
-        // Pass 1: moments of the tissue pixels' OD (Float per row, Double per tile).
+        // Pass 1: every read pixel's OD into `sampled`, the tissue pixels' also into `kept`, and
+        // the moments of the tissue pixels' OD (Float per row, Double per tile).
+        if sampled.count < 3 * n { sampled = [Float](repeating: 0, count: 3 * n) }
+        if kept.count < 3 * n { kept = [Float](repeating: 0, count: 3 * n) }
         var s = [Double](repeating: 0, count: 9)
         var tissue = 0
-        let rowLength = (image.width + step - 1) / step
-        var a: (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var column = 0
-        OpticalDensity.forEachPixel(of: image, step: step) { r, g, b in
-            if r >= beta && g >= beta && b >= beta {
-                tissue += 1
-                a.0 += r; a.1 += g; a.2 += b
-                a.3 += r * r; a.4 += r * g; a.5 += r * b; a.6 += g * g; a.7 += g * b; a.8 += b * b
-            }
-            column += 1
-            if column == rowLength {
-                s[0] += Double(a.0); s[1] += Double(a.1); s[2] += Double(a.2); s[3] += Double(a.3); s[4] += Double(a.4)
-                s[5] += Double(a.5); s[6] += Double(a.6); s[7] += Double(a.7); s[8] += Double(a.8)
-                a = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-                column = 0
+        let (w, height) = (image.width, image.height)
+        OpticalDensity.fromByte.withUnsafeBufferPointer { table in
+            image.pixels.withUnsafeBufferPointer { px in
+                sampled.withUnsafeMutableBufferPointer { all in
+                    kept.withUnsafeMutableBufferPointer { kept in
+                        let table = table.baseAddress!, px = px.baseAddress!, all = all.baseAddress!, kept = kept.baseAddress!
+                        var k = 0
+                        for y in stride(from: 0, to: height, by: step) {
+                            var a: (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+                            for x in stride(from: 0, to: w, by: step) {
+                                let p = 3 &* (y &* w &+ x)
+                                let r = table[Int(px[p])], g = table[Int(px[p &+ 1])], b = table[Int(px[p &+ 2])]
+                                all[3 &* k] = r; all[3 &* k &+ 1] = g; all[3 &* k &+ 2] = b
+                                k &+= 1
+                                guard r >= beta && g >= beta && b >= beta else { continue }
+                                kept[3 &* tissue] = r; kept[3 &* tissue &+ 1] = g; kept[3 &* tissue &+ 2] = b
+                                tissue &+= 1
+                                a.0 += r; a.1 += g; a.2 += b
+                                a.3 += r * r; a.4 += r * g; a.5 += r * b; a.6 += g * g; a.7 += g * b; a.8 += b * b
+                            }
+                            s[0] += Double(a.0); s[1] += Double(a.1); s[2] += Double(a.2); s[3] += Double(a.3); s[4] += Double(a.4)
+                            s[5] += Double(a.5); s[6] += Double(a.6); s[7] += Double(a.7); s[8] += Double(a.8)
+                        }
+                    }
+                }
             }
         }
         guard tissue >= max(64, Int(Self.minimumTissueFraction * Double(n))) else { return nil }
@@ -75,11 +91,13 @@ public struct MacenkoNormalizer {
         if e2[0] - e2[2] < 0 { e2 = e2.map { -$0 } }
 
         // Pass 2: the tissue pixels' diamond angles in the plane (x along e1, y along e2).
-        angles.reset()
         let (a0, a1, a2, b0, b1, b2) = (e1[0], e1[1], e1[2], e2[0], e2[1], e2[2])
-        OpticalDensity.forEachPixel(of: image, step: step) { r, g, b in
-            guard r >= beta && g >= beta && b >= beta else { return }
-            angles.add(Self.diamondAngle(x: a0 * r + a1 * g + a2 * b, y: b0 * r + b1 * g + b2 * b))
+        kept.withUnsafeBufferPointer { kept in
+            let od = kept.baseAddress!
+            angles.reset(adding: tissue) { i in
+                let (r, g, b) = (od[3 &* i], od[3 &* i &+ 1], od[3 &* i &+ 2])
+                return Self.diamondAngle(x: a0 * r + a1 * g + a2 * b, y: b0 * r + b1 * g + b2 * b)
+            }
         }
         let low = Self.direction(angles.percentile(Self.alpha)), high = Self.direction(angles.percentile(1 - Self.alpha))
         func vector(_ d: (Float, Float)) -> [Float] {
@@ -92,12 +110,11 @@ public struct MacenkoNormalizer {
 
         // Pass 3: every pixel's concentrations by least squares, for their 99th percentiles.
         guard let solve = Self.leastSquares(h, e) else { return nil }
-        concentrationsH.reset()
-        concentrationsE.reset()
         let (p0, p1, p2, p3, p4, p5) = (solve[0], solve[1], solve[2], solve[3], solve[4], solve[5])
-        OpticalDensity.forEachPixel(of: image, step: step) { r, g, b in
-            concentrationsH.add(p0 * r + p1 * g + p2 * b)
-            concentrationsE.add(p3 * r + p4 * g + p5 * b)
+        sampled.withUnsafeBufferPointer { all in
+            let od = all.baseAddress!
+            concentrationsH.reset(adding: n) { i in p0 * od[3 &* i] + p1 * od[3 &* i &+ 1] + p2 * od[3 &* i &+ 2] }
+            concentrationsE.reset(adding: n) { i in p3 * od[3 &* i] + p4 * od[3 &* i &+ 1] + p5 * od[3 &* i &+ 2] }
         }
         let maxima = [concentrationsH.percentile(1 - Self.alpha), concentrationsE.percentile(1 - Self.alpha)]
         guard maxima.allSatisfy({ $0 > 1e-3 }) else { return nil }
@@ -115,28 +132,8 @@ public struct MacenkoNormalizer {
         for i in 0..<3 {
             for j in 0..<3 { m[3 * i + j] = h[i] * kh * solve[j] + e[i] * ke * solve[3 + j] }
         }
-        Self.mapOpticalDensity(&image, matrix: m, offset: [0, 0, 0])
+        OpticalDensityMap(matrix: m, offset: [0, 0, 0]).apply(&image)
         return true
-    }
-
-    /// Each pixel's OD through `matrix` (row-major 3×3) plus `offset`, back to bytes.
-    static func mapOpticalDensity(_ image: inout RGBImage, matrix m: [Float], offset: [Float]) {
-        let n = image.width * image.height
-        let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
-        let (o0, o1, o2) = (offset[0], offset[1], offset[2])
-        OpticalDensity.fromByte.withUnsafeBufferPointer { od in
-            OpticalDensity.toByteTable.withUnsafeBufferPointer { table in
-                let t = table.baseAddress!, count = table.count
-                image.pixels.withUnsafeMutableBufferPointer { px in
-                    for p in 0..<n {
-                        let r = od[Int(px[3 * p])], g = od[Int(px[3 * p + 1])], b = od[Int(px[3 * p + 2])]
-                        px[3 * p] = OpticalDensity.byte(m0 * r + m1 * g + m2 * b + o0, table: t, count: count)
-                        px[3 * p + 1] = OpticalDensity.byte(m3 * r + m4 * g + m5 * b + o1, table: t, count: count)
-                        px[3 * p + 2] = OpticalDensity.byte(m6 * r + m7 * g + m8 * b + o2, table: t, count: count)
-                    }
-                }
-            }
-        }
     }
 
     /// P = (SᵀS)⁻¹Sᵀ for S = [h e] (3×2): the rows give the H and E concentrations of an OD; nil

@@ -34,19 +34,4 @@ public enum OpticalDensity {
         let i = Int(k)
         return i >= count ? table[count - 1] : table[i]
     }
-
-    /// Calls `body` with the OD (red, green, blue) of every `step`-th pixel of every `step`-th row.
-    @inline(__always) static func forEachPixel(of image: RGBImage, step: Int = 1, _ body: (Float, Float, Float) -> Void) {
-        let w = image.width
-        fromByte.withUnsafeBufferPointer { od in
-            image.pixels.withUnsafeBufferPointer { px in
-                for y in stride(from: 0, to: image.height, by: step) {
-                    for x in stride(from: 0, to: w, by: step) {
-                        let p = 3 * (y * w + x)
-                        body(od[Int(px[p])], od[Int(px[p + 1])], od[Int(px[p + 2])])
-                    }
-                }
-            }
-        }
-    }
 }
