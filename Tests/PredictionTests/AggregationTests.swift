@@ -1,4 +1,4 @@
-import Prediction
+@testable import Prediction
 import TesseraCore
 import Tiling
 import XCTest
