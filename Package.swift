@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "Stain", dependencies: ["TesseraCore"]),
         // Feature stores (per-slide HDF5 files of tile embeddings and level-0 coordinates, the layout
         // CLAM and h5py users expect): what the embedding writer and the MIL stage share.
-        .target(name: "FeatureStore", dependencies: ["HDF5", "TesseraCore"]),
+        .target(name: "FeatureStore", dependencies: ["HDF5", "Tiling", "TesseraCore"]),
         .target(name: "Model", dependencies: ["NeuralNet", "TileStore", "Tiling", "JPEG", "Stain", "TesseraCore"]),
 
         // MARK: Stages (siblings: a stage never imports another stage)

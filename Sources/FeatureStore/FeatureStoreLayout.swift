@@ -1,4 +1,5 @@
 import Foundation
+import Tiling
 
 /// A feature store: the tile embeddings of a tile store, one HDF5 file per slide, in the tile
 /// store's split-by-patient folders (the layout CLAM's `extract_features_fp.py` writes per slide):
@@ -10,7 +11,8 @@ import Foundation
 /// level-0 x, y) and the attributes `FeatureStoreAttribute` names. Files whose name starts with `.`
 /// are unfinished temporaries and are never read.
 public enum FeatureStoreLayout {
-    public static let splits = ["train", "validation", "test"]
+    /// The tile store's split folders (`Split`), in pipeline order.
+    public static let splits = Split.allCases.map(\.rawValue)
     public static let fileExtension = "h5"
     public static let partsFolder = "parts"
     public static let featuresDataset = "features"

@@ -79,23 +79,13 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
     public var label: String?
     public var outcome: PredictionOutcome
     /// Why a slide failed; empty otherwise.
-    public var message: String
+    public var message = ""
     /// nil unless the outcome is `.ok`.
     public var aggregate: SlideAggregate?
     /// µm per level-0 pixel and where it comes from; nil when unknown.
     public var resolution: ScanResolution?
     /// The slide file, when known (a store's slides: found by --slides-dir or --slides-manifest).
     public var slidePath: String?
-
-    public init(slideID: String, patientID: String, label: String?, outcome: PredictionOutcome, message: String = "",
-                aggregate: SlideAggregate? = nil) {
-        self.slideID = slideID
-        self.patientID = patientID
-        self.label = label
-        self.outcome = outcome
-        self.message = message
-        self.aggregate = aggregate
-    }
 
     /// An ok row from the slide's tiles, or a "no tissue tiles" row when there are none.
     public static func predicted(slideID: String, patientID: String, label: String?, aggregate: SlideAggregate) -> SlidePrediction {
@@ -116,6 +106,10 @@ public struct SlidePrediction: Equatable, Sendable, Codable {
             + AggregateColumns.fields(aggregate, classes: classes, abmil: abmil) + [outcome.rawValue, message]
     }
 
+}
+
+// In an extension, so that the struct keeps its memberwise initialiser (internal: rows are made in this module).
+extension SlidePrediction {
     /// Parses one data row of slides.csv (as written by `fields`, with or without the ABMIL columns).
     public init(fields f: [String], classes: [String]) throws {
         guard f.count == SlidePrediction.header(classes: classes).count || f.count == SlidePrediction.header(classes: classes, abmil: true).count else {

@@ -38,15 +38,6 @@ public struct LevelMetrics: Equatable, Sendable, Codable {
     /// then `auc` is an object keyed by class name (`{"LUAD": {...}, "normal": null}`), else a list
     /// in class order (as reports of earlier versions have it; both are read). See `ByClassName`.
     public static let classNamesKey = CodingUserInfoKey(rawValue: "tessera.classNames")!
-
-    public init(count: Int, accuracy: Double, balancedAccuracy: Double, confusion: [[Int]], auc: [AUCEstimate?], macroAUC: Double?) {
-        self.count = count
-        self.accuracy = accuracy
-        self.balancedAccuracy = balancedAccuracy
-        self.confusion = confusion
-        self.auc = auc
-        self.macroAUC = macroAUC
-    }
 }
 
 /// Classification metrics; pure, checked in tests against hand-worked cases.

@@ -22,11 +22,9 @@ public final class EmbeddingJob {
         public var model: URL
         public var store: URL
         public var output: URL
-        /// Which shard of the store files, threads, `--force` and `--no-retry-failed`.
+        /// Which shard of the store files, threads, `--force`, `--no-retry-failed` and the stop-after hook.
         public var share = TaskShare()
         public var batchSize = 64
-        /// Stop after this many store files, as if killed there (for testing resume).
-        public var stopAfterFiles: Int?
 
         public init(model: URL, store: URL, output: URL) {
             self.model = model
@@ -111,8 +109,7 @@ public final class EmbeddingJob {
         var done = 0, tiles = 0, seconds = 0.0
         for item in mine {
             if status.slides[item.id] != nil { progress.advance(note: "skipped \(item.id) (done before)"); continue }
-            if let stop = options.stopAfterFiles, done >= stop {
-                Log.info("stopping after \(stop) store files as asked")
+            if options.share.stops(after: done, unit: "store files", option: "--stop-after-files") {
                 return .stopped(slides: status.slides.count)
             }
             let started = Date()
@@ -185,3 +182,11 @@ public struct EmbeddedFile: TaskRunner.SlideRecord {
 
 /// An embedding task's resume state, `FEAT/parts/task-I-of-N/status.json`, keyed by `split/file.h5`.
 public typealias EmbeddingTaskStatus = SlideTaskStatus<EmbeddingParameters, EmbeddedFile>
+
+extension EmbeddingJob.Options {
+    /// `--stop-after-files`: the share's `stopAfter`, counted in store files embedded by this run.
+    public var stopAfterFiles: Int? {
+        get { share.stopAfter }
+        set { share.stopAfter = newValue }
+    }
+}

@@ -36,6 +36,8 @@ public final class PredictionJob {
         /// Store source: where to look for the slide files to draw heatmaps on.
         public var slidesDirectory: URL?
         public var slideManifest: URL?
+        /// Store source: go on when test files the tiler's status records are missing (logged).
+        public var allowPartialStore = false
         /// Manifest source: µm per pixel of slides that record neither MPP nor objective power.
         public var assumeMPP: Double?
         /// Manifest source: tiles are JPEG-encoded at this quality before prediction, as the tiler
@@ -43,16 +45,12 @@ public final class PredictionJob {
         /// nil: the quality of the model's training store (recorded in the model), else 90.
         public var jpegQuality: Int?
         public var skipMissing = false
-        /// Which shard of the slides, threads, `--force` and `--no-retry-failed`.
+        /// Which shard of the slides, threads, `--force`, `--no-retry-failed` and the stop-after hook.
         public var share = TaskShare()
         public var batchSize = 64
         /// Merge settings (one-task runs merge at the end).
         public var bootstrap = 1000
         public var seed: UInt64 = 1
-        /// Store source: go on when test files the tiler's status records are missing (logged).
-        public var allowPartialStore = false
-        /// Stop after predicting this many slides, as if killed there (for testing resume).
-        public var stopAfterSlides: Int?
 
         public init(model: URL, source: PredictionSource, output: URL) {
             self.model = model
@@ -144,8 +142,7 @@ public final class PredictionJob {
                 Log.info(StopRequest.message("\(status.slides.count) of \(mine.count) slides done"))
                 return .stopped(slides: status.slides.count)
             }
-            if let stop = options.stopAfterSlides, predictedThisRun >= stop {
-                Log.info("stopping after \(stop) slides as asked (--stop-after-slides)")
+            if options.share.stops(after: predictedThisRun, unit: "slides", option: "--stop-after-slides") {
                 return .stopped(slides: status.slides.count)
             }
             let started = Date()
@@ -296,5 +293,13 @@ public final class PredictionJob {
         PredictionReport.Model(path: path, architecture: header.network.model, inputSize: header.network.inputSize,
                                tiling: header.tiling, selection: header.selectionDescription,
                                stainNormalization: header.normalization.stain)
+    }
+}
+
+extension PredictionJob.Options {
+    /// `--stop-after-slides`: the share's `stopAfter`, counted in slides predicted by this run.
+    public var stopAfterSlides: Int? {
+        get { share.stopAfter }
+        set { share.stopAfter = newValue }
     }
 }

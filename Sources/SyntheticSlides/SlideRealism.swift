@@ -10,16 +10,6 @@ public struct SlideRealism: Codable, Equatable, Sendable {
     public var jpegQuality: Int
     public var heldOut: Bool
 
-    public init(site: String, stain: SiteStain, purity: Double, solidShare: Double, artefactRate: Double, jpegQuality: Int, heldOut: Bool) {
-        self.site = site
-        self.stain = stain
-        self.purity = purity
-        self.solidShare = solidShare
-        self.artefactRate = artefactRate
-        self.jpegQuality = jpegQuality
-        self.heldOut = heldOut
-    }
-
     enum CodingKeys: String, CodingKey {
         case site, stain, purity, solidShare = "solid_share", artefactRate = "artefact_rate", jpegQuality = "jpeg_quality"
         case heldOut = "held_out"

@@ -10,6 +10,9 @@ public struct TaskShare: Equatable, Sendable {
     public var threads: Int
     /// `--force` and `--no-retry-failed`.
     public var policy: TaskPolicy
+    /// Stop after this many items of this run, as if killed there: the hook that tests resume
+    /// (`--stop-after-slides`, `--stop-after-files`); nil runs to the end.
+    public var stopAfter: Int?
 
     public init(shard: Int = 0, shards: Int = 1, threads: Int = 1, policy: TaskPolicy = TaskPolicy()) {
         self.shard = shard
@@ -26,4 +29,12 @@ public struct TaskShare: Equatable, Sendable {
 
     /// For messages: "task 3 of 8".
     public var label: String { "task \(shard) of \(shards)" }
+
+    /// Whether a run that has done `done` items stops before the next, as `stopAfter` asks; logs
+    /// "stopping after N <unit> as asked (<option>)" when it does.
+    public func stops(after done: Int, unit: String, option: String) -> Bool {
+        guard let stopAfter, done >= stopAfter else { return false }
+        Log.info("stopping after \(stopAfter) \(unit) as asked (\(option))")
+        return true
+    }
 }

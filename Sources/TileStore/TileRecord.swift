@@ -30,17 +30,15 @@ public struct TileColumns: Equatable, Sendable {
     /// [N] background fraction.
     public var background: [Float]
 
-    public init(labels: [Int32] = [], slides: [Int32] = [], x: [Int64] = [], y: [Int64] = [], background: [Float] = []) {
-        self.labels = labels
-        self.slides = slides
-        self.x = x
-        self.y = y
-        self.background = background
-    }
-
     public var count: Int { labels.count }
 
     public func record(_ index: Int) -> TileRecord {
         TileRecord(label: labels[index], x: x[index], y: y[index], background: background[index])
     }
+}
+
+// In an extension, so that the struct keeps its memberwise initialiser (internal: the reader's).
+extension TileColumns {
+    /// No tiles.
+    public init() { self.init(labels: [], slides: [], x: [], y: [], background: []) }
 }

@@ -1,15 +1,16 @@
 import Foundation
 import TesseraCore
+import Tiling
 
 /// Names of the folders and files inside a store folder (see `TileStoreSchema`), so that the tiler
 /// that writes them and the programs that read them cannot disagree.
 public enum TileStoreLayout {
-    /// The split folders, in pipeline order.
-    public static let splits = ["train", "validation", "test"]
-    public static let trainSplit = "train"
-    public static let validationSplit = "validation"
+    /// The split folders, in pipeline order: named by `Split`.
+    public static let splits = Split.allCases.map(\.rawValue)
+    public static let trainSplit = Split.train.rawValue
+    public static let validationSplit = Split.validation.rawValue
     /// The split stored one file per slide.
-    public static let testSplit = "test"
+    public static let testSplit = Split.test.rawValue
 
     public static let splitsFile = "splits.csv"
     public static let splitsHeader = ["patient_id", "split"]

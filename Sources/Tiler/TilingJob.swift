@@ -162,7 +162,7 @@ public final class TilingJob {
         let name = options.share.taskName
         let work = workFolder
         let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [(work, { _ in true })]
-            + ["train", "validation", "test", TileStoreLayout.statusFolder].map { split in
+            + (TileStoreLayout.splits + [TileStoreLayout.statusFolder]).map { split in
                 // Only our task's names: our part files, our status. Test slides' temporaries are
                 // named by slide and may be another task's, so they are left alone.
                 (store.appendingPathComponent(split), { (n: String) in n.contains(name) || n.contains(part) })

@@ -110,15 +110,6 @@ public struct ArtefactQC: Sendable, Equatable {
         public var rimFraction: Double?
         /// Why the tile is dropped (pen, then blur, fold, bubble), or nil when it is kept.
         public var dropped: TileDropReason?
-
-        public init(inkFraction: Double? = nil, focus: Double? = nil, foldFraction: Double? = nil, rimFraction: Double? = nil,
-                    dropped: TileDropReason? = nil) {
-            self.inkFraction = inkFraction
-            self.focus = focus
-            self.foldFraction = foldFraction
-            self.rimFraction = rimFraction
-            self.dropped = dropped
-        }
     }
 
     public func evaluate(_ tile: RGBImage) -> Verdict {

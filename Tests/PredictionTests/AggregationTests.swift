@@ -1,7 +1,7 @@
-import Prediction
 import TesseraCore
 import Tiling
 import XCTest
+@testable import Prediction
 
 final class AggregationTests: XCTestCase {
     let classes = ["LUAD", "LUSC", "normal"]

@@ -95,4 +95,13 @@ final class TaskRunnerTests: XCTestCase {
             XCTAssertTrue(failure.description.hasSuffix("run the task again; finished items are kept and the task resumes where it stopped"))
         }
     }
+
+    func testTheStopAfterHookStopsOnceThatManyItemsAreDone() {
+        var share = TaskShare()
+        XCTAssertFalse(share.stops(after: 1_000, unit: "slides", option: "--stop-after-slides"), "nil runs to the end")
+        share.stopAfter = 2
+        XCTAssertEqual([0, 1, 2, 3].map { share.stops(after: $0, unit: "slides", option: "--stop-after-slides") }, [false, false, true, true])
+        share.stopAfter = 0
+        XCTAssertTrue(share.stops(after: 0, unit: "store files", option: "--stop-after-files"), "0 stops before the first item")
+    }
 }
