@@ -7,9 +7,8 @@ import TesseraCore
 struct Merge: ParsableCommand {
     /// Job-file keys this subcommand reads (see Jobs/demo.env).
     static let jobKeys: [JobFile.Mapping] = [
-        .option("PREDICTIONS", "--out"), .option("PREDICT_SHARDS", "--expect-shards"), .option("BOOTSTRAP", "--bootstrap"),
-        .option("BOOTSTRAP_SEED", "--seed"), .option("MIL_RUN", "--mil"),
-    ]
+        .option("PREDICTIONS", "--out"), .option("PREDICT_SHARDS", "--expect-shards"), .option("MIL_RUN", "--mil"),
+    ] + ReportOptions.jobKeys
 
     @OptionGroup var job: JobOption
 

@@ -49,16 +49,3 @@ struct PredictCommand: ParsableCommand {
         main(arguments)
     }
 }
-
-/// The bootstrap of the AUC intervals, shared by predict and merge.
-struct ReportOptions: ParsableArguments {
-    @Option(help: "Bootstrap resamples for the 95% AUC intervals, 0…100000 (0: none).")
-    var bootstrap = 1000
-
-    @Option(help: "Seed of the bootstrap resamples.")
-    var seed: UInt64 = 1
-
-    func validate() throws {
-        guard (0...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be 0…100000 (0 skips the intervals); got \(bootstrap)") }
-    }
-}

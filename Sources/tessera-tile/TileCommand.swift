@@ -16,13 +16,11 @@ struct TileCommand: ParsableCommand {
         .option("ASSUME_MPP", "--assume-mpp"), .option("TILE_SIZE", "--tile-size"), .option("OVERLAP", "--overlap"),
         .option("BACKGROUND_THRESHOLD", "--background-threshold"), .option("MAX_BACKGROUND", "--max-background"),
         .option("ENCODING", "--encoding"), .option("QUALITY", "--quality"), .option("SPLIT", "--split"),
-        .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
-        .option("SLIDE_READER", "--slide-reader"),
-        .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
+        .option("SPLIT_SEED", "--seed"), .option("SLIDE_READER", "--slide-reader"),
         .option("QC", "--qc"), .option("PEN_MAX", "--pen-max"), .option("BLUR_MIN", "--blur-min"),
         .option("FOLD_MAX", "--fold-max"), .option("BUBBLE_MAX", "--bubble-max"),
         .option("TISSUE_MASK", "--tissue-mask"),
-    ]
+    ] + TaskOptions.jobKeys(stage: "TILE")
 
     static func main() { main(jobKeys: jobKeys) }
 
