@@ -9,9 +9,11 @@ import TesseraCore
 /// probabilities. A subcommand of the predictor because it is one: the same model contract, the
 /// same scorer and the same sharded, resumable, locked task (`ResumableTask`); only the writer
 /// differs (feature files instead of CSVs).
-struct Embed: ParsableCommand {
-    static let jobKeys: [JobFile.Mapping] = [.option("STORE", "--store"), .option("FEATURES", "--out")]
-        + ModelFileOption.jobKeys + ForwardBatchOption.jobKeys + TaskOptions.jobKeys(stage: "PREDICT")
+struct Embed: JobFileCommand {
+    static func jobKeys(_: [String]) -> [JobFile.Mapping] {
+        [.option("STORE", "--store"), .option("FEATURES", "--out")] + ModelFileOption.jobKeys + ForwardBatchOption.jobKeys
+            + TaskOptions.jobKeys(stage: "PREDICT")
+    }
 
     @OptionGroup var job: JobOption
 

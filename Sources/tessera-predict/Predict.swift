@@ -6,7 +6,7 @@ import Prediction
 import TesseraCLI
 import TesseraCore
 
-struct Predict: ParsableCommand {
+struct Predict: JobFileCommand {
     /// Job-file keys this subcommand reads (see Jobs/demo.env). A job predicts its STORE's test
     /// slides; `--manifest` on the command line predicts slide files instead (STORE is then ignored).
     static func jobKeys(_ commandLine: [String]) -> [JobFile.Mapping] {

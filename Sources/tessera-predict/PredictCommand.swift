@@ -27,25 +27,6 @@ struct PredictCommand: ParsableCommand {
         subcommands: [Predict.self, Merge.self, Embed.self],
         defaultSubcommand: Predict.self)
 
-    /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`);
-    /// the subcommand's name stays first.
-    static func main() {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        do {
-            switch arguments.first {
-            case "merge":
-                arguments = ["merge"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Merge.jobKeys))
-            case "embed":
-                arguments = ["embed"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Embed.jobKeys))
-            case "predict":
-                arguments = ["predict"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Predict.jobKeys(arguments)))
-            default:
-                arguments = try JobFile.expand(arguments, mappings: Predict.jobKeys(arguments))
-            }
-        } catch {
-            // A bad job file is a usage error (64), like a bad option.
-            exit(withError: ValidationError("\(error)"))
-        }
-        main(arguments)
-    }
+    /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`).
+    static func main() { main(jobFileSubcommands: [Predict.self, Merge.self, Embed.self], defaultSubcommand: Predict.self) }
 }

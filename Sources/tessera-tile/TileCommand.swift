@@ -176,10 +176,9 @@ struct TileCommand: ParsableCommand {
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
         }
-        guard FileManager.default.isReadableFile(atPath: manifest) else {
-            throw ValidationError("--manifest \(manifest) does not exist or is not readable")
+        if let problem = OptionCheck.readableFile("--manifest", manifest) ?? classes.flatMap({ OptionCheck.names("--classes", $0) }) {
+            throw ValidationError(problem)
         }
-        if let classes, let problem = OptionCheck.names("--classes", classes) { throw ValidationError(problem) }
     }
 
     func run() throws {
