@@ -76,6 +76,20 @@ public enum OptionCheck {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
+    /// `option` names a folder: "--store S is not a folder; `fix`" when `path` is not one; nil
+    /// values (option not given) pass.
+    public static func folder(_ option: String, _ path: String?, fix: String? = nil) -> String? {
+        guard let path, !isFolder(path) else { return nil }
+        return "\(option) \(path) is not a folder" + (fix.map { "; \($0)" } ?? "")
+    }
+
+    /// `option` names a file to read: "--manifest M does not exist or is not readable; `fix`" when
+    /// it cannot be read; nil values (option not given) pass.
+    public static func readableFile(_ option: String, _ path: String?, fix: String? = nil) -> String? {
+        guard let path, !FileManager.default.isReadableFile(atPath: path) else { return nil }
+        return "\(option) \(path) does not exist or is not readable" + (fix.map { "; \($0)" } ?? "")
+    }
+
     /// A comma-separated list of names (class names): each non-empty, distinct, and safe in a CSV
     /// that a spreadsheet opens. Returns the problem, or nil.
     public static func names(_ option: String, _ text: String) -> String? {

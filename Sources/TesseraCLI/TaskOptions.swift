@@ -26,6 +26,14 @@ public struct TaskOptions: ParsableArguments {
 
     public init() {}
 
+    /// The job-file keys of these options in a program whose array size and threads are
+    /// `<stage>_SHARDS` and `<stage>_THREADS` (TILE, PREDICT: a job sizes each stage's array apart);
+    /// STRICT and NO_RETRY_FAILED hold for every stage. `--shard` and `--force` are per run, not per job.
+    public static func jobKeys(stage: String) -> [JobFile.Mapping] {
+        [.option("\(stage)_SHARDS", "--shards"), .option("\(stage)_THREADS", "--threads"),
+         .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed")]
+    }
+
     public var resolvedShards: Int { SlurmArrayTask.shards(shards) }
     public var resolvedShard: Int { SlurmArrayTask.shard(shard) }
     public var resolvedThreads: Int { SlurmArrayTask.threads(threads) }

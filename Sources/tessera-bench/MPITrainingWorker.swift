@@ -22,11 +22,8 @@ enum MPITrainingWorker {
         /// Milliseconds per isolated allreduce of the gradient buffer (ranks in step), one per call.
         var gradientAllreduceMilliseconds: [Double]
         var gradientBytes: Int
-        /// During the timed samples, summed over ranks.
-        var cpuSeconds: Double
-        var wallSeconds: Double
-        var preemptions: Double
-        var waits: Double
+        /// During the timed samples: CPU time and context switches summed over ranks, rank 0's wall time.
+        var cpu: CPUUse
     }
 
     static let isolatedAllreduces = 20
@@ -73,10 +70,9 @@ enum MPITrainingWorker {
             rates.append(Double(world.size * batch * steps) / slowest[0])
             shares.append(100 * times[0] / times[1])
         }
-        let after = ResourceUsage.ofThisProcess()
-        var usage = [after.cpuSeconds - before.cpuSeconds, Double(after.involuntarySwitches - before.involuntarySwitches),
-                     Double(after.voluntarySwitches - before.voluntarySwitches)]
-        world.allreduceSum(&usage)
+        var use = CPUUse()
+        use.add(wallSeconds: wallTotal, from: before, to: ResourceUsage.ofThisProcess())
+        let cpu = use.summedOverRanks { world.allreduceSum(&$0) }
 
         // The gradient allreduce alone: the collective keeps the ranks in step after one barrier.
         world.barrier()
@@ -87,6 +83,6 @@ enum MPITrainingWorker {
         return Result(ranks: world.size, batchPerRank: batch, stepsPerSample: steps, imagesPerSecond: rates,
                       allreduceSharePercent: shares, gradientAllreduceMilliseconds: milliseconds,
                       gradientBytes: network.gradients.count * MemoryLayout<Float>.size,
-                      cpuSeconds: usage[0], wallSeconds: wallTotal, preemptions: usage[1], waits: usage[2])
+                      cpu: cpu)
     }
 }

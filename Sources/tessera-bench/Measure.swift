@@ -77,7 +77,7 @@ struct Samples {
 /// Fewer cores busy than threads used means the threads were off a core: *preempted* (the kernel
 /// gave the core to another process: a busy machine, and low figures) or *waiting* (for a lock or
 /// for I/O: a bottleneck in the code measured). The context-switch counts tell which.
-struct CPUUse {
+struct CPUUse: Codable {
     private(set) var wallSeconds = 0.0
     private(set) var cpuSeconds = 0.0
     private(set) var waits = 0
@@ -90,6 +90,16 @@ struct CPUUse {
         cpuSeconds += after.cpuSeconds - before.cpuSeconds
         waits += after.voluntarySwitches - before.voluntarySwitches
         preemptions += after.involuntarySwitches - before.involuntarySwitches
+    }
+
+    /// The CPU time and context switches summed with the other ranks' by `allreduceSum`; the wall
+    /// time stays this rank's.
+    func summedOverRanks(_ allreduceSum: (inout [Double]) -> Void) -> CPUUse {
+        var counts = [cpuSeconds, Double(waits), Double(preemptions)]
+        allreduceSum(&counts)
+        var total = self
+        (total.cpuSeconds, total.waits, total.preemptions) = (counts[0], Int(counts[1]), Int(counts[2]))
+        return total
     }
 
     /// "0.99 cores busy, 3 preemptions/s, 0 waits/s".

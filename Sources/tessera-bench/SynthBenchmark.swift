@@ -11,8 +11,8 @@ struct SynthBenchmark: Benchmark {
             return
         }
         let run = try context.gigapixelSlide()
-        Figure("synth_write", run.size.megapixels / run.seconds, "Mpixel/s").emit()
-        Figure("synth_peak_rss", Double(run.peakRSSBytes) / 1_048_576, "MiB").emit()
+        Figure("synth_write", run.size.megapixels / run.outcome.wallSeconds, "Mpixel/s").emit()
+        Figure("synth_peak_rss", Double(run.outcome.peakRSSBytes) / 1_048_576, "MiB").emit()
     }
 }
 
@@ -21,9 +21,8 @@ struct SynthBenchmark: Benchmark {
 struct SynthRun {
     let path: String
     let size: PixelSize
-    let seconds: Double
-    let cpuSeconds: Double
-    let peakRSSBytes: Int
+    /// Wall time, CPU time and peak resident memory of the writer.
+    let outcome: ChildProcess.Outcome
     let fileBytes: Int
 
     /// The tissue class of the generated slide (any class would do; LUAD has dense glands).
@@ -46,9 +45,8 @@ struct SynthRun {
             throw BenchError.toolFailed("tessera-synth exited 0 but did not write \(path)",
                                         hint: "check that \(synth.executable.path) supports --single-slide (see its --help) and rebuild it")
         }
-        let run = SynthRun(path: path, size: size, seconds: outcome.wallSeconds, cpuSeconds: outcome.usage.cpuSeconds,
-                           peakRSSBytes: outcome.peakRSSBytes, fileBytes: bytes)
-        Log.info("tessera-synth wrote \(path): \(Figure.format(Double(bytes) / 1_048_576)) MiB in \(Figure.format(run.seconds)) s, \(outcome.usageSummary)")
+        let run = SynthRun(path: path, size: size, outcome: outcome, fileBytes: bytes)
+        Log.info("tessera-synth wrote \(path): \(Figure.format(Double(bytes) / 1_048_576)) MiB in \(Figure.format(outcome.wallSeconds)) s, \(outcome.usageSummary)")
         try run.checkOpens()
         return run
     }

@@ -54,13 +54,12 @@ struct TrainingBenchmark: Benchmark {
         let speedup = total.median / training[1]!.median
         let share = Samples(ranks.allreduceSharePercent)
         let allreduce = Samples(ranks.gradientAllreduceMilliseconds)
-        let coresBusy = ranks.cpuSeconds / max(ranks.wallSeconds, 1e-9)
+        let coresBusy = ranks.cpu.coresBusy
         // Per CPU second, scaling loss in the code shows apart from cores the machine did not give.
         let oneRankPerCPU = training[1]!.median / max(training[1]!.cpu?.coresBusy ?? 1, 1e-9)
         let twoRanksPerCPU = total.median / max(coresBusy, 1e-9)
         Log.info("training \(Self.model) \(Self.inputSize)², batch \(Self.trainBatch) per rank, \(ranks.ranks) ranks × 1 thread under mpirun: "
-                 + "\(total.summary("images/s")) over all ranks; \(Figure.format(coresBusy)) cores busy, "
-                 + "\(Figure.format(ranks.preemptions / max(ranks.wallSeconds, 1e-9))) preemptions/s, \(Figure.format(ranks.waits / max(ranks.wallSeconds, 1e-9))) waits/s (all ranks); "
+                 + "\(total.summary("images/s")) over all ranks; \(ranks.cpu.summary) (all ranks); "
                  + "speedup over 1 rank × 1 thread \(Figure.format(speedup))×, \(Self.speedupTarget.verdict(speedup)); "
                  + "per CPU second \(Figure.format(twoRanksPerCPU)) images on 2 ranks vs \(Figure.format(oneRankPerCPU)) on 1 "
                  + "(speedup if the machine gave both cores: \(Figure.format(2 * twoRanksPerCPU / oneRankPerCPU))×)")

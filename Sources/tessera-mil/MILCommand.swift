@@ -27,28 +27,18 @@ struct MILCommand: ParsableCommand {
         version: TesseraVersion.line("tessera-mil"),
         subcommands: [Train.self, Predict.self])
 
-    static func main() {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        do {
-            switch arguments.first {
-            case "train": arguments = ["train"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Train.jobKeys))
-            case "predict": arguments = ["predict"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Predict.jobKeys))
-            default: break
-            }
-        } catch {
-            exit(withError: ValidationError("\(error)"))
-        }
-        main(arguments)
-    }
+    static func main() { main(jobFileSubcommands: [Train.self, Predict.self]) }
 }
 
-struct Train: ParsableCommand {
-    static let jobKeys: [JobFile.Mapping] = [
-        .option("FEATURES", "--features"), .option("MIL_RUN", "--out"), .option("MIL_EPOCHS", "--epochs"), .option("MIL_BAG_CAP", "--bag-cap"),
-        .option("MIL_HIDDEN", "--hidden"), .option("MIL_BAGS_PER_STEP", "--bags-per-step"), .option("MIL_LEARNING_RATE", "--learning-rate"),
-        .option("MIL_WEIGHT_DECAY", "--weight-decay"), .option("MIL_DROPOUT", "--dropout"), .option("MIL_SEED", "--seed"),
-        .option("MIL_THREADS", "--threads"), .option("CLASSES", "--classes"),
-    ]
+struct Train: JobFileCommand {
+    static func jobKeys(_: [String]) -> [JobFile.Mapping] {
+        [
+            .option("FEATURES", "--features"), .option("MIL_RUN", "--out"), .option("MIL_EPOCHS", "--epochs"), .option("MIL_BAG_CAP", "--bag-cap"),
+            .option("MIL_HIDDEN", "--hidden"), .option("MIL_BAGS_PER_STEP", "--bags-per-step"), .option("MIL_LEARNING_RATE", "--learning-rate"),
+            .option("MIL_WEIGHT_DECAY", "--weight-decay"), .option("MIL_DROPOUT", "--dropout"), .option("MIL_SEED", "--seed"),
+            .option("MIL_THREADS", "--threads"), .option("CLASSES", "--classes"),
+        ]
+    }
 
     static let configuration = CommandConfiguration(
         abstract: "Train gated attention MIL on the train split's slides, keeping the best model on the validation slides.",
@@ -94,7 +84,7 @@ struct Train: ParsableCommand {
     @Option(help: .hidden) var stopAfterEpochs: Int?
 
     func validate() throws {
-        guard OptionCheck.isFolder(features) else { throw ValidationError("--features \(features) is not a folder; run tessera-predict embed first") }
+        if let problem = OptionCheck.folder("--features", features, fix: "run tessera-predict embed first") { throw ValidationError(problem) }
         if let classes, let problem = OptionCheck.names("--classes", classes) { throw ValidationError(problem) }
         if let p = OptionCheck.integer("--epochs", epochs, in: 1...10000) { throw ValidationError(p) }
         if let p = OptionCheck.integer("--bag-cap", bagCap, in: 0...10_000_000) { throw ValidationError(p) }
@@ -135,10 +125,10 @@ struct Train: ParsableCommand {
     }
 }
 
-struct Predict: ParsableCommand {
-    static let jobKeys: [JobFile.Mapping] = [
-        .file("MIL_RUN", "--model", in: "mil-model.json"), .option("FEATURES", "--features"), .option("MIL_RUN", "--out"),
-    ]
+struct Predict: JobFileCommand {
+    static func jobKeys(_: [String]) -> [JobFile.Mapping] {
+        [.file("MIL_RUN", "--model", in: "mil-model.json"), .option("FEATURES", "--features"), .option("MIL_RUN", "--out")]
+    }
 
     static let configuration = CommandConfiguration(
         abstract: "Predict slides with a trained MIL model: OUT/mil-slides.csv and OUT/attention/<slide>.csv.",
@@ -165,7 +155,7 @@ struct Predict: ParsableCommand {
 
     func validate() throws {
         guard FileManager.default.isReadableFile(atPath: model) else { throw ValidationError("--model \(model) is not readable; pass the mil-model.json tessera-mil train wrote") }
-        guard OptionCheck.isFolder(features) else { throw ValidationError("--features \(features) is not a folder") }
+        if let problem = OptionCheck.folder("--features", features) { throw ValidationError(problem) }
         let bad = splitList.filter { !FeatureStoreLayout.splits.contains($0) }
         guard bad.isEmpty && !splitList.isEmpty else {
             throw ValidationError("--splits \(splits): use some of \(FeatureStoreLayout.splits.joined(separator: ","))")

@@ -40,9 +40,7 @@ struct MPICheck: ParsableCommand {
     var directory: String { dir ?? FileManager.default.currentDirectoryPath }
 
     func validate() throws {
-        guard OptionCheck.isFolder(directory) else {
-            throw ValidationError("--dir \(directory) is not a folder; create it or pass another")
-        }
+        if let problem = OptionCheck.folder("--dir", directory, fix: "create it or pass another") { throw ValidationError(problem) }
         if let abortOnRank, abortOnRank < 0 { throw ValidationError("--abort-on-rank needs a rank number ≥ 0") }
     }
 

@@ -9,12 +9,11 @@ import TesseraCore
 /// probabilities. A subcommand of the predictor because it is one: the same model contract, the
 /// same scorer and the same sharded, resumable, locked task (`ResumableTask`); only the writer
 /// differs (feature files instead of CSVs).
-struct Embed: ParsableCommand {
-    static let jobKeys: [JobFile.Mapping] = [
-        .option("STORE", "--store"), .file("RUN", "--model", in: "model.tsm"), .option("FEATURES", "--out"),
-        .option("PREDICT_SHARDS", "--shards"), .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"),
-        .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
-    ]
+struct Embed: JobFileCommand {
+    static func jobKeys(_: [String]) -> [JobFile.Mapping] {
+        [.option("STORE", "--store"), .option("FEATURES", "--out")] + ModelFileOption.jobKeys + ForwardBatchOption.jobKeys
+            + TaskOptions.jobKeys(stage: "PREDICT")
+    }
 
     @OptionGroup var job: JobOption
 
@@ -43,8 +42,7 @@ struct Embed: ParsableCommand {
             PREDICT_THREADS, PREDICT_BATCH, STRICT, NO_RETRY_FAILED.
             """)
 
-    @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
-    var model: String
+    @OptionGroup var modelFile: ModelFileOption
 
     @Option(help: "A tile store folder written by tessera-tile: embeds all its splits.")
     var store: String
@@ -54,27 +52,22 @@ struct Embed: ParsableCommand {
 
     @OptionGroup var task: TaskOptions
 
-    @Option(help: "Tiles per forward batch.")
-    var batch = 64
+    @OptionGroup var forward: ForwardBatchOption
 
     @Option(help: .hidden)
     var stopAfterFiles: Int?
 
     func validate() throws {
-        guard FileManager.default.isReadableFile(atPath: model) else {
-            throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
-        }
-        guard OptionCheck.isFolder(store) else { throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote") }
-        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
+        if let problem = OptionCheck.folder("--store", store, fix: "pass the store tessera-tile wrote") { throw ValidationError(problem) }
     }
 
     func run() throws {
         let blas = BLASRuntime.ensureFastKernels()
         Log.program = task.logName("tessera-predict embed")
         Log.info(blas)
-        var options = EmbeddingJob.Options(model: URL(fileURLWithPath: model), store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out))
+        var options = EmbeddingJob.Options(model: URL(fileURLWithPath: modelFile.model), store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out))
         options.share = task.share
-        options.batchSize = batch
+        options.batchSize = forward.batch
         options.stopAfterFiles = stopAfterFiles
         try ExitStatus.exitingOnError { try task.finish(try EmbeddingJob(options: options).run(), item: "store file", failures: "the log") }
     }

@@ -4,12 +4,11 @@ import Prediction
 import TesseraCLI
 import TesseraCore
 
-struct Merge: ParsableCommand {
+struct Merge: JobFileCommand {
     /// Job-file keys this subcommand reads (see Jobs/demo.env).
-    static let jobKeys: [JobFile.Mapping] = [
-        .option("PREDICTIONS", "--out"), .option("PREDICT_SHARDS", "--expect-shards"), .option("BOOTSTRAP", "--bootstrap"),
-        .option("BOOTSTRAP_SEED", "--seed"), .option("MIL_RUN", "--mil"),
-    ]
+    static func jobKeys(_: [String]) -> [JobFile.Mapping] {
+        [.option("PREDICTIONS", "--out"), .option("PREDICT_SHARDS", "--expect-shards"), .option("MIL_RUN", "--mil")] + ReportOptions.jobKeys
+    }
 
     @OptionGroup var job: JobOption
 
@@ -54,9 +53,7 @@ struct Merge: ParsableCommand {
 
     func validate() throws {
         if let expectShards, expectShards < 1 { throw ValidationError("--expect-shards must be ≥ 1") }
-        guard OptionCheck.isFolder(out) else {
-            throw ValidationError("--out \(out) is not a folder; pass the --out of the prediction tasks")
-        }
+        if let problem = OptionCheck.folder("--out", out, fix: "pass the --out of the prediction tasks") { throw ValidationError(problem) }
         var isFolder: ObjCBool = false
         if let mil, FileManager.default.fileExists(atPath: mil, isDirectory: &isFolder), !isFolder.boolValue {
             throw ValidationError("--mil \(mil) is a file; pass the --out folder of tessera-mil predict")

@@ -6,18 +6,16 @@ import Prediction
 import TesseraCLI
 import TesseraCore
 
-struct Predict: ParsableCommand {
+struct Predict: JobFileCommand {
     /// Job-file keys this subcommand reads (see Jobs/demo.env). A job predicts its STORE's test
     /// slides; `--manifest` on the command line predicts slide files instead (STORE is then ignored).
     static func jobKeys(_ commandLine: [String]) -> [JobFile.Mapping] {
         let manifestGiven = commandLine.contains { $0 == "--manifest" || $0.hasPrefix("--manifest=") }
         // From a store, the manifest only says where the slide files are: heatmaps draw on them.
         return (manifestGiven ? [] : [.option("STORE", "--store"), .option("MANIFEST", "--slides-manifest")]) + [
-            .file("RUN", "--model", in: "model.tsm"), .flag("BEST_MODEL", "--best-model"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"),
-            .flag("HEATMAPS", "--heatmaps"), .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .flag("CLASS_MAPS", "--class-maps"), .option("PREDICT_SHARDS", "--shards"),
-            .option("PREDICT_THREADS", "--threads"), .option("PREDICT_BATCH", "--batch"), .option("BOOTSTRAP", "--bootstrap"),
-            .option("BOOTSTRAP_SEED", "--seed"), .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
-        ]
+            .flag("BEST_MODEL", "--best-model"), .option("PREDICTIONS", "--out"), .flag("TILE_SCORES", "--tile-scores"), .flag("HEATMAPS", "--heatmaps"),
+            .option("HEATMAP_SIZE", "--heatmap-size"), .flag("GEOJSON", "--geojson"), .flag("CLASS_MAPS", "--class-maps"),
+        ] + ModelFileOption.jobKeys + ForwardBatchOption.jobKeys + TaskOptions.jobKeys(stage: "PREDICT") + ReportOptions.jobKeys
     }
 
     @OptionGroup var job: JobOption
@@ -57,8 +55,7 @@ struct Predict: ParsableCommand {
             BOOTSTRAP_SEED, STRICT, NO_RETRY_FAILED.
             """)
 
-    @Option(help: "The model file written by tessera-train (RUN/model.tsm).")
-    var model: String
+    @OptionGroup var modelFile: ModelFileOption
 
     @Flag(help: "Predict with model-best.tsm beside --model (the epoch with the best validation accuracy) instead of the last epoch's model.tsm. Off by default: the last epoch's model is what the benchmark measures, and choosing an epoch on the validation split has not been shown to help.")
     var bestModel = false
@@ -104,8 +101,7 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var task: TaskOptions
 
-    @Option(help: "Tiles per forward batch.")
-    var batch = 64
+    @OptionGroup var forward: ForwardBatchOption
 
     @OptionGroup var report: ReportOptions
 
@@ -119,17 +115,11 @@ struct Predict: ParsableCommand {
         guard (store == nil) != (manifest == nil) else {
             throw ValidationError("give one of --store STORE (predict its test slides) and --manifest CSV (predict these slides)")
         }
-        guard FileManager.default.isReadableFile(atPath: model) else {
-            throw ValidationError("--model \(model) does not exist or is not readable; pass the model.tsm written by tessera-train")
-        }
         if bestModel && !FileManager.default.isReadableFile(atPath: modelPath) {
-            throw ValidationError("--best-model: \(modelPath) does not exist; a run writes it only when its store has a validation split (drop --best-model to use \(model))")
+            throw ValidationError("--best-model: \(modelPath) does not exist; a run writes it only when its store has a validation split (drop --best-model to use \(modelFile.model))")
         }
-        if let store, !OptionCheck.isFolder(store) {
-            throw ValidationError("--store \(store) is not a folder; pass the store tessera-tile wrote")
-        }
-        if let manifest, !FileManager.default.isReadableFile(atPath: manifest) {
-            throw ValidationError("--manifest \(manifest) does not exist or is not readable")
+        if let problem = OptionCheck.folder("--store", store, fix: "pass the store tessera-tile wrote") ?? OptionCheck.readableFile("--manifest", manifest) {
+            throw ValidationError(problem)
         }
         if manifest != nil && (slidesDir != nil || slidesManifest != nil) {
             throw ValidationError("--slides-dir and --slides-manifest go with --store; with --manifest the slides are known")
@@ -140,21 +130,18 @@ struct Predict: ParsableCommand {
         if store != nil && (assumeMPP != nil || skipMissing) {
             throw ValidationError("--assume-mpp and --skip-missing go with --manifest; a store's slides are already tiled")
         }
-        if let slidesManifest, !FileManager.default.isReadableFile(atPath: slidesManifest) {
-            throw ValidationError("--slides-manifest \(slidesManifest) does not exist or is not readable")
-        }
-        if let problem = OptionCheck.number("--assume-mpp", assumeMPP, in: OptionCheck.micronsPerPixel, example: "0.25 (µm per pixel)") {
+        if let problem = OptionCheck.readableFile("--slides-manifest", slidesManifest)
+            ?? OptionCheck.number("--assume-mpp", assumeMPP, in: OptionCheck.micronsPerPixel, example: "0.25 (µm per pixel)") {
             throw ValidationError(problem)
         }
         if let jpegQuality, !(1...100).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 1…100") }
         guard (16...16384).contains(heatmapSize) else { throw ValidationError("--heatmap-size must be 16…16384 pixels") }
-        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be 1…4096 tiles") }
         if let stopAfterSlides, stopAfterSlides < 0 { throw ValidationError("--stop-after-slides must be ≥ 0") }
     }
 
     /// The model file predicted with: --model, or model-best.tsm beside it with --best-model.
     var modelPath: String {
-        bestModel ? URL(fileURLWithPath: model).deletingLastPathComponent().appendingPathComponent(ModelFile.bestFileName).path : model
+        bestModel ? URL(fileURLWithPath: modelFile.model).deletingLastPathComponent().appendingPathComponent(ModelFile.bestFileName).path : modelFile.model
     }
 
     func run() throws {
@@ -176,7 +163,7 @@ struct Predict: ParsableCommand {
         options.jpegQuality = jpegQuality
         options.skipMissing = skipMissing
         options.share = task.share
-        options.batchSize = batch
+        options.batchSize = forward.batch
         options.bootstrap = report.bootstrap
         options.seed = report.seed
         options.allowPartialStore = allowPartialStore

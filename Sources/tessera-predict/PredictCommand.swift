@@ -27,38 +27,6 @@ struct PredictCommand: ParsableCommand {
         subcommands: [Predict.self, Merge.self, Embed.self],
         defaultSubcommand: Predict.self)
 
-    /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`);
-    /// the subcommand's name stays first.
-    static func main() {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        do {
-            switch arguments.first {
-            case "merge":
-                arguments = ["merge"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Merge.jobKeys))
-            case "embed":
-                arguments = ["embed"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Embed.jobKeys))
-            case "predict":
-                arguments = ["predict"] + (try JobFile.expand(Array(arguments.dropFirst()), mappings: Predict.jobKeys(arguments)))
-            default:
-                arguments = try JobFile.expand(arguments, mappings: Predict.jobKeys(arguments))
-            }
-        } catch {
-            // A bad job file is a usage error (64), like a bad option.
-            exit(withError: ValidationError("\(error)"))
-        }
-        main(arguments)
-    }
-}
-
-/// The bootstrap of the AUC intervals, shared by predict and merge.
-struct ReportOptions: ParsableArguments {
-    @Option(help: "Bootstrap resamples for the 95% AUC intervals, 0…100000 (0: none).")
-    var bootstrap = 1000
-
-    @Option(help: "Seed of the bootstrap resamples.")
-    var seed: UInt64 = 1
-
-    func validate() throws {
-        guard (0...100_000).contains(bootstrap) else { throw ValidationError("--bootstrap must be 0…100000 (0 skips the intervals); got \(bootstrap)") }
-    }
+    /// `--job FILE` expanded into the options of the subcommand it is given to (see `JobFile`).
+    static func main() { main(jobFileSubcommands: [Predict.self, Merge.self, Embed.self], defaultSubcommand: Predict.self) }
 }

@@ -16,13 +16,11 @@ struct TileCommand: ParsableCommand {
         .option("ASSUME_MPP", "--assume-mpp"), .option("TILE_SIZE", "--tile-size"), .option("OVERLAP", "--overlap"),
         .option("BACKGROUND_THRESHOLD", "--background-threshold"), .option("MAX_BACKGROUND", "--max-background"),
         .option("ENCODING", "--encoding"), .option("QUALITY", "--quality"), .option("SPLIT", "--split"),
-        .option("SPLIT_SEED", "--seed"), .option("TILE_SHARDS", "--shards"), .option("TILE_THREADS", "--threads"),
-        .option("SLIDE_READER", "--slide-reader"),
-        .flag("STRICT", "--strict"), .flag("NO_RETRY_FAILED", "--no-retry-failed"),
+        .option("SPLIT_SEED", "--seed"), .option("SLIDE_READER", "--slide-reader"),
         .option("QC", "--qc"), .option("PEN_MAX", "--pen-max"), .option("BLUR_MIN", "--blur-min"),
         .option("FOLD_MAX", "--fold-max"), .option("BUBBLE_MAX", "--bubble-max"),
         .option("TISSUE_MASK", "--tissue-mask"),
-    ]
+    ] + TaskOptions.jobKeys(stage: "TILE")
 
     static func main() { main(jobKeys: jobKeys) }
 
@@ -178,10 +176,9 @@ struct TileCommand: ParsableCommand {
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")
         }
-        guard FileManager.default.isReadableFile(atPath: manifest) else {
-            throw ValidationError("--manifest \(manifest) does not exist or is not readable")
+        if let problem = OptionCheck.readableFile("--manifest", manifest) ?? classes.flatMap({ OptionCheck.names("--classes", $0) }) {
+            throw ValidationError(problem)
         }
-        if let classes, let problem = OptionCheck.names("--classes", classes) { throw ValidationError(problem) }
     }
 
     func run() throws {

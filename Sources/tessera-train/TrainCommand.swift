@@ -160,9 +160,7 @@ struct TrainCommand: ParsableCommand {
         }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
-        guard OptionCheck.isFolder(store) else {
-            throw ValidationError("--store \(store) is not a folder; run tessera-tile first")
-        }
+        if let problem = OptionCheck.folder("--store", store, fix: "run tessera-tile first") { throw ValidationError(problem) }
     }
 
     func run() throws {

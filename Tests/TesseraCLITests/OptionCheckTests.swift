@@ -46,6 +46,26 @@ final class OptionCheckTests: XCTestCase {
         XCTAssertFalse(OptionCheck.isFolder(folder.appendingPathComponent("missing").path))
     }
 
+    /// The messages of the path options name the option, the path and the fix; a path that is
+    /// what it should be, or an option not given, passes.
+    func testPathOptionsNameTheOptionThePathAndTheFix() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("option-check-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("manifest.csv"), missing = folder.appendingPathComponent("missing").path
+        try Data("slide_path\n".utf8).write(to: file)
+        XCTAssertNil(OptionCheck.folder("--store", folder.path, fix: "run tessera-tile first"))
+        XCTAssertNil(OptionCheck.folder("--store", nil))
+        XCTAssertEqual(OptionCheck.folder("--store", file.path, fix: "run tessera-tile first"),
+                       "--store \(file.path) is not a folder; run tessera-tile first")
+        XCTAssertEqual(OptionCheck.folder("--features", missing), "--features \(missing) is not a folder")
+        XCTAssertNil(OptionCheck.readableFile("--manifest", file.path))
+        XCTAssertNil(OptionCheck.readableFile("--manifest", nil))
+        XCTAssertEqual(OptionCheck.readableFile("--manifest", missing), "--manifest \(missing) does not exist or is not readable")
+        XCTAssertEqual(OptionCheck.readableFile("--model", missing, fix: "pass the model.tsm written by tessera-train"),
+                       "--model \(missing) does not exist or is not readable; pass the model.tsm written by tessera-train")
+    }
+
     /// The one ending every program shares: a chosen exit status passes through, any other error is 1.
     func testExitingOnErrorKeepsChosenStatusesAndMakesOtherErrorsFailure() {
         struct Broken: Error {}

@@ -10,3 +10,9 @@ public func assertUsageErrors(_ cases: [([String], String)], file: StaticString 
         XCTAssertTrue(r.stderr.contains(message), "\(arguments): \(r.stderr)", file: file, line: line)
     }
 }
+
+/// The same for cases that each give one option several values refused with one message.
+public func assertUsageErrors(_ cases: [(option: String, values: [String], message: String)], file: StaticString = #filePath,
+                              line: UInt = #line, _ run: ([String]) throws -> CommandResult) rethrows {
+    try assertUsageErrors(cases.flatMap { c in c.values.map { ([c.option, $0], c.message) } }, file: file, line: line, run)
+}

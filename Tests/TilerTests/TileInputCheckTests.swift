@@ -22,19 +22,14 @@ final class TileInputCheckTests: XCTestCase {
     }
 
     func testAbsurdNumbersAndJunkListsAreUsageErrors() throws {
-        let cases: [([String], String)] = [
-            (["--mpp", "inf"], "--mpp must be a number in [0.025, 100]"),
-            (["--mpp", "1e300"], "--mpp must be a number in [0.025, 100]"),
-            (["--mpp", "nan"], "--mpp must be a number in [0.025, 100]"),
-            (["--magnification", "1e-300"], "--magnification must be a number in [0.1, 400]"),
-            (["--magnification", "inf"], "--magnification must be a number in [0.1, 400]"),
-            (["--assume-mpp", "inf"], "--assume-mpp must be a number in [0.025, 100]"),
-            (["--split", "0.7,0.15,0.15,junk"], "--split takes three fractions"),
-            (["--split", "0.7,,0.15,0.15"], "--split takes three fractions"),
-            (["--split", "nan,0.5,0.5"], "--split takes three fractions"),
-            (["--classes", "LUAD,LUSC,LUAD"], "--classes names LUAD twice"),
-            (["--classes", "LUAD,=cmd()"], "--classes: the name '=cmd()' starts with '='"),
-            (["--threads", "100000000"], "--threads must be 1…1024"),
+        let cases: [(option: String, values: [String], message: String)] = [
+            ("--mpp", ["inf", "1e300", "nan"], "--mpp must be a number in [0.025, 100]"),
+            ("--magnification", ["1e-300", "inf"], "--magnification must be a number in [0.1, 400]"),
+            ("--assume-mpp", ["inf"], "--assume-mpp must be a number in [0.025, 100]"),
+            ("--split", ["0.7,0.15,0.15,junk", "0.7,,0.15,0.15", "nan,0.5,0.5"], "--split takes three fractions"),
+            ("--classes", ["LUAD,LUSC,LUAD"], "--classes names LUAD twice"),
+            ("--classes", ["LUAD,=cmd()"], "--classes: the name '=cmd()' starts with '='"),
+            ("--threads", ["100000000"], "--threads must be 1…1024"),
         ]
         try assertUsageErrors(cases) { try tile(["--manifest", manifest.path, "--store", dir.appendingPathComponent("store").path] + $0) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store").path), "no work started")

@@ -8,17 +8,14 @@ import XCTest
 final class TrainOptionCheckTests: XCTestCase {
     func testAbsurdNumbersAndJunkListsAreUsageErrors() throws {
         let dir = try TestEnvironment.temporaryDirectory(self, "train-options")
-        let cases: [([String], String)] = [
-            (["--warmup-epochs", "inf"], "--warmup-epochs must be a number in [0, 10000]"),
-            (["--warmup-epochs", "nan"], "--warmup-epochs must be a number in [0, 10000]"),
-            (["--weight-decay", "inf"], "--weight-decay must be a number in [0, 1]"),
-            (["--learning-rate", "inf"], "--learning-rate must be a finite number > 0"),
-            (["--progress-interval", "nan"], "--progress-interval must be a number in [0, 86400]"),
-            (["--jitter", "nan,0.1,0.05"], "--jitter takes three fractions"),
-            (["--jitter", "0.1,0.1,0.05,junk"], "--jitter takes three fractions"),
-            (["--jitter", "0.1,,0.1,0.05"], "--jitter takes three fractions"),
-            (["--epochs", "1000000000"], "--epochs must be 1…10000"),
-            (["--threads", "0"], "--threads must be 1…1024"),
+        let cases: [(option: String, values: [String], message: String)] = [
+            ("--warmup-epochs", ["inf", "nan"], "--warmup-epochs must be a number in [0, 10000]"),
+            ("--weight-decay", ["inf"], "--weight-decay must be a number in [0, 1]"),
+            ("--learning-rate", ["inf"], "--learning-rate must be a finite number > 0"),
+            ("--progress-interval", ["nan"], "--progress-interval must be a number in [0, 86400]"),
+            ("--jitter", ["nan,0.1,0.05", "0.1,0.1,0.05,junk", "0.1,,0.1,0.05"], "--jitter takes three fractions"),
+            ("--epochs", ["1000000000"], "--epochs must be 1…10000"),
+            ("--threads", ["0"], "--threads must be 1…1024"),
         ]
         try assertUsageErrors(cases) {
             try runCommand(TestEnvironment.executable("tessera-train"), ["--store", dir.path, "--out", dir.appendingPathComponent("run").path] + $0,
