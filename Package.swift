@@ -101,7 +101,7 @@ let package = Package(
             "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction"
         )),
         .executableTarget(name: "tessera-tile", dependencies: program("Tiler", "SlideTiles", "Tiling", "TileStore")),
-        .executableTarget(name: "tessera-train", dependencies: program("Training", "Stain", "MPI", "BLAS")),
+        .executableTarget(name: "tessera-train", dependencies: program("Training", "Stain", "SlideTiles", "Tiling", "Model", "MPI", "BLAS")),
         .executableTarget(name: "tessera-mpi-check", dependencies: program("MPI", "HDF5")),
         .executableTarget(name: "tessera-audit", dependencies: program("TileStore", "FeatureStore")),
         .executableTarget(name: "tessera-predict", dependencies: program("Prediction", "Model", "BLAS")),
