@@ -6,6 +6,9 @@ public struct SlideStainCounts: Codable, Equatable, Sendable {
     public var normalizedTiles: Int
     public var unnormalizedTiles: Int
 
+    // `slideId`, so that snake case (`slide_id`) reads back to it.
+    enum CodingKeys: String, CodingKey { case slideID = "slideId", normalizedTiles, unnormalizedTiles }
+
     public init(slideID: String, normalizedTiles: Int, unnormalizedTiles: Int) {
         self.slideID = slideID
         self.normalizedTiles = normalizedTiles
