@@ -255,7 +255,7 @@ public final class PredictionJob {
                              to: partFolder.appendingPathComponent(PredictionLayout.failuresFile))
         try JSONFile.write(placements, to: partFolder.appendingPathComponent(PredictionLayout.placementsFile))
         let stainURL = partFolder.appendingPathComponent(PredictionLayout.stainCountsFile)
-        if stainCounts.isEmpty { try? FileManager.default.removeItem(at: stainURL) } else { try JSONFile.write(stainCounts, to: stainURL, keys: .snakeCase) }
+        if stainCounts.isEmpty { try? FileManager.default.removeItem(at: stainURL) } else { try JSONFile.write(stainCounts, to: stainURL) }
     }
 
     // MARK: Checks and status

@@ -72,7 +72,7 @@ public struct PredictionMerge {
             }
             let stainURL = folder.appendingPathComponent(PredictionLayout.stainCountsFile)
             if FileManager.default.fileExists(atPath: stainURL.path) {
-                stainCounts += try JSONFile.read([SlideStainCounts].self, from: stainURL, hint: "re-run task \(task) with --force", keys: .snakeCase)
+                stainCounts += try JSONFile.read([SlideStainCounts].self, from: stainURL, hint: "re-run task \(task) with --force")
             }
             failures += try readCSV(folder.appendingPathComponent(PredictionLayout.failuresFile), header: PredictionLayout.failuresHeader,
                                     problems: &problems).map(\.fields)

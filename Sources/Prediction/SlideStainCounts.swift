@@ -6,7 +6,8 @@ public struct SlideStainCounts: Codable, Equatable, Sendable {
     public var normalizedTiles: Int
     public var unnormalizedTiles: Int
 
-    // `slideId`, so that snake case (`slide_id`) reads back to it.
+    // `slideId`, so that report.json's snake case (`slide_id`) reads back to it; the task parts
+    // keep the declared keys.
     enum CodingKeys: String, CodingKey { case slideID = "slideId", normalizedTiles, unnormalizedTiles }
 
     public init(slideID: String, normalizedTiles: Int, unnormalizedTiles: Int) {
