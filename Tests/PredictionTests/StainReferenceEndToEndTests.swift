@@ -84,6 +84,23 @@ final class StainReferenceEndToEndTests: XCTestCase {
         XCTAssertEqual(report.summary.stainUnnormalizedTiles, fallbacks)
         XCTAssertEqual(report.summary.stainNormalizedTiles, tiles - fallbacks)
         XCTAssertTrue(predict.stderr.contains("\(fallbacks) of \(tiles) tiles left unnormalised (too little tissue)"), predict.stderr)
+        print("stain counts: \(fallbacks) of \(tiles) test tiles left as they were, over \(bySlide.count) slides")
+
+        // Two tasks and a merge: each task's counts travel in its part, the merge writes the same.
+        let sharded = dir.appendingPathComponent("sharded")
+        for shard in ["0", "1"] {
+            let r = try runCommand(TestEnvironment.executable("tessera-predict"), [
+                "--model", run.appendingPathComponent("model.tsm").path, "--store", store.path, "--out", sharded.path, "--threads", "1",
+                "--bootstrap", "0", "--shard", shard, "--shards", "2",
+            ], timeout: 900)
+            XCTAssertEqual(r.status, 0, r.output)
+        }
+        let merged = try runCommand(TestEnvironment.executable("tessera-predict"), ["merge", "--out", sharded.path, "--bootstrap", "0"], timeout: 300)
+        XCTAssertEqual(merged.status, 0, merged.output)
+        XCTAssertTrue(merged.stderr.contains("\(fallbacks) of \(tiles) tiles left unnormalised (too little tissue)"), merged.stderr)
+        let mergedReport = try PredictionReport.decode(Data(contentsOf: sharded.appendingPathComponent("report.json")))
+        XCTAssertEqual(mergedReport.stainTilesBySlide, report.stainTilesBySlide)
+        XCTAssertEqual(mergedReport.summary, report.summary)
     }
 
     /// A reference slide that gives no reference: exit 64 before any training, naming the file and the fix.
