@@ -21,12 +21,14 @@ final class StainReferenceEndToEndTests: XCTestCase {
     /// level-0 px).
     private func referenceSlide(_ f: PredictionFixture.Pipeline) throws -> (path: String, name: String) {
         struct Cohort: Decodable {
-            struct Slide: Decodable { var slide_path: String; var recorded_mpp: Double?; var tissue_fraction: Double }
+            struct Slide: Decodable { var slidePath: String; var recordedMpp: Double?; var tissueFraction: Double }
             var slides: [Slide]
         }
-        let cohort = try JSONDecoder().decode(Cohort.self, from: Data(contentsOf: f.cohort.appendingPathComponent("cohort.json")))
-        let slide = try XCTUnwrap(cohort.slides.filter { abs(($0.recorded_mpp ?? 0) - 0.5) < 0.01 }.max { $0.tissue_fraction < $1.tissue_fraction })
-        let path = f.cohort.appendingPathComponent(slide.slide_path).path
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let cohort = try decoder.decode(Cohort.self, from: Data(contentsOf: f.cohort.appendingPathComponent("cohort.json")))
+        let slide = try XCTUnwrap(cohort.slides.filter { abs(($0.recordedMpp ?? 0) - 0.5) < 0.01 }.max { $0.tissueFraction < $1.tissueFraction })
+        let path = f.cohort.appendingPathComponent(slide.slidePath).path
         return (path, URL(fileURLWithPath: path).lastPathComponent)
     }
 
