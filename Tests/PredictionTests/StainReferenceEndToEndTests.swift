@@ -126,5 +126,17 @@ final class StainReferenceEndToEndTests: XCTestCase {
             XCTAssertFalse(r.stderr.contains("epoch 1/1"), "no training")
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("run/checkpoint.tsc").path))
         }
+        // The job-file key, as Jobs/run-local and the Slurm scripts pass it (--job).
+        let job = dir.appendingPathComponent("reference.env")
+        try Data("""
+            STORE=\(f.store.path)
+            RUN=\(dir.appendingPathComponent("run").path)
+            STAIN_NORM=macenko
+            STAIN_REFERENCE=slide:\(slide)@0,0,128,1024
+
+            """.utf8).write(to: job)
+        let r = try runCommand(TestEnvironment.executable("tessera-train"), ["--job", job.path, "--threads", "1"], timeout: 300)
+        XCTAssertEqual(r.status, 64, r.output)
+        XCTAssertTrue(r.stderr.contains("region 0,0,128,1024: none of its 8 tile positions passes the tissue rule"), r.stderr)
     }
 }
