@@ -101,7 +101,7 @@ let package = Package(
             "BLAS", "JPEG", "OpenSlide", "TIFF", "SlideTiles", "Tiling", "NeuralNet", "MPI", "TileStore", "Model", "Stain", "Training", "Prediction"
         )),
         .executableTarget(name: "tessera-tile", dependencies: program("Tiler", "SlideTiles", "Tiling", "TileStore")),
-        .executableTarget(name: "tessera-train", dependencies: program("Training", "Stain", "MPI", "BLAS")),
+        .executableTarget(name: "tessera-train", dependencies: program("Training", "Stain", "SlideTiles", "Tiling", "Model", "MPI", "BLAS")),
         .executableTarget(name: "tessera-mpi-check", dependencies: program("MPI", "HDF5")),
         .executableTarget(name: "tessera-audit", dependencies: program("TileStore", "FeatureStore")),
         .executableTarget(name: "tessera-predict", dependencies: program("Prediction", "Model", "BLAS")),
@@ -129,7 +129,7 @@ let package = Package(
         ]),
         .testTarget(name: "TilerTests", dependencies: [
             "Tiler", "Tiling", "TileStore", "OpenSlide", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
-            "SlideTiles", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
+            "SlideTiles", "Stain", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-train",
@@ -143,7 +143,7 @@ let package = Package(
             "SyntheticSlides", "TIFF", "tessera-synth", "OpenSlide", "TesseraCore", "TesseraTestSupport",
         ]),
         .testTarget(name: "PredictionTests", dependencies: [
-            "Prediction", "Pictures", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
+            "Prediction", "Pictures", "Model", "Stain", "NeuralNet", "TileStore", "Tiling", "JPEG", "TaskRunner", "TesseraCore", "TesseraTestSupport",
             "tessera-predict", "tessera-train", "tessera-tile", "tessera-synth", "tessera-bench",
         ]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "HDF5", "TesseraCore", "TesseraTestSupport"]),

@@ -155,6 +155,7 @@ public final class PredictionJob {
             let seconds = Date().timeIntervalSince(started)
             let stain = scorer.takeStainCounts()
             (stainTiles, stainFallbacks) = (stainTiles + stain.tiles, stainFallbacks + stain.fallbacks)
+            if header.normalization.stain != nil { result.stain = SlideStainCounts(slideID: item.slideID, tiles: stain.tiles, fallbacks: stain.fallbacks) }
             try JSONFile.write(result, to: workURL(item.slideID), pretty: false)
             if let placement {
                 if let heatmaps { try heatmaps.write(placement, tiles: result.tiles, prediction: result.prediction, classes: classes) }
@@ -231,12 +232,14 @@ public final class PredictionJob {
     /// slides, in slide order.
     private func writePart(_ mine: [PredictionItem], classes: [String]) throws {
         var slideRows: [[String]] = [], failureRows: [[String]] = [], placements: [String: SlidePlacement] = [:]
+        var stainCounts: [SlideStainCounts] = []
         let tiles = try StreamedFile(partFolder.appendingPathComponent(PredictionLayout.tilesFile))
         try tiles.write(CSV.line(TileScores.header(classes: classes)) + "\n")
         for item in mine {
             let result = try JSONFile.read(SlideResult.self, from: workURL(item.slideID), hint: "re-run this task with --force")
             slideRows.append(result.prediction.fields(classes: classes))
             placements[item.slideID] = result.placement
+            if let stain = result.stain { stainCounts.append(stain) }
             if result.prediction.outcome == .failed {
                 failureRows.append([item.slideID, result.source, result.stage?.rawValue ?? "", result.prediction.message])
             }
@@ -248,6 +251,8 @@ public final class PredictionJob {
         try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failureRows).utf8),
                              to: partFolder.appendingPathComponent(PredictionLayout.failuresFile))
         try JSONFile.write(placements, to: partFolder.appendingPathComponent(PredictionLayout.placementsFile))
+        let stainURL = partFolder.appendingPathComponent(PredictionLayout.stainCountsFile)
+        if stainCounts.isEmpty { try? FileManager.default.removeItem(at: stainURL) } else { try JSONFile.write(stainCounts, to: stainURL) }
     }
 
     // MARK: Checks and status

@@ -24,6 +24,8 @@ public enum PredictionLayout {
     public static let statusFile = "status.json"
     /// Per part: slide id → `SlidePlacement` (absent in parts of earlier versions).
     public static let placementsFile = "placements.json"
+    /// A task's per-slide stain normalisation counts (`[SlideStainCounts]`), with stain normalisation only.
+    public static let stainCountsFile = "stain-counts.json"
     public static let workFolder = "work"
     /// `slide_id, source, stage, message`: source is the store file or slide file that failed.
     public static let failuresHeader = ["slide_id", "source", "stage", "message"]

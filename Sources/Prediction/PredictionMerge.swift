@@ -53,7 +53,7 @@ public struct PredictionMerge {
 
         // Every planned slide exactly once.
         var slides: [SlidePrediction] = [], tiles: [String: TileScores] = [:], failures: [[String]] = []
-        var seenIn: [String: [Int]] = [:], placements: [String: SlidePlacement] = [:]
+        var seenIn: [String: [Int]] = [:], placements: [String: SlidePlacement] = [:], stainCounts: [SlideStainCounts] = []
         for task in 0..<n {
             let folder = PredictionLayout.partFolder(out, task: task, taskCount: n)
             for row in try readCSV(folder.appendingPathComponent(PredictionLayout.slidesFile), header: SlidePrediction.header(classes: classes), problems: &problems) {
@@ -69,6 +69,10 @@ public struct PredictionMerge {
             let placementsURL = folder.appendingPathComponent(PredictionLayout.placementsFile)
             if FileManager.default.fileExists(atPath: placementsURL.path) {
                 placements.merge(try JSONFile.read([String: SlidePlacement].self, from: placementsURL, hint: "re-run task \(task) with --force")) { a, _ in a }
+            }
+            let stainURL = folder.appendingPathComponent(PredictionLayout.stainCountsFile)
+            if FileManager.default.fileExists(atPath: stainURL.path) {
+                stainCounts += try JSONFile.read([SlideStainCounts].self, from: stainURL, hint: "re-run task \(task) with --force")
             }
             failures += try readCSV(folder.appendingPathComponent(PredictionLayout.failuresFile), header: PredictionLayout.failuresHeader,
                                     problems: &problems).map(\.fields)
@@ -116,6 +120,7 @@ public struct PredictionMerge {
         }
         let report = PredictionReport.build(model: plan.model, source: plan.sourceDescription, classes: classes, slides: slides,
                                             patients: patients, tiles: tiles,
+                                            stain: plan.model.stainNormalization == nil ? nil : stainCounts.sorted { $0.slideID < $1.slideID },
                                             bootstrap: .init(resamples: options.bootstrap, seed: options.seed),
                                             created: ISO8601DateFormatter().string(from: Date()))
         try AtomicFile.write(try report.json(), to: out.appendingPathComponent(PredictionLayout.reportJSON))
@@ -125,6 +130,7 @@ public struct PredictionMerge {
         Log.info("merged \(n) task\(n == 1 ? "" : "s") into \(out.path): \(slides.count) slides (\(report.counts.slidesPredicted) predicted, "
             + "\(report.counts.slidesWithoutTissue) without tissue tiles, \(failed) failed), \(patients.count) patients, \(report.counts.tiles) tiles"
             + (report.slide.meanProbability.map { String(format: "; slide accuracy %.3f (mean probability)", $0.accuracy) } ?? "")
+            + (report.summary.stainUnnormalizedTiles.map { "; \($0) of \($0 + report.summary.stainNormalizedTiles!) tiles left unnormalised (too little tissue)" } ?? "")
             + (report.slide.abmil.map { String(format: ", %.3f (ABMIL, %d slides)", $0.accuracy, $0.count) } ?? ""))
         return failed == 0 ? .allDone(slides: slides.count) : .doneWithFailures(slides: slides.count, failed: failed)
     }

@@ -19,6 +19,9 @@ extension PredictionReport {
             + (c.slidesPredictedByAbmil > 0 ? [("slides with an ABMIL prediction (MIL run attached)", c.slidesPredictedByAbmil)] : []) {
             s += "| \(name) | \(value) |\n"
         }
+        if let normalized = summary.stainNormalizedTiles, let left = summary.stainUnnormalizedTiles {
+            s += "| tiles stain-normalised | \(normalized) |\n| tiles left as they were (too little tissue for a stain fit) | \(left) |\n"
+        }
         s += "\n"
 
         let anyMetric = tile != nil || AggregationRule.allCases.contains { slide[$0] != nil || patient[$0] != nil }

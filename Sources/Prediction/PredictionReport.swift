@@ -90,6 +90,10 @@ public struct PredictionReport: Equatable, Sendable, Codable {
         @NullWhenNil public var slideAccuracyAbmil: Double?
         @NullWhenNil public var slideBalancedAccuracyAbmil: Double?
         @NullWhenNil public var patientAccuracyAbmil: Double?
+        /// Tiles stain-normalised, and left as they were (too little tissue), over all slides;
+        /// null without stain normalisation.
+        @NullWhenNil public var stainNormalizedTiles: Int?
+        @NullWhenNil public var stainUnnormalizedTiles: Int?
     }
 
     public var format = "tessera-prediction-report"
@@ -107,13 +111,16 @@ public struct PredictionReport: Equatable, Sendable, Codable {
     public var patient: RuleMetrics
     /// The heatmap colour of each class, `#rrggbb`, in class order.
     public var heatmapColours: [String]
+    /// Each slide's stain normalisation counts, in slide order; null without stain normalisation.
+    @NullWhenNil public var stainTilesBySlide: [SlideStainCounts]?
 
     /// Computes every metric.
     /// - Parameters:
     ///   - tiles: the tile probabilities of every predicted slide, by slide id.
+    ///   - stain: each slide's stain normalisation counts; nil without stain normalisation.
     public static func build(model: Model, source: String, classes: [String], slides: [SlidePrediction],
-                             patients: [PatientPrediction], tiles: [String: TileScores], bootstrap: Bootstrap,
-                             created: String) -> PredictionReport {
+                             patients: [PatientPrediction], tiles: [String: TileScores], stain: [SlideStainCounts]? = nil,
+                             bootstrap: Bootstrap, created: String) -> PredictionReport {
         let c = classes.count
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         var counts = Counts()
@@ -168,10 +175,12 @@ public struct PredictionReport: Equatable, Sendable, Codable {
                               slideBalancedAccuracyMajorityVote: slide.majorityVote?.balancedAccuracy,
                               patientAccuracyMeanProbability: patient.meanProbability?.accuracy,
                               patientAccuracyMajorityVote: patient.majorityVote?.accuracy, slideAccuracyAbmil: slide.abmil?.accuracy,
-                              slideBalancedAccuracyAbmil: slide.abmil?.balancedAccuracy, patientAccuracyAbmil: patient.abmil?.accuracy)
+                              slideBalancedAccuracyAbmil: slide.abmil?.balancedAccuracy, patientAccuracyAbmil: patient.abmil?.accuracy,
+                              stainNormalizedTiles: stain.map { $0.reduce(0) { $0 + $1.normalizedTiles } },
+                              stainUnnormalizedTiles: stain.map { $0.reduce(0) { $0 + $1.unnormalizedTiles } })
         return PredictionReport(created: created, model: model, source: source, classes: classes, counts: counts, summary: summary,
                                 bootstrap: bootstrap, tile: tile, slide: slide, patient: patient,
-                                heatmapColours: (0..<c).map { Heatmap.hex(Heatmap.colour(ofClass: $0)) })
+                                heatmapColours: (0..<c).map { Heatmap.hex(Heatmap.colour(ofClass: $0)) }, stainTilesBySlide: stain)
     }
 
     /// report.json: snake_case keys, sorted, indented; each level's `auc` keyed by class name. A

@@ -70,4 +70,7 @@ struct SlideResult: Codable, Equatable, Sendable {
     /// Where the slide's tiles lie (for the pictures the merge draws later, such as attention
     /// heatmaps); nil for a failed slide and in work files of earlier versions.
     var placement: SlidePlacement? = nil
+    /// Tiles stain-normalised and left as they were; nil without stain normalisation (and in work
+    /// files of earlier versions).
+    var stain: SlideStainCounts? = nil
 }

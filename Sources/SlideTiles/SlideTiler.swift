@@ -84,6 +84,8 @@ public struct SlideTiler: Sendable {
     /// Consecutive grid positions a worker claims at once, so that its cache of decoded source
     /// tiles serves neighbouring regions.
     public var positionsPerClaim = 4
+    /// Only these grid positions are considered (a stain reference's region); nil: all of them.
+    public var only: Set<Int>?
 
     public init(spec: TilingSpec, overlap: Int = 0, assumeMPP: Double? = nil, workers: Int = 2, useTissueMask: Bool = true) {
         self.spec = spec
@@ -161,15 +163,16 @@ public struct SlideTiler: Sendable {
         let mask = try tissueMask(for: source, reader: handles[0], plan: plan, rule: rule, thumbnail: summary.thumbnail?.image)
         let encoders = try (0..<workers).map { _ in try spec.jpegQuality.map { try JPEGEncoder(quality: $0) } }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
-        let span0 = Int((Double(tileSize) * plan.downsample).rounded(.up))
+        let span0 = plan.levelZeroSpan
 
-        summary.considered = plan.count
+        summary.considered = only?.count ?? plan.count
         summary.reader = source.kind
         let scale = decoderScale(plan)
         var index = 0
         while index < plan.count {
-            let batch = Array(index..<min(index + batchSize, plan.count))
-            index += batch.count
+            let span = index..<min(index + batchSize, plan.count)
+            index = span.upperBound
+            let batch = only.map { only in span.filter(only.contains) } ?? Array(span)
             // Positions the mask rules out are never read.
             let todo = batch.filter { i in
                 guard let mask else { return true }

@@ -63,11 +63,12 @@ public struct StainReferenceFit {
         sums[0] += 1
     }
 
-    /// The fitted normalisation; nil when no tile had enough tissue.
-    public func normalization() -> StainNormalization? {
+    /// The fitted normalisation, its reference named `from` and the tiles fitted (`train (N
+    /// tiles)`, `slide NAME region X,Y,W,H (N tiles)`); nil when no tile had enough tissue.
+    public func normalization(from name: String = "train") -> StainNormalization? {
         guard sums[0] > 0 else { return nil }
         let m = sums.dropFirst().map { Float($0 / sums[0]) }
-        let source = "train (\(Int(sums[0])) tiles)"
+        let source = "\(name) (\(Int(sums[0])) tiles)"
         switch method {
         case .reinhard:
             return StainNormalization(method: .reinhard, referenceSource: source,

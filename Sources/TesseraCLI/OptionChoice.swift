@@ -58,8 +58,3 @@ public enum StainNormOption: String, OptionChoice {
     public static let option = "--stain-norm"
 }
 
-/// Where the stain normalisation's reference comes from (`StainNormalizationOption.Reference`).
-public enum StainReferenceOption: String, OptionChoice {
-    case builtin, train
-    public static let option = "--stain-reference"
-}

@@ -7,6 +7,7 @@ import NeuralNet
 import Stain
 import TesseraCore
 import TileStore
+import Tiling
 
 /// Data-parallel training over MPI: every rank holds the whole network, trains on its own equal
 /// shard of each global batch, and the ranks average their gradients with one in-place allreduce
@@ -34,6 +35,9 @@ public final class DataParallelTrainer {
         public var progressInterval: Double = 10
         /// Go on when files the tiler's status records are missing from train/ or validation/ (logged).
         public var allowPartialStore = false
+        /// Cuts the reference slide's tiles for `--stain-reference slide:…`, given the store's
+        /// tiling; called on every rank of a fresh run before the first step.
+        public var stainReferenceTiles: ((TilingSpec) throws -> StainReferenceTiles)?
 
         public init(store: URL, output: URL, config: TrainingConfig, threads: Int, resume: Bool = false) {
             self.store = store

@@ -3,15 +3,33 @@ import NeuralNet
 import Stain
 
 /// Stain normalisation as asked for on the command line: the method, and whether its reference is
-/// the built-in one or fitted on the training split (the fitted values go into the model).
+/// the built-in one, fitted on the training split or fitted on a reference slide (the fitted
+/// values go into the model).
 public struct StainNormalizationOption: Codable, Equatable, Sendable {
-    public enum Reference: String, Codable, CaseIterable, Sendable { case builtin, train }
+    public enum Reference: String, Codable, CaseIterable, Sendable { case builtin, train, slide }
     public var method: StainNormalization.Method
     public var reference: Reference
+    /// With `.slide`: the option's value as given (`slide:PATH@X,Y,W,H`), so that a resumed run
+    /// must name the same reference.
+    public var slide: String?
 
-    public init(method: StainNormalization.Method, reference: Reference) {
+    public init(method: StainNormalization.Method, reference: Reference, slide: String? = nil) {
         self.method = method
         self.reference = reference
+        self.slide = slide
+    }
+}
+
+/// A reference slide's tiles for the stain fit, encoded as the store's tiles, and what they are
+/// (`slide NAME region X,Y,W,H`). Cut by the program (through the tiler's slide readers) for the
+/// store's tiling, which the trainer knows once it has opened the store.
+public struct StainReferenceTiles {
+    public var payloads: [TilePayload]
+    public var name: String
+
+    public init(payloads: [TilePayload], name: String) {
+        self.payloads = payloads
+        self.name = name
     }
 }
 
@@ -74,11 +92,15 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case badOption(String)
     case badStore(path: String, message: String, hint: String)
     case diverged(step: Int, learningRate: Float, loss: Double)
+    /// A reference slide that gives no stain reference (missing, unreadable, a region outside it or
+    /// without tissue): a usage error, exit 64, before any training.
+    case badStainReference(path: String, message: String, hint: String)
 
     public var description: String {
         switch self {
         case let .badOption(m): return m
         case let .badStore(path, message, hint): return "\(path): \(message)\nhint: \(hint)"
+        case let .badStainReference(path, message, hint): return "--stain-reference: \(path): \(message)\nhint: \(hint)"
         case let .diverged(step, rate, loss):
             return "training diverged: the loss is \(loss) at step \(step) (learning rate \(rate))\nhint: lower --learning-rate (or lengthen --warmup-epochs) and start again, or --resume from an earlier checkpoint"
         }

@@ -38,11 +38,14 @@ struct TrainCommand: ParsableCommand {
               mpirun -np 2 tessera-train --store store --out run --resume   # continue a stopped run
               mpirun -np 2 tessera-train --job Jobs/demo.env
               tessera-train --store store --out run --stain-norm macenko --stain-reference train --hed-jitter 0.05
+              tessera-train --store store --out run --stain-norm macenko --stain-reference slide:ref.svs@20000,14000,4096,4096
 
             Stain normalisation (--stain-norm) runs on the fly in the input pipeline, at training and \
             again at prediction: its method and reference are recorded in the model, and the store \
             keeps the pixels as scanned. Tiles with too little tissue for a fit are left as they \
-            are and counted in the log.
+            are and counted in the log. A reference slide (slide:PATH) is cut as the store was \
+            (its tile size, resolution, tissue and QC rules), the tiles of the region (or, without \
+            one, of the slide's tissue, every k-th row and column) sampled evenly to at most 512.
 
             Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, stain \
             normalisation, the store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
@@ -105,8 +108,11 @@ struct TrainCommand: ParsableCommand {
             transform: StainNormOption.parse)
     var stainNorm = StainNormOption.none
 
-    @Option(help: "The stain normalisation's target: builtin (Macenko's published H&E reference) or train (fitted on the sampled training tiles). (default: builtin)",
-            transform: StainReferenceOption.parse)
+    @Option(help: """
+        The stain normalisation's target: builtin (Macenko's published H&E reference), train (fitted on the sampled \
+        training tiles), slide:PATH (fitted on a reference slide's tissue, cut as the store was) or slide:PATH@X,Y,W,H \
+        (on that level-0 pixel region of it). (default: builtin)
+        """, transform: StainReferenceOption.parse)
     var stainReference = StainReferenceOption.builtin
 
     @Option(help: "HED stain augmentation σ, 0…1 (0 = off; Tellez et al. use 0.05 light, 0.2 strong): each stain × U[1−σ,1+σ] + U[−σ,σ].")
@@ -160,6 +166,9 @@ struct TrainCommand: ParsableCommand {
         }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
+        if case let .slide(path, _) = stainReference, stainNorm != .none, !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("--stain-reference \(stainReference.spelled): no such file \(path); name the reference slide (job key STAIN_REFERENCE)")
+        }
         if let problem = OptionCheck.folder("--store", store, fix: "run tessera-tile first") { throw ValidationError(problem) }
     }
 
@@ -192,7 +201,7 @@ struct TrainCommand: ParsableCommand {
         if let j = jitterValues { (config.augmentation.brightness, config.augmentation.contrast, config.augmentation.hue) = (j[0], j[1], j[2]) }
         config.augmentation.hed = hedJitter
         if let method = StainNormalization.Method(rawValue: stainNorm.rawValue) {
-            config.stainNormalization = StainNormalizationOption(method: method, reference: stainReference == .train ? .train : .builtin)
+            config.stainNormalization = Self.stainOption(method, stainReference)
         }
         config.ranks = world.size
         var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
@@ -201,6 +210,10 @@ struct TrainCommand: ParsableCommand {
         options.allowPartialStore = allowPartialStore
         options.stopAfterSteps = stopAfterSteps
         options.progressInterval = progressInterval
+        if case let .slide(path, region) = stainReference, config.stainNormalization != nil {
+            let (limit, workers) = (config.normalizationSamples, options.threads)
+            options.stainReferenceTiles = { spec in try Self.referenceTiles(path: path, region: region, spec: spec, limit: limit, workers: workers) }
+        }
         var stoppedOnRequest = false
         do {
             let summary = try DataParallelTrainer(world: world, options: options).run()
@@ -214,8 +227,10 @@ struct TrainCommand: ParsableCommand {
                 }
             }
         } catch {
-            // One rank's failure ends every rank: no rank may wait in a collective for it.
-            world.abort(message: "\(error)")
+            // One rank's failure ends every rank: no rank may wait in a collective for it. A
+            // reference slide that gives no reference is a usage error, found before any training.
+            let usage = if case TrainingError.badStainReference = error { true } else { false }
+            world.abort(message: "\(error)", code: usage ? ExitStatus.usage.rawValue : 1)
         }
         world.finalize()
         // Every rank: srun and mpirun report it, and the Slurm script requeues the job on it.

@@ -344,9 +344,12 @@ final class PredictorEndToEndTests: XCTestCase {
         XCTAssertEqual(Set(summary.keys), ["tile_accuracy", "slide_accuracy_mean_probability", "slide_accuracy_majority_vote",
                                            "slide_balanced_accuracy_mean_probability", "slide_balanced_accuracy_majority_vote",
                                            "patient_accuracy_mean_probability", "patient_accuracy_majority_vote",
-                                           "slide_accuracy_abmil", "slide_balanced_accuracy_abmil", "patient_accuracy_abmil"])
-        // Without a MIL run the ABMIL figures are there, as null.
+                                           "slide_accuracy_abmil", "slide_balanced_accuracy_abmil", "patient_accuracy_abmil",
+                                           "stain_normalized_tiles", "stain_unnormalized_tiles"])
+        // Without a MIL run the ABMIL figures are there, as null; without stain normalisation its counts.
         XCTAssertTrue(summary["slide_accuracy_abmil"] is NSNull, "\(summary)")
+        XCTAssertTrue(summary["stain_unnormalized_tiles"] is NSNull, "\(summary)")
+        XCTAssertTrue(json["stain_tiles_by_slide"] is NSNull)
         XCTAssertNotNil(summary["slide_accuracy_mean_probability"] as? Double)
         XCTAssertEqual((json["bootstrap"] as? [String: Any])?["resamples"] as? Int, 50)
         let merged = try runCommand(TestEnvironment.executable("tessera-predict"), ["merge", "--job", job.path, "--bootstrap", "20"])
