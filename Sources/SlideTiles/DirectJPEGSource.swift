@@ -32,20 +32,20 @@ public final class DirectJPEGSource: SlideSource, @unchecked Sendable {
     /// Decoded source tiles, shared by the threads' readers.
     let cache: DecodedTileCache
 
-    /// The most bytes of decoded source tiles kept for regions nobody planned (`expect`). Planned
-    /// tiling keeps about one row of source tiles across the slide (~40 MB on a 50,000-pixel-wide
-    /// 20× slide at full scale, a quarter of that at ½): within it, no tile is decoded twice.
-    public static let cacheBytes = 64 << 20
+    /// The most bytes of decoded source tiles kept by default. Planned tiling (`expect`) keeps
+    /// about one row of source tiles across the slide (~40 MB on a 50,000-pixel-wide 20× slide at
+    /// full scale, a quarter of that at ½): within the budget, no tile is decoded twice.
+    public static let defaultCacheBytes = 64 << 20
 
-    private init(slide: Slide, levels: [DirectLevel], file: TIFFTileReader) {
+    private init(slide: Slide, levels: [DirectLevel], file: TIFFTileReader, cacheBytes: Int) {
         self.slide = slide
         self.levels = levels
         firstFile = file
-        cache = DecodedTileCache(budget: Self.cacheBytes)
+        cache = DecodedTileCache(budget: cacheBytes)
     }
 
     /// The direct source for `slide`, or why it does not apply.
-    public static func open(slide: Slide) -> Result<DirectJPEGSource, Ineligible> {
+    public static func open(slide: Slide, cacheBytes: Int = defaultCacheBytes) -> Result<DirectJPEGSource, Ineligible> {
         let vendor = slide.vendor ?? "unknown"
         guard vendor == "aperio" || vendor == "generic-tiff" else {
             return .failure(Ineligible(message: "vendor \(vendor) is not a tiled TIFF"))
@@ -70,7 +70,7 @@ public final class DirectJPEGSource: SlideSource, @unchecked Sendable {
             }
             levels.append(DirectLevel(directory: dir, downsample: slide.downsample(level: level), splice: splice))
         }
-        return .success(DirectJPEGSource(slide: slide, levels: levels, file: file))
+        return .success(DirectJPEGSource(slide: slide, levels: levels, file: file, cacheBytes: cacheBytes))
     }
 
     /// What the direct path cannot read in a directory, or nil.
