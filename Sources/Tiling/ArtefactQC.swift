@@ -149,26 +149,8 @@ public struct ArtefactQC: Sendable, Equatable {
         return hi < 60 && hi - lo < 25
     }
 
-    /// Fraction of the tile's pixels that are ink: `isInk` in 32-bit wrapping arithmetic, the
-    /// black test only where all three channels are below 64 (elsewhere it cannot hold).
-    public static func inkFraction(_ image: RGBImage) -> Double {
-        let n = image.width * image.height
-        guard n > 0 else { return 0 }
-        var count = 0
-        image.pixels.withUnsafeBufferPointer { p in
-            for k in 0..<n {
-                let i = 3 &* k
-                let r = Int32(p[i]), g = Int32(p[i &+ 1]), b = Int32(p[i &+ 2])
-                var ink = r < 200 && (g &+ 1) &* 1000 > (r &+ 1) &* 1284
-                if (r | g | b) < 64 {
-                    let hi = max(r, g, b), lo = min(r, g, b)
-                    ink = ink || (hi < 60 && hi &- lo < 25)
-                }
-                count &+= ink ? 1 : 0
-            }
-        }
-        return Double(count) / Double(n)
-    }
+    /// Fraction of the tile's pixels that are ink.
+    public static func inkFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isInk) }
 
     /// Fraction of the tile's pixels for which `test(r, g, b)` holds.
     @inline(__always) static func pixelFraction(_ image: RGBImage, where test: (Int, Int, Int) -> Bool) -> Double {

@@ -32,12 +32,10 @@ public struct BackgroundRule: Sendable, Equatable {
                 }
                 return
             }
-            // 32-bit wrapping arithmetic (≤ 255,000: no overflow), counted without a branch.
-            let limit = Int32(limit)
-            for k in 0..<(p.count / 3) {
-                let i = 3 &* k
-                let y = 299 &* Int32(p[i]) &+ 587 &* Int32(p[i &+ 1]) &+ 114 &* Int32(p[i &+ 2])
-                count &+= y >= limit ? 1 : 0
+            while i < p.count {
+                let y = 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2])
+                if y >= limit { count += 1 }
+                i += 3
             }
         }
         return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
