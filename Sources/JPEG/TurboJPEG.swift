@@ -103,9 +103,10 @@ public final class JPEGDecoder {
 extension JPEGDecoder {
     /// Decodes `data` at 1/`scale` of each side (1, 2, 4 or 8, done in the IDCT) straight into
     /// `destination` as RGB rows `pitch` bytes apart, which must hold the scaled image; returns its
-    /// size. Any warning (damaged data that libjpeg would paper over with grey) is an error.
+    /// size. Any warning (damaged data that libjpeg would paper over with grey) is an error, and so
+    /// is a scaled image larger than `limit` (the place in `destination` meant for it).
     public func decode(_ data: UnsafeRawBufferPointer, scale: Int, into destination: UnsafeMutableRawBufferPointer,
-                       pitch: Int) throws -> (width: Int, height: Int) {
+                       pitch: Int, limit: (width: Int, height: Int)? = nil) throws -> (width: Int, height: Int) {
         precondition([1, 2, 4, 8].contains(scale), "JPEG decode scale must be 1, 2, 4 or 8, got \(scale)")
         let source = data.bindMemory(to: UInt8.self)
         var w: Int32 = 0, h: Int32 = 0, sub: Int32 = 0, cs: Int32 = 0
@@ -115,6 +116,9 @@ extension JPEGDecoder {
         let ow = (Int(w) + scale - 1) / scale, oh = (Int(h) + scale - 1) / scale
         guard pitch >= ow * 3 && destination.count >= (oh - 1) * pitch + ow * 3 else {
             throw JPEGError(operation: .header, message: "the image is \(w)×\(h), larger than the \(destination.count)-byte buffer for it")
+        }
+        if let limit, ow > limit.width || oh > limit.height {
+            throw JPEGError(operation: .header, message: "the image is \(w)×\(h), larger than the \(limit.width * scale)×\(limit.height * scale) expected")
         }
         let rc = tjDecompress2(handle, source.baseAddress, UInt(source.count),
                                destination.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(ow), Int32(pitch), Int32(oh),

@@ -28,10 +28,49 @@ public protocol SlideSource: AnyObject, Sendable {
     var slide: Slide { get }
     /// A reader for one thread. The first call may hand out a reader on `slide` itself.
     func makeRegionReader() throws -> any RegionReader
+    /// The regions about to be read (in any order, by any of the readers), so that what they
+    /// share is decoded once and let go after its last read. Optional: reads work without it.
+    func expect(_ reads: [RegionRequest])
+    /// Source tiles decoded so far against the ideal, for a reader that decodes tiles itself.
+    var decodeCounts: SourceTileCounts? { get }
 }
 
 extension SlideSource {
     public var geometry: SlideGeometry { SlideTiler.geometry(of: slide) }
+    public func expect(_ reads: [RegionRequest]) {}
+    public var decodeCounts: SourceTileCounts? { nil }
+}
+
+/// One region to be read: as `RegionReader.readRegion(x:y:level:width:height:scale:)` takes it.
+public struct RegionRequest: Sendable, Equatable {
+    public let x: Int, y: Int, level: Int, width: Int, height: Int
+    /// 1, or the decoder reduction (2, 4, 8).
+    public let scale: Int
+
+    public init(x: Int, y: Int, level: Int, width: Int, height: Int, scale: Int = 1) {
+        (self.x, self.y, self.level, self.width, self.height, self.scale) = (x, y, level, width, height, scale)
+    }
+}
+
+/// How a source that decodes JPEG tiles itself did: decodes against the ideal of one per tile.
+public struct SourceTileCounts: Sendable, Equatable {
+    /// Source tiles decoded (a tile decoded twice counts twice).
+    public var decoded: Int
+    /// Distinct source tiles the planned regions need: the fewest decodes possible.
+    public var planned: Int
+    /// Of `decoded`, those decoded straight into their region (no copy).
+    public var decodedInPlace: Int
+    /// Times a thread waited for another thread's decode of a tile both needed.
+    public var waits: Int
+    /// Largest size of the shared cache of decoded tiles.
+    public var peakCacheBytes: Int
+
+    /// "1234 source tiles decoded for 1200 needed (1.03 per tile), 410 in place, peak cache 18.2 MB".
+    public var summary: String {
+        let per = planned > 0 ? String(format: "%.3f", Double(decoded) / Double(planned)) : "-"
+        return "\(decoded) source tiles decoded for \(planned) needed (\(per) per tile), \(decodedInPlace) straight into their region, "
+            + "\(waits) waits for another thread's decode, peak cache \(String(format: "%.1f", Double(peakCacheBytes) / 1e6)) MB"
+    }
 }
 
 /// Reads regions of one slide; used by one thread at a time.

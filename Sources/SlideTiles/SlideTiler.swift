@@ -51,6 +51,8 @@ public struct SlideTilingSummary: Sendable, Equatable {
     public var reader: SlideReaderKind = .openSlide
     /// Tiles reduced in the JPEG decoder (DCT-domain scaling) instead of by area averaging.
     public var scaledInDecoder = 0
+    /// Source tiles decoded against the ideal (direct reader only; not compared by `==`).
+    public var decodeCounts: SourceTileCounts?
 
     public static func == (a: Self, b: Self) -> Bool {
         a.considered == b.considered && a.kept == b.kept && a.skippedByMask == b.skippedByMask && a.dropped == b.dropped
@@ -168,17 +170,25 @@ public struct SlideTiler: Sendable {
         summary.considered = only?.count ?? plan.count
         summary.reader = source.kind
         let scale = decoderScale(plan)
+        // Positions the mask rules out are never read; the reader is told of all the others up
+        // front, so that source tiles shared by neighbouring regions are decoded once.
+        let reads = (0..<plan.count).map { i in
+            guard only?.contains(i) ?? true else { return false }
+            guard let mask else { return true }
+            let o = plan.origin(i)
+            return mask.mayContainTissue(x: o.x, y: o.y, width: span0, height: span0)
+        }
+        source.expect(reads.indices.filter { reads[$0] }.map { i in
+            let o = plan.origin(i)
+            return scale.map { RegionRequest(x: o.x, y: o.y, level: plan.level, width: tileSize, height: tileSize, scale: $0) }
+                ?? RegionRequest(x: o.x, y: o.y, level: plan.level, width: plan.readSize, height: plan.readSize)
+        })
         var index = 0
         while index < plan.count {
             let span = index..<min(index + batchSize, plan.count)
             index = span.upperBound
             let batch = only.map { only in span.filter(only.contains) } ?? Array(span)
-            // Positions the mask rules out are never read.
-            let todo = batch.filter { i in
-                guard let mask else { return true }
-                let o = plan.origin(i)
-                return mask.mayContainTissue(x: o.x, y: o.y, width: span0, height: span0)
-            }
+            let todo = batch.filter { reads[$0] }
             summary.skippedByMask += batch.count - todo.count
             summary.dropped[.mask, default: 0] += batch.count - todo.count
             let (results, scaled) = try evaluate(todo, plan: plan, rule: rule, handles: handles, encoders: encoders,
@@ -201,6 +211,7 @@ public struct SlideTiler: Sendable {
             progress?(index, plan.count)
         }
         summary.seconds = Date().timeIntervalSince(start)
+        summary.decodeCounts = source.decodeCounts
         return summary
     }
 

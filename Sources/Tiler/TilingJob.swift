@@ -237,6 +237,7 @@ public final class TilingJob {
                 tileProgress?.advance(by: done - lastDone)
                 lastDone = done
             })
+            if let counts = summary.decodeCounts { Log.info("\(entry.slideID): \(counts.summary)") }
             record.tilesKept = summary.kept
             record.tilesConsidered = summary.considered
             record.tilesDropped = summary.dropped.filter { $0.value != 0 }

@@ -164,6 +164,62 @@ final class DirectSlideReaderTests: XCTestCase {
         XCTAssertEqual(keptMasked, keptAll, "the mask skipped a tile the rule keeps")
     }
 
+    /// Tiling plans its regions, so each source tile is decoded once on one thread or two (the
+    /// threads share the cache), and the tiles are those of reading each region alone; with a cache
+    /// too small for a row, tiles are decoded again but the pixels are the same.
+    func testEachSourceTileIsDecodedOnceWhateverTheThreads() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self, "decode-once")
+        // 240² source tiles; 500² windows at 20× (not on the source grid: neighbours share tiles), and
+        // a 40× slide at 20× (400² of level 0 reduced ½ to 200² in the decoder).
+        for (mpp, size, name) in [(0.499, 500, "20x"), (0.25, 200, "40x")] {
+            let path = dir.appendingPathComponent("\(name).svs").path
+            try Self.writeSlide(path, width: 1700, height: 1300, colour: .ycbcr, sharedTables: true, mpp: mpp)
+            let spec = TilingSpec(tileSize: size, target: .magnification(20), rule: BackgroundRule(maxBackground: 1), jpegQuality: nil)
+            func tile(workers: Int, cacheBytes: Int = DirectJPEGSource.defaultCacheBytes) throws -> (SlideTilingSummary, [[UInt8]]) {
+                let source = try DirectJPEGSource.open(slide: try Slide(path: path), cacheBytes: cacheBytes).get()
+                let tiler = SlideTiler(spec: spec, workers: workers, useTissueMask: false)
+                var tiles: [[UInt8]] = []
+                let summary = try tiler.run(source: source, plan: try tiler.plan(for: source), sink: { tiles += $0.map(\.bytes) })
+                return (summary, tiles)
+            }
+            let (one, tilesOne) = try tile(workers: 1)
+            let (two, tilesTwo) = try tile(workers: 2)
+            let (small, tilesSmall) = try tile(workers: 2, cacheBytes: 4 * 240 * 240 * 3)
+            // Source tiles under the windows, by hand: a window at level-0 (x, y) of side size · s covers
+            // level-0 columns x …< x + size · s, i.e. source columns x / 240 … (x + size · s − 1) / 240.
+            let s = mpp < 0.3 ? 2 : 1, side = size * s
+            let columns = (1700 - side) / side + 1, rows = (1300 - side) / side + 1
+            var needed = Set<[Int]>()
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    for ty in (r * side / 240)...((r * side + side - 1) / 240) {
+                        for tx in (c * side / 240)...((c * side + side - 1) / 240) { needed.insert([tx, ty]) }
+                    }
+                }
+            }
+            XCTAssertEqual(one.considered, columns * rows, name)
+            XCTAssertEqual(one.scaledInDecoder, s == 2 ? columns * rows : 0, name)
+            for (label, summary) in [("1 thread", one), ("2 threads", two)] {
+                let counts = try XCTUnwrap(summary.decodeCounts, name)
+                XCTAssertEqual(counts.planned, needed.count, "\(name), \(label)")
+                XCTAssertEqual(counts.decoded, needed.count, "\(name), \(label): a source tile decoded twice")
+                XCTAssertGreaterThan(counts.decodedInPlace, 0, "\(name), \(label)")
+            }
+            XCTAssertGreaterThan(try XCTUnwrap(small.decodeCounts).decoded, needed.count, "\(name): a 4-tile cache must decode again")
+            // The same pixels as reading each region alone with a reader nobody told of the plan.
+            let reference = try SlideSources.open(path: path, log: false)
+            let reader = try reference.makeRegionReader()
+            let plan = try SlideTiler(spec: spec).plan(for: reference)
+            let alone = try (0..<plan.count).map { i -> [UInt8] in
+                let o = plan.origin(i)
+                return try XCTUnwrap(reader.readRegion(x: o.x, y: o.y, level: 0, width: size, height: size, scale: s)).pixels
+            }
+            XCTAssertEqual(tilesOne, alone, name)
+            XCTAssertEqual(tilesTwo, alone, name)
+            XCTAssertEqual(tilesSmall, alone, name)
+        }
+    }
+
     /// Reducing in the IDCT against decoding in full and averaging 2×2, 4×4, 8×8 blocks.
     func testDecoderScalingStaysCloseToAreaAveraging() throws {
         let path = try TestEnvironment.realSlide("cmu-1-small-region.svs")
