@@ -132,7 +132,7 @@ let package = Package(
             "SlideTiles", "Stain", "TIFF", "tessera-tile", "tessera-synth", "tessera-audit",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "TesseraCore", "TesseraTestSupport", "tessera-train",
+            "Training", "Model", "NeuralNet", "TileStore", "Tiling", "JPEG", "MPI", "TesseraCore", "TesseraTestSupport", "Stain", "tessera-train", "tessera-synth",
         ]),
         .testTarget(name: "MPITests", dependencies: ["MPI", "tessera-mpi-check", "TesseraTestSupport"]),
         .testTarget(name: "SlurmTests", dependencies: [

@@ -7,8 +7,8 @@ import TesseraCore
 /// the training tiles or on a reference slide's) and the count of tiles it left as they were.
 extension DataParallelTrainer {
     /// The stain normalisation asked for: the built-in reference, or one fitted on the sample of
-    /// training tiles or on the reference slide's tiles (every rank fits its share; the sums are
-    /// added with allreduce).
+    /// training tiles or on the reference slide's tiles (rank 0 reads the slide and sends its tiles;
+    /// every rank fits its share; the sums are added with allreduce).
     func stainNormalization(_ train: TileIndex) throws -> StainNormalization? {
         guard let option = config.stainNormalization else { return nil }
         switch option.reference {
@@ -31,7 +31,7 @@ extension DataParallelTrainer {
             guard let cut = options.stainReferenceTiles else {
                 throw TrainingError.badOption("--stain-reference \(option.slide ?? "slide:"): this program cannot read reference slides")
             }
-            let reference = try cut(train.attributes.tiling)
+            let reference = try StainReferenceTiles.broadcast(world) { try cut(train.attributes.tiling) }
             let mine = Array(stride(from: world.rank, to: reference.payloads.count, by: world.size))
             let share = mine.map { (reference.payloads[$0], "\(reference.name) tile \($0)") }
             let fit = try fitReference(option.method, share, tileSize: train.attributes.tileSize, name: reference.name)
