@@ -1,7 +1,7 @@
+import Model
 import TesseraCore
 import XCTest
 
-import Model
 @testable import Training
 
 /// The reference slide's tiles as rank 0 sends them: what is decoded is what was encoded.
