@@ -1,6 +1,5 @@
 import Model
 import SlideTiles
-import Stain
 import TesseraCLI
 import TesseraCore
 import Tiling

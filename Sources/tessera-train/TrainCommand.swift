@@ -2,7 +2,6 @@ import ArgumentParser
 import BLAS
 import Foundation
 import MPI
-import Stain
 import TesseraCLI
 import TesseraCore
 import Training
