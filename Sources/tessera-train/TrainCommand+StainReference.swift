@@ -1,21 +1,11 @@
 import Model
 import SlideTiles
-import Stain
 import TesseraCLI
 import TesseraCore
 import Tiling
 import Training
 
 extension TrainCommand {
-    /// The training configuration's record of `--stain-norm` with `--stain-reference`.
-    static func stainOption(_ method: StainNormalization.Method, _ reference: StainReferenceOption) -> StainNormalizationOption {
-        switch reference {
-        case .builtin: StainNormalizationOption(method: method, reference: .builtin)
-        case .train: StainNormalizationOption(method: method, reference: .train)
-        case .slide: StainNormalizationOption(method: method, reference: .slide, slide: reference.spelled)
-        }
-    }
-
     /// The reference slide's tiles, cut by the store's tiling through the tiler's slide readers,
     /// as the trainer's input pipeline takes them; a slide that gives none is a usage error.
     static func referenceTiles(path: String, region: [Int]?, spec: TilingSpec, limit: Int, workers: Int) throws -> StainReferenceTiles {

@@ -2,7 +2,6 @@ import ArgumentParser
 import BLAS
 import Foundation
 import MPI
-import Stain
 import TesseraCLI
 import TesseraCore
 import Training
@@ -74,49 +73,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Images per rank per step, 1…4096.")
     var batch = 32
 
-    @Option(help: "Learning rate for a global batch of 256 (scaled linearly with ranks × batch); finite and > 0.")
-    var learningRate = 0.1
-
-    @Option(help: "sgd (momentum, Nesterov) or adam. (default: sgd)", transform: OptimizerOption.parse)
-    var optimizer = OptimizerOption.sgd
-
-    @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
-
-    @Flag(help: "Plain momentum instead of Nesterov's.")
-    var noNesterov = false
-
-    @Option(help: "Weight decay (on convolution and linear weights), 0…1.")
-    var weightDecay: Float = 5e-4
-
-    @Option(help: "Epochs of linear learning-rate warm-up, 0…10000.")
-    var warmupEpochs = 1.0
-
-    @Option(help: "Decay after warm-up: cosine, or step:E1,E2 (divide by 10 at those epochs). (default: cosine)", transform: ScheduleOption.parse)
-    var schedule = ScheduleOption.cosine
+    @OptionGroup var optimizer: OptimizerOptions
 
     @Option(help: "Seed of the initial weights, data order and augmentation.")
     var seed: UInt64 = 1
 
-    @Flag(help: "No random flips and 90° rotations.")
-    var noAugment = false
-
-    @Option(help: "Colour jitter brightness,contrast,hue: three fractions in 0…1 (e.g. 0.1,0.1,0.05); default none.")
-    var jitter: String?
-
-    @Option(help: "Stain normalisation of every tile, here and at prediction: \(StainNormOption.choices) (Lab statistics; optical-density stain vectors). (default: none)",
-            transform: StainNormOption.parse)
-    var stainNorm = StainNormOption.none
-
-    @Option(help: """
-        The stain normalisation's target: builtin (Macenko's published H&E reference), train (fitted on the sampled \
-        training tiles), slide:PATH (fitted on a reference slide's tissue, cut as the store was) or slide:PATH@X,Y,W,H \
-        (on that level-0 pixel region of it). (default: builtin)
-        """, transform: StainReferenceOption.parse)
-    var stainReference = StainReferenceOption.builtin
-
-    @Option(help: "HED stain augmentation σ, 0…1 (0 = off; Tellez et al. use 0.05 light, 0.2 strong): each stain × U[1−σ,1+σ] + U[−σ,σ].")
-    var hedJitter: Float = 0
+    @OptionGroup var input: InputPipelineOptions
 
     @Flag(help: "Build the model without BatchNorm.")
     var noBatchNorm = false
@@ -142,33 +104,20 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seconds between progress lines, 0…86400.")
     var progressInterval = 10.0
 
-    /// nil without --jitter; validate() refuses a --jitter that is not three fractions.
-    var jitterValues: [Float]? { jitter.flatMap { OptionCheck.numbers($0, count: 3, in: .closed(0, 1)) }.map { $0.map(Float.init) } }
-
     func validate() throws {
         guard (8...4096).contains(inputSize) else { throw ValidationError("--input-size must be 8…4096") }
         // Before any work: inf or nan would trap converting to steps, or poison every weight.
-        if let problem = [
+        if let problem = ([
             OptionCheck.integer("--epochs", epochs, in: 1...10_000),
             OptionCheck.integer("--batch", batch, in: 1...4096),
-            OptionCheck.number("--learning-rate", learningRate, in: .above(0), example: "0.1"),
-            OptionCheck.number("--weight-decay", weightDecay, in: .closed(0, 1), example: "5e-4"),
-            OptionCheck.number("--warmup-epochs", warmupEpochs, in: .closed(0, 10_000), example: "1"),
+        ] + optimizer.problems + [
             OptionCheck.number("--progress-interval", progressInterval, in: .closed(0, 86_400), example: "10 (seconds)"),
             OptionCheck.integer("--threads", threads, in: 1...1024),
-            OptionCheck.number("--hed-jitter", hedJitter, in: .closed(0, 1), example: "0.05"),
-        ].compactMap({ $0 }).first {
+        ] + input.problems).compactMap({ $0 }).first {
             throw ValidationError(problem)
-        }
-        guard (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
-        if let jitter, jitterValues == nil {
-            throw ValidationError("--jitter takes three fractions (0…1) brightness,contrast,hue, e.g. 0.1,0.1,0.05; got '\(jitter)'")
         }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be ≥ 1") }
-        if case let .slide(path, _) = stainReference, stainNorm != .none, !FileManager.default.fileExists(atPath: path) {
-            throw ValidationError("--stain-reference \(stainReference.spelled): no such file \(path); name the reference slide (job key STAIN_REFERENCE)")
-        }
         if let problem = OptionCheck.folder("--store", store, fix: "run tessera-tile first") { throw ValidationError(problem) }
     }
 
@@ -189,20 +138,9 @@ struct TrainCommand: ParsableCommand {
         config.dropout = dropout
         config.epochs = epochs
         config.batch = batch
-        config.learningRate = learningRate
-        config.optimizer = optimizer.rawValue
-        config.momentum = momentum
-        config.nesterov = !noNesterov
-        config.weightDecay = weightDecay
-        config.warmupEpochs = warmupEpochs
-        config.schedule = schedule.description
+        optimizer.apply(to: &config)
         config.seed = seed
-        config.augmentation.dihedral = !noAugment
-        if let j = jitterValues { (config.augmentation.brightness, config.augmentation.contrast, config.augmentation.hue) = (j[0], j[1], j[2]) }
-        config.augmentation.hed = hedJitter
-        if let method = StainNormalization.Method(rawValue: stainNorm.rawValue) {
-            config.stainNormalization = Self.stainOption(method, stainReference)
-        }
+        input.apply(to: &config)
         config.ranks = world.size
         var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
                                                   threads: threads ?? max(1, cores / max(localRanks, 1)), resume: resume)
@@ -210,7 +148,7 @@ struct TrainCommand: ParsableCommand {
         options.allowPartialStore = allowPartialStore
         options.stopAfterSteps = stopAfterSteps
         options.progressInterval = progressInterval
-        if case let .slide(path, region) = stainReference, config.stainNormalization != nil {
+        if case let .slide(path, region) = input.stainReference, config.stainNormalization != nil {
             let (limit, workers) = (config.normalizationSamples, options.threads)
             options.stainReferenceTiles = { spec in try Self.referenceTiles(path: path, region: region, spec: spec, limit: limit, workers: workers) }
         }
