@@ -1,10 +1,11 @@
 // The tiler's pipeline: batches handed over in order whatever the threads, workers never more than
 // `lookahead` batches ahead of the hand-over, and the first error stops the run.
 import Foundation
-@testable import SlideTiles
 import TesseraCore
 import Tiling
 import XCTest
+
+@testable import SlideTiles
 
 final class TilePipelineTests: XCTestCase {
     /// Batches of uneven sizes (some empty) over positions 0…n−1; position p is kept when p % 3 != 0
