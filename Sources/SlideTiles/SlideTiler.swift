@@ -63,8 +63,9 @@ public struct SlideTilingSummary: Sendable, Equatable {
 
 /// Cuts one slide into tiles: reads each grid position (one region reader and one JPEG encoder per
 /// worker thread), resamples to the target resolution, drops tiles that are mostly background, and
-/// encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, so
-/// the output is the same whatever the thread timing and memory stays bounded.
+/// encodes the rest. Tiles are handed to `sink` in grid order, batch by batch, on the calling
+/// thread while the workers cut the next batch (`TilePipeline`), so the output is the same
+/// whatever the thread timing and memory stays bounded.
 ///
 /// The tiler cuts stores with it and the predictor cuts slide files with it, by one `TilingSpec`.
 public struct SlideTiler: Sendable {
@@ -74,9 +75,8 @@ public struct SlideTiler: Sendable {
     public let assumeMPP: Double?
     public let workers: Int
     public let useTissueMask: Bool
-    /// Grid positions per batch handed to the workers (and then to the sink). Every batch ends in a
-    /// barrier where a worker waits for the other's last claim and then for the sink: at 64 that
-    /// idle time was ~10 % of a 2-thread run; 256 (≤ ~10 MB of encoded tiles held) makes it ~2 %.
+    /// Grid positions per batch handed to the sink. The workers run at most two batches ahead of
+    /// the sink (≤ ~20 MB of encoded tiles held at 256) and never wait at a batch's end.
     public var batchSize = 256
     /// When the target is exactly ½, ¼ or ⅛ of the level read and the reader decodes JPEG tiles
     /// itself, reduce in the decoder's IDCT instead of decoding in full and averaging by area. The
@@ -183,21 +183,20 @@ public struct SlideTiler: Sendable {
             return scale.map { RegionRequest(x: o.x, y: o.y, level: plan.level, width: tileSize, height: tileSize, scale: $0) }
                 ?? RegionRequest(x: o.x, y: o.y, level: plan.level, width: plan.readSize, height: plan.readSize)
         })
-        var index = 0
-        while index < plan.count {
-            let span = index..<min(index + batchSize, plan.count)
-            index = span.upperBound
-            let batch = only.map { only in span.filter(only.contains) } ?? Array(span)
-            let todo = batch.filter { reads[$0] }
-            summary.skippedByMask += batch.count - todo.count
-            summary.dropped[.mask, default: 0] += batch.count - todo.count
-            let (results, scaled) = try evaluate(todo, plan: plan, rule: rule, handles: handles, encoders: encoders,
-                                                 resampler: resampler, scale: scale)
-            summary.scaledInDecoder += scaled
+        // Batches of grid positions in grid order; the positions of each that are read.
+        let spans = stride(from: 0, to: plan.count, by: batchSize).map { $0..<min($0 + batchSize, plan.count) }
+        let batches = spans.map { span in (only.map { only in span.filter(only.contains) } ?? Array(span)).filter { reads[$0] } }
+        let pipeline = TilePipeline(batches: batches, claim: positionsPerClaim)
+        let cut = self.cut(plan: plan, rule: rule, handles: handles, encoders: encoders, resampler: resampler, scale: scale)
+        try pipeline.run(workers: workers, cut: cut) { b, outcomes in
+            let span = spans[b]
+            let listed = only.map { only in span.filter(only.contains).count } ?? span.count
+            summary.skippedByMask += listed - outcomes.count
+            summary.dropped[.mask, default: 0] += listed - outcomes.count
             var kept: [TileOutput] = []
-            for (k, result) in results.enumerated() {
-                let o = plan.origin(todo[k])
-                switch result {
+            for (k, outcome) in outcomes.enumerated() {
+                let o = plan.origin(batches[b][k])
+                switch outcome {
                 case let .kept(t, v):
                     kept.append(t)
                     summary.decisions.append(TileDecision(x: o.x, y: o.y, dropped: nil, measures: v))
@@ -208,88 +207,46 @@ public struct SlideTiler: Sendable {
             }
             summary.kept += kept.count
             if !kept.isEmpty { try sink(kept) }
-            progress?(index, plan.count)
+            progress?(span.upperBound, plan.count)
         }
+        summary.scaledInDecoder = pipeline.scaledInDecoder
         summary.seconds = Date().timeIntervalSince(start)
         summary.decodeCounts = source.decodeCounts
         return summary
     }
 
-    private enum Outcome {
-        case kept(TileOutput, ArtefactQC.Verdict)
-        case dropped(TileDropReason, ArtefactQC.Verdict?)
-    }
-
-    /// Reads, tests and encodes the given positions on the worker threads; results in input order.
-    private func evaluate(_ positions: [Int], plan: TilingPlan, rule: BackgroundRule, handles: [any RegionReader], encoders: [JPEGEncoder?],
-                          resampler: AreaResampler?, scale: Int?) throws -> (outcomes: [Outcome], scaledInDecoder: Int) {
-        // Each worker uses only its own handle and encoder; the lock guards the rest.
-        final class Shared: @unchecked Sendable {
-            let handles: [any RegionReader]
-            let encoders: [JPEGEncoder?]
-            var results: [Outcome]
-            var error: Error?
-            var next = 0
-            var scaled = 0
-            let lock = NSLock()
-            init(_ n: Int, _ handles: [any RegionReader], _ encoders: [JPEGEncoder?]) {
-                // A background drop is the initial value.
-                results = [Outcome](repeating: .dropped(.background, nil), count: n)
-                self.handles = handles
-                self.encoders = encoders
-            }
-        }
-        let shared = Shared(positions.count, handles, encoders)
+    /// Reads, tests and encodes one grid position on a worker (its own reader and encoder).
+    private func cut(plan: TilingPlan, rule: BackgroundRule, handles: [any RegionReader], encoders: [JPEGEncoder?],
+                     resampler: AreaResampler?, scale: Int?) -> TilePipeline.Cut {
         let read = plan.readSize
         let qc = spec.artefactQC
-        let claim = max(1, positionsPerClaim)
         let tileSize = self.tileSize
-        DispatchQueue.concurrentPerform(iterations: min(workers, max(positions.count, 1))) { worker in
-            let reader = shared.handles[worker]
-            let encoder = shared.encoders[worker]
-            while true {
-                shared.lock.lock()
-                let first = shared.next
-                shared.next += claim
-                let stop = shared.error != nil
-                shared.lock.unlock()
-                if stop || first >= positions.count { return }
-                do {
-                    for k in first..<min(first + claim, positions.count) {
-                        let o = plan.origin(positions[k])
-                        let tile: RGBImage
-                        if let scale, let reduced = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: tileSize,
-                                                                          height: tileSize, scale: scale) {
-                            tile = reduced
-                            shared.lock.lock(); shared.scaled += 1; shared.lock.unlock()
-                        } else {
-                            let region = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
-                            tile = resampler?.resample(region) ?? region
-                        }
-                        let background = rule.backgroundFraction(tile)
-                        guard rule.keeps(backgroundFraction: background) else { continue }
-                        let verdict = qc.evaluate(tile)
-                        if let reason = verdict.dropped {
-                            shared.lock.lock()
-                            shared.results[k] = .dropped(reason, verdict)
-                            shared.lock.unlock()
-                            continue
-                        }
-                        let bytes = try encoder.map { try $0.encode(tile) } ?? tile.pixels
-                        let output = TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes)
-                        shared.lock.lock()
-                        shared.results[k] = .kept(output, verdict)
-                        shared.lock.unlock()
-                    }
-                } catch {
-                    shared.lock.lock()
-                    if shared.error == nil { shared.error = error }
-                    shared.lock.unlock()
-                    return
-                }
-            }
+        // Worker w alone uses handles[w] and encoders[w].
+        final class PerWorker: @unchecked Sendable {
+            let handles: [any RegionReader]
+            let encoders: [JPEGEncoder?]
+            init(_ handles: [any RegionReader], _ encoders: [JPEGEncoder?]) { (self.handles, self.encoders) = (handles, encoders) }
         }
-        if let error = shared.error { throw error }
-        return (shared.results, shared.scaled)
+        let own = PerWorker(handles, encoders)
+        return { position, worker in
+            let reader = own.handles[worker]
+            let o = plan.origin(position)
+            let tile: RGBImage
+            var scaled = false
+            if let scale, let reduced = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: tileSize, height: tileSize, scale: scale) {
+                tile = reduced
+                scaled = true
+            } else {
+                let region = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
+                tile = resampler?.resample(region) ?? region
+            }
+            let background = rule.backgroundFraction(tile)
+            // A background drop is recorded without its QC measures (the QC is not run).
+            guard rule.keeps(backgroundFraction: background) else { return (.dropped(.background, nil), scaled) }
+            let verdict = qc.evaluate(tile)
+            if let reason = verdict.dropped { return (.dropped(reason, verdict), scaled) }
+            let bytes = try own.encoders[worker].map { try $0.encode(tile) } ?? tile.pixels
+            return (.kept(TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes), verdict), scaled)
+        }
     }
 }

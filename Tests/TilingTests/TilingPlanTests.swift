@@ -104,6 +104,27 @@ final class BackgroundTests: XCTestCase {
         XCTAssertFalse(rule.keeps(backgroundFraction: 0.5001))
     }
 
+    /// The branch-free count against `y ≥ limit` pixel by pixel, on every red–green pair with blue
+    /// in steps of 5, at thresholds from 0 to 255: the counts must be equal.
+    func testLuminanceRuleMatchesTheNaiveRuleOnEveryColour() {
+        for threshold in [0, 100.5, 219.5, 220, 254.9, 255] {
+            let rule = BackgroundRule(threshold: threshold)
+            let limit = Int((threshold * 1000).rounded(.up))
+            var image = RGBImage(width: 256, height: 256, fill: (0, 0, 0))
+            for b in stride(from: 0, through: 255, by: 5) {
+                var naive = 0
+                for r in 0..<256 {
+                    for g in 0..<256 {
+                        let i = (r * 256 + g) * 3
+                        (image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]) = (UInt8(r), UInt8(g), UInt8(b))
+                        if 299 * r + 587 * g + 114 * b >= limit { naive += 1 }
+                    }
+                }
+                XCTAssertEqual(rule.backgroundFraction(image), Double(naive) / 65536, "threshold \(threshold), blue \(b)")
+            }
+        }
+    }
+
     func testTissueMaskIsConservative() {
         // 20×20 mask of glass with one faint pink pixel at (10,10).
         var img = RGBImage(width: 20, height: 20, fill: (245, 245, 245))
