@@ -162,7 +162,7 @@ public struct SlideTiler: Sendable {
         summary.thumbnail = try SlideTiler.thumbnail(of: source, reader: handles[0])
         let rule = SlideTiler.slideRule(spec: spec, thumbnail: summary.thumbnail?.image)
         summary.saturationThreshold = rule.saturationThreshold
-        let mask = try tissueMask(for: source, reader: handles[0], plan: plan, rule: rule, thumbnail: summary.thumbnail?.image)
+        let mask = try tissueMask(for: source, readers: handles, plan: plan, rule: rule, thumbnail: summary.thumbnail?.image)
         let encoders = try (0..<workers).map { _ in try spec.jpegQuality.map { try JPEGEncoder(quality: $0) } }
         let resampler = plan.isExact ? nil : AreaResampler(sourceSize: plan.footprint, outputSize: tileSize)
         let span0 = plan.levelZeroSpan

@@ -1,12 +1,13 @@
 // The direct JPEG reader (libtiff raw tiles + TurboJPEG) against OpenSlide's read_region.
 import Foundation
 import OpenSlide
-import SlideTiles
 import TIFF
 import TesseraCore
 import TesseraTestSupport
 import Tiling
 import XCTest
+
+@testable import SlideTiles
 
 final class DirectSlideReaderTests: XCTestCase {
     /// Stain-like colours with fine texture, so that JPEG blocks and chroma subsampling matter.
@@ -162,6 +163,24 @@ final class DirectSlideReaderTests: XCTestCase {
         XCTAssertEqual(all.skippedByMask, 0)
         XCTAssertGreaterThan(keptAll.count, 0)
         XCTAssertEqual(keptMasked, keptAll, "the mask skipped a tile the rule keeps")
+
+        // The pass shares its strips (8 mask rows each: 6 here) among the readers: 1, 2 or 3 give
+        // the same mask, each pixel the integer mean of its 2×2 block of the level read whole at ⅛.
+        let whole = try XCTUnwrap(try source.makeRegionReader().readRegion(x: 0, y: 0, level: 0, width: w / 8, height: h / 8, scale: 8))
+        var expected: [UInt8] = []
+        for my in 0..<(h / 16) {
+            for mx in 0..<(w / 16) {
+                for c in 0..<3 {
+                    let sum = [(0, 0), (0, 1), (1, 0), (1, 1)].reduce(0) { $0 + Int(whole.pixels[((2 * my + $1.0) * (w / 8) + 2 * mx + $1.1) * 3 + c]) }
+                    expected.append(UInt8(sum / 4))
+                }
+            }
+        }
+        for readers in 1...3 {
+            let mask = try XCTUnwrap(SlideTiler.blockAveraged(try (0..<readers).map { _ in try source.makeRegionReader() }, size: (w, h), block: 2))
+            XCTAssertEqual([mask.width, mask.height], [w / 16, h / 16])
+            XCTAssertEqual(mask.pixels, expected, "\(readers) readers")
+        }
     }
 
     /// Tiling plans its regions, so each source tile is decoded once on one thread or two (the
