@@ -228,9 +228,9 @@ public final class TilingJob {
                 for t in tiles {
                     let r = TileRecord(label: labelIndex, x: Int64(t.x), y: Int64(t.y), background: t.background)
                     if options.encoding == .jpeg {
-                        try writer.addTile(encoded: t.bytes, record: r)
+                        try writer.addTile(encoded: t.bytes, record: r, digest: t.digest)
                     } else {
-                        try writer.addTile(raw: RGBImage(width: options.tileSize, height: options.tileSize, pixels: t.bytes), record: r)
+                        try writer.addTile(raw: RGBImage(width: options.tileSize, height: options.tileSize, pixels: t.bytes), record: r, digest: t.digest)
                     }
                 }
             }, progress: { done, _ in
