@@ -105,16 +105,9 @@ public enum Archive {
         return (envelope.header, blobs)
     }
 
-    /// FNV-1a 64 over `bytes`, on the raw buffer (the generic `stableHash` walks `Data` slowly).
+    /// FNV-1a 64 over `bytes`.
     static func checksum(_ bytes: Data) -> UInt64 {
-        bytes.withUnsafeBytes { raw in
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in raw {
-                h ^= UInt64(b)
-                h = h &* 0x0000_0100_0000_01B3
-            }
-            return h
-        }
+        bytes.withUnsafeBytes { stableHash(buffer: $0) }
     }
 
     private static func littleEndian<T: FixedWidthInteger>(_ data: Data, at offset: Int) -> T {

@@ -11,6 +11,9 @@ public struct TileOutput: Sendable {
     public let background: Float
     /// JPEG bytes, or raw RGB bytes (tileSize² × 3) with the raw encoding.
     public let bytes: [UInt8]
+    /// FNV-1a 64 of `bytes` (the store's per-tile digest term), computed on the worker that encoded
+    /// the tile so that the store's writer, which runs on one thread, does not.
+    public let digest: UInt64
 }
 
 /// What became of one grid position that was read: kept (`dropped` nil) or dropped, and why.
@@ -246,7 +249,8 @@ public struct SlideTiler: Sendable {
             let verdict = qc.evaluate(tile)
             if let reason = verdict.dropped { return (.dropped(reason, verdict), scaled) }
             let bytes = try own.encoders[worker].map { try $0.encode(tile) } ?? tile.pixels
-            return (.kept(TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes), verdict), scaled)
+            let digest = bytes.withUnsafeBytes { stableHash(buffer: $0) }
+            return (.kept(TileOutput(x: o.x, y: o.y, background: Float(background), bytes: bytes, digest: digest), verdict), scaled)
         }
     }
 }

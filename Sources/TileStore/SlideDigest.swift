@@ -1,3 +1,5 @@
+import TesseraCore
+
 /// What a slide's stored tiles are, in a short string: the wrapping sum of a 64-bit FNV-1a hash of
 /// each tile's stored bytes (JPEG bytes or raw pixels), then the tile count — "9f…c1/412".
 ///
@@ -12,15 +14,19 @@ public struct SlideDigest: Equatable, Sendable {
     public init() {}
 
     public mutating func add(_ bytes: [UInt8]) {
-        sum &+= bytes.withUnsafeBufferPointer { buffer in
-            var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for b in buffer {
-                h ^= UInt64(b)
-                h = h &* 0x0000_0100_0000_01B3
-            }
-            return h
-        }
+        add(hash: Self.hash(bytes))
+    }
+
+    /// Adds a tile by its `hash(_:)`, computed where the tile was encoded: the tiler's workers hash
+    /// in parallel, so the store's writer thread does not (it was the serial part of tiling).
+    public mutating func add(hash: UInt64) {
+        sum &+= hash
         tiles += 1
+    }
+
+    /// The hash of one tile's stored bytes.
+    public static func hash(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { stableHash(buffer: $0) }
     }
 
     public var text: String {

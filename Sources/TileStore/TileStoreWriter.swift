@@ -152,8 +152,9 @@ public final class TileStoreWriter {
         slides[index] = row
     }
 
-    /// Adds a JPEG-encoded tile to the current slide (jpeg stores). The bytes are stored as given.
-    public func addTile(encoded: [UInt8], record: TileRecord) throws {
+    /// Adds a JPEG-encoded tile to the current slide (jpeg stores). The bytes are stored as given;
+    /// `digest`, when the caller has it, is their `SlideDigest.hash` (not recomputed here).
+    public func addTile(encoded: [UInt8], record: TileRecord, digest: UInt64? = nil) throws {
         precondition(attributes.encoding == .jpeg, "\(path): addTile(encoded:) on a \(attributes.encoding.rawValue) store")
         precondition(!encoded.isEmpty, "\(path): empty JPEG tile")
         pendingOffsets.append(Int64(writtenBytes + pendingBytes.count))
@@ -161,19 +162,19 @@ public final class TileStoreWriter {
         // One batch's worth up front: growing by doubling copied the batch several times.
         if pendingBytes.capacity < Self.batchBytes { pendingBytes.reserveCapacity(Self.batchBytes + encoded.count) }
         pendingBytes.append(contentsOf: encoded)
-        try add(record, digesting: encoded)
+        try add(record, digest: digest ?? SlideDigest.hash(encoded))
     }
 
-    /// Adds an uncompressed tile to the current slide (raw stores).
-    public func addTile(raw image: RGBImage, record: TileRecord) throws {
+    /// Adds an uncompressed tile to the current slide (raw stores); `digest` as for `addTile(encoded:)`.
+    public func addTile(raw image: RGBImage, record: TileRecord, digest: UInt64? = nil) throws {
         precondition(attributes.encoding == .raw, "\(path): addTile(raw:) on a \(attributes.encoding.rawValue) store")
         precondition(image.width == attributes.tileSize && image.height == attributes.tileSize,
                      "\(path): a \(image.width)×\(image.height) tile in a store of \(attributes.tileSize)² tiles")
         pendingBytes.append(contentsOf: image.pixels)
-        try add(record, digesting: image.pixels)
+        try add(record, digest: digest ?? SlideDigest.hash(image.pixels))
     }
 
-    private func add(_ record: TileRecord, digesting bytes: [UInt8]) throws {
+    private func add(_ record: TileRecord, digest: UInt64) throws {
         precondition(state == .open, "\(path): addTile after finish() or discard()")
         guard let slide = currentSlide else { preconditionFailure("\(path): addTile before beginSlide") }
         precondition(record.label >= TileStoreSchema.unlabelled && Int(record.label) < attributes.classes.count,
@@ -184,7 +185,7 @@ public final class TileStoreWriter {
         pending.y.append(record.y)
         pending.background.append(record.background)
         slides[slide].tilesKept += 1
-        digests[slide].add(bytes)
+        digests[slide].add(hash: digest)
         if pending.count >= Self.batchTiles || pendingBytes.count >= Self.batchBytes {
             try flush()
         }

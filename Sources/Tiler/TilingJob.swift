@@ -57,8 +57,8 @@ public final class TilingJob {
         self.options = options
     }
 
-    private var store: URL { options.store }
-    private var workFolder: URL { store.appendingPathComponent(".work/\(options.share.taskName)") }
+    var store: URL { options.store }
+    var workFolder: URL { store.appendingPathComponent(".work/\(options.share.taskName)") }
     private var statusURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).json") }
     /// Beside the status file, so `--force` (which removes the status) never removes the lock.
     private var lockURL: URL { store.appendingPathComponent("\(TileStoreLayout.statusFolder)/\(options.share.taskName).lock") }
@@ -74,11 +74,11 @@ public final class TilingJob {
         spec.bubbleMax = options.qc.bubbleMax
         return spec
     }
-    private var failuresURL: URL {
+    var failuresURL: URL {
         store.appendingPathComponent(TileStoreLayout.failuresFolder)
             .appendingPathComponent(TileStoreLayout.failuresFileName(task: options.share.shard, taskCount: options.share.shards))
     }
-    private func testURL(_ slideID: String) -> URL {
+    func testURL(_ slideID: String) -> URL {
         store.appendingPathComponent(TileStoreLayout.testSplit).appendingPathComponent(TileStoreLayout.testFileName(slideID: slideID))
     }
 
@@ -186,9 +186,9 @@ public final class TilingJob {
         return nil
     }
 
-    private func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
+    func fragmentURL(_ slideID: String) -> URL { workFolder.appendingPathComponent("\(slideID).h5") }
 
-    private func attributes(split: Split, classes: [String]) -> TileStoreAttributes {
+    func attributes(split: Split, classes: [String]) -> TileStoreAttributes {
         TileStoreAttributes(
             split: split.rawValue, classes: classes, tiling: spec,
             splitSeed: options.splitSeed, splitFractions: options.splitFractions, tesseraVersion: TesseraVersion.current,
@@ -228,9 +228,9 @@ public final class TilingJob {
                 for t in tiles {
                     let r = TileRecord(label: labelIndex, x: Int64(t.x), y: Int64(t.y), background: t.background)
                     if options.encoding == .jpeg {
-                        try writer.addTile(encoded: t.bytes, record: r)
+                        try writer.addTile(encoded: t.bytes, record: r, digest: t.digest)
                     } else {
-                        try writer.addTile(raw: RGBImage(width: options.tileSize, height: options.tileSize, pixels: t.bytes), record: r)
+                        try writer.addTile(raw: RGBImage(width: options.tileSize, height: options.tileSize, pixels: t.bytes), record: r, digest: t.digest)
                     }
                 }
             }, progress: { done, _ in
@@ -281,65 +281,6 @@ public final class TilingJob {
         return parts.isEmpty ? "" : ", dropped: " + parts.joined(separator: ", ")
     }
 
-    // MARK: Merge
-
-    private func partURL(_ split: Split) -> URL {
-        store.appendingPathComponent(split.rawValue)
-            .appendingPathComponent(TileStoreLayout.partFileName(task: options.share.shard, taskCount: options.share.shards))
-    }
-
-    private func mergeFragments(mine: [ManifestEntry], status: TaskStatus, manifest: SlideManifest) throws {
-        let fm = FileManager.default
-        for split in [Split.train, .validation] {
-            let slides = mine.filter { status.slides[$0.slideID]?.state == .done && status.slides[$0.slideID]?.split == split }
-            let part = partURL(split)
-            guard !slides.isEmpty else { try? fm.removeItem(at: part); continue }
-            let writer = try TileStoreWriter(url: part, attributes: attributes(split: split, classes: manifest.classes))
-            do {
-                var carried: Set<String> = []
-                if FileManager.default.fileExists(atPath: carriedURL(split).path) {
-                    let reader = try TileStoreReader(url: carriedURL(split))
-                    carried = Set(reader.slides.map(\.slideID))
-                    try writer.append(contentsOf: reader)
-                    try reader.close()
-                }
-                for entry in slides where !carried.contains(entry.slideID) {
-                    let reader = try TileStoreReader(url: fragmentURL(entry.slideID))
-                    try writer.append(contentsOf: reader)
-                    try reader.close()
-                }
-                try writer.finish()
-            } catch {
-                writer.discard()
-                throw error
-            }
-            Log.info("wrote \(part.path): \(slides.count) slides, \(slides.reduce(0) { $0 + status.slides[$1.slideID]!.tilesKept }) tiles")
-        }
-        for entry in mine where status.slides[entry.slideID]?.state == .done && status.slides[entry.slideID]?.split == .test {
-            let fragment = fragmentURL(entry.slideID)
-            let final = testURL(entry.slideID)
-            if fm.fileExists(atPath: fragment.path) {
-                try AtomicFile.commit(fragment, to: final)
-            } else if !fm.fileExists(atPath: final.path) {
-                throw TesseraError.io(path: fragment.path, message: "the fragment of a finished test slide is missing",
-                                      hint: "re-run this task with --force")
-            }
-        }
-        try writeFailures(mine: mine, status: status)
-    }
-
-    private func writeFailures(mine: [ManifestEntry], status: TaskStatus) throws {
-        let rows = mine.compactMap { e -> [String]? in
-            guard let s = status.slides[e.slideID], s.state == .failed else { return nil }
-            return [e.slideID, e.slidePath, s.stage?.rawValue ?? "", s.message ?? ""]
-        }
-        if rows.isEmpty {
-            try? FileManager.default.removeItem(at: failuresURL)
-        } else {
-            try AtomicFile.write(Data(CSV.document(header: TileStoreLayout.failuresHeader, rows: rows).utf8), to: failuresURL)
-        }
-    }
-
     // MARK: Status
 
     private func makeParameters(manifest: SlideManifest) throws -> TilingParameters {
@@ -372,31 +313,6 @@ public final class TilingJob {
             }
         }
         return checked
-    }
-
-    // MARK: Retrying a finished task
-
-    /// Where a reopened task keeps its earlier part file of `split` until the new merge.
-    private func carriedURL(_ split: Split) -> URL { workFolder.appendingPathComponent(".carried-\(split.rawValue).h5") }
-
-    /// A finished task reopened to retry its failed slides: its part files hold the slides done
-    /// before (their fragments were removed when merged); they are moved into the work folder and
-    /// merged again with the retried slides, instead of tiling those slides again.
-    private func carryParts() throws {
-        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: partURL(split).path) {
-            try AtomicFile.commit(partURL(split), to: carriedURL(split))
-        }
-    }
-
-    /// The slides in the carried part files.
-    private func carriedSlides() throws -> Set<String> {
-        var ids: Set<String> = []
-        for split in [Split.train, .validation] where FileManager.default.fileExists(atPath: carriedURL(split).path) {
-            let reader = try TileStoreReader(url: carriedURL(split))
-            ids.formUnion(reader.slides.map(\.slideID))
-            try reader.close()
-        }
-        return ids
     }
 
     private func outcome(_ status: TaskStatus) -> TaskOutcome {

@@ -14,6 +14,7 @@ struct ReaderComparison {
         "a": Target.atLeast(250, "kept tiles per CPU second", "(5× the Python tiler's 50 per core)"),
         "b": Target.atLeast(150, "kept tiles per CPU second"),
     ]
+    static let scalingTarget = Target.atLeast(1.8, "×", "(near-linear)")
 
     struct Case {
         let key: String
@@ -38,29 +39,44 @@ struct ReaderComparison {
         }
     }
 
+    /// The direct path at 1 and 2 threads, `repeats` times each and taking turns (so that a change
+    /// in the machine's load falls on both), and the OpenSlide path once at 1 thread; medians, and
+    /// the wall-time scaling from 1 to 2 threads.
     private func measure(_ item: Case, context: BenchContext, folder: URL) throws {
         try OpenSlideBenchmark.readIntoPageCache(item.path)
-        var peak = 0.0
-        for (reader, threads) in [("auto", 1), ("openslide", 1), ("auto", 2)] {
+        let repeats = context.quick ? 1 : 3
+        var runs: [String: [TilerRun]] = [:]
+        let order = [("openslide", 1)] + Array(repeating: [("auto", 1), ("auto", 2)], count: repeats).flatMap { $0 }
+        for (reader, threads) in order {
             let store = folder.appendingPathComponent("store-\(item.key)-\(reader)-t\(threads)")
             let run = try TilerRun.tile(slidePath: item.path, slideID: "slide-\(item.key)", label: SynthRun.slideClass,
                                         target: item.target + ["--slide-reader", reader], threads: threads, store: store)
-            let path = reader == "auto" ? "direct" : "openslide"
-            let cpu = max(run.outcome.usage.cpuSeconds, 1e-9)
-            let positionsPerCPU = Double(run.positions) / cpu
-            var line = "\(item.title), \(path) path, \(threads) thread\(threads == 1 ? "" : "s"): \(run.summary); "
-                + "\(Figure.format(run.keptPerCPUSecond)) kept tiles and \(Figure.format(positionsPerCPU)) positions per CPU second"
-            if threads == 1, reader == "auto", let target = Self.targets[item.key] { line += "; \(target.verdict(run.keptPerCPUSecond))" }
+            runs["\(reader == "auto" ? "direct" : "openslide")_t\(threads)", default: []].append(run)
+        }
+        for (path, threads) in [("direct", 1), ("openslide", 1), ("direct", 2)] {
+            let sample = runs["\(path)_t\(threads)"]!
+            let kept = Samples(sample.map(\.keptPerCPUSecond), cpu: TilerRun.cpuUse(of: sample))
+            let positions = Samples(sample.map { Double($0.positions) / max($0.outcome.usage.cpuSeconds, 1e-9) })
+            let wall = Samples(sample.map(\.keptPerSecond))
+            var line = "\(item.title), \(path) path, \(threads) thread\(threads == 1 ? "" : "s"): \(sample[0].tilesKept) tiles kept of "
+                + "\(sample[0].positions) positions; \(kept.summary("kept tiles per CPU second")), "
+                + "\(positions.summary("positions per CPU second")), \(wall.summary("kept tiles/s"))"
+            if threads == 1, path == "direct", let target = Self.targets[item.key] { line += "; \(target.verdict(kept.median))" }
             Log.info(line)
             let name = "tile_reader_\(item.key)_\(path)_t\(threads)"
-            Figure("\(name)_kept_per_cpu_s", run.keptPerCPUSecond, "tiles/CPU-s").emit()
-            Figure("\(name)_positions_per_cpu_s", positionsPerCPU, "positions/CPU-s").emit()
-            Figure("\(name)_kept_per_s", run.keptPerSecond, "tiles/s").emit()
-            peak = max(peak, run.peakRSSMiB)
+            Figure("\(name)_kept_per_cpu_s", kept.median, "tiles/CPU-s").emit()
+            Figure("\(name)_positions_per_cpu_s", positions.median, "positions/CPU-s").emit()
+            Figure("\(name)_kept_per_s", wall.median, "tiles/s").emit()
         }
+        // Each turn's 2-thread rate over its 1-thread rate; the median of those.
+        let one = runs["direct_t1"]!, two = runs["direct_t2"]!
+        let scaling = Samples(zip(one, two).map { $1.keptPerSecond / $0.keptPerSecond })
+        Log.info("\(item.title), direct path: 2 threads against 1, wall time: \(scaling.summary("×")); \(Self.scalingTarget.verdict(scaling.median))")
+        Figure("tile_reader_\(item.key)_direct_scaling", scaling.median, "x").emit()
         let limit = try decodeEncodeLimit(item)
         Log.info("\(item.title): decode + encode limit on one core \(Figure.format(limit)) kept tiles/s (TurboJPEG only: no background test, no store)")
         Figure("tile_reader_\(item.key)_limit_per_cpu_s", limit, "tiles/CPU-s").emit()
+        let peak = runs.values.joined().map(\.peakRSSMiB).max() ?? 0
         Log.info("\(item.title): peak RSS \(Figure.format(peak)) MiB (largest of the runs); \(TilingBenchmark.peakRSS.verdict(peak))")
         Figure("tile_reader_\(item.key)_peak_rss", peak, "MiB").emit()
     }

@@ -65,6 +65,16 @@ final class DirectReaderTilingTests: XCTestCase {
             XCTAssertEqual(directSlides[id]?.tilesKept, openSlides[id]?.tilesKept, id)
             XCTAssertEqual(d[id], o[id], "\(id): the direct path's tiles differ from OpenSlide's")
         }
+        // The digest the tiler's workers computed is that of the stored bytes, read back.
+        for url in TileStoreLayout.storeFiles(in: direct) {
+            let reader = try TileStoreReader(url: url)
+            let columns = try reader.tileColumns()
+            for (slide, record) in reader.slides.enumerated() where record.tilesKept > 0 {
+                var recomputed = SlideDigest()
+                for i in 0..<reader.tileCount where columns.slides[i] == Int32(slide) { recomputed.add(try reader.encodedTile(i)) }
+                XCTAssertEqual(reader.contentDigests[slide], recomputed.text, record.slideID)
+            }
+        }
     }
 
     /// A 40× slide tiled at 20×: reduced in the decoder on the direct path, close to OpenSlide's

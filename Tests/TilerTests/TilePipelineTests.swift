@@ -42,7 +42,7 @@ final class TilePipelineTests: XCTestCase {
                     record.lock.unlock()
                     usleep(UInt32(position % 4) * 200)  // uneven work, so threads finish out of order
                     let outcome: TileOutcome = position % 3 == 0 ? .dropped(.background, nil)
-                        : .kept(TileOutput(x: position, y: -position, background: 0, bytes: [UInt8(position % 256)]), Self.noQC)
+                        : .kept(TileOutput(x: position, y: -position, background: 0, bytes: [UInt8(position % 256)], digest: 0), Self.noQC)
                     return (outcome, position % 5 == 0)
                 }, deliver: { b, outcomes in
                     delivered.append(outcomes.map { outcome in

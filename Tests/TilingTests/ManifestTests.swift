@@ -272,6 +272,11 @@ final class PatientSplitTests: XCTestCase {
         // FNV-1a reference values: must never change, or existing splits would move.
         XCTAssertEqual(stableHash(""), 0xCBF2_9CE4_8422_2325)
         XCTAssertEqual(stableHash("a"), 0xAF63_DC4C_8601_EC8C)
+        // "foobar" by every path: contiguous bytes, a non-contiguous sequence, a raw buffer.
+        let foobar = Array("foobar".utf8)
+        XCTAssertEqual(stableHash(bytes: foobar), 0x8594_4171_F739_67E8)
+        XCTAssertEqual(stableHash(bytes: AnySequence(foobar)), 0x8594_4171_F739_67E8)
+        XCTAssertEqual(foobar.withUnsafeBytes { stableHash(buffer: $0) }, 0x8594_4171_F739_67E8)
     }
 }
 
