@@ -27,21 +27,21 @@ public enum FeatureFile {
                                                     chunk: [max(1, min(n, 4096)), 2], checksum: true)
                 if n > 0 { try coords.write(zip(slide.x, slide.y).flatMap { [$0, $1] }, offset: [0, 0], count: [n, 2]) }
                 let p = slide.provenance
-                typealias A = FeatureStoreAttribute
-                try file.setAttribute(A.format, .string(formatName))
-                try file.setAttribute(A.formatVersion, .int(formatVersion))
-                try file.setAttribute(A.slideID, .string(slide.slideID))
-                try file.setAttribute(A.patientID, .string(slide.patientID))
-                if let label = slide.label { try file.setAttribute(A.label, .string(label)) }
-                try file.setAttribute(A.embeddingWidth, .int(Int64(d)))
-                try file.setAttribute(A.model, .string(p.model))
-                try file.setAttribute(A.modelDigest, .string(p.modelDigest))
-                try file.setAttribute(A.layer, .string(p.layer))
-                try file.setAttribute(A.tileSize, .int(Int64(p.tileSize)))
-                try file.setAttribute(A.level, .int(Int64(p.level)))
-                try file.setAttribute(A.downsample, .double(p.downsample))
-                try file.setAttribute(A.mpp, .double(p.mpp ?? -1))
-                try file.setAttribute(A.split, .string(split))
+                func set(_ name: FeatureStoreAttribute, _ value: HDF5AttributeValue) throws { try file.setAttribute(name.rawValue, value) }
+                try set(.format, .string(formatName))
+                try set(.formatVersion, .int(formatVersion))
+                try set(.slideID, .string(slide.slideID))
+                try set(.patientID, .string(slide.patientID))
+                if let label = slide.label { try set(.label, .string(label)) }
+                try set(.embeddingWidth, .int(Int64(d)))
+                try set(.model, .string(p.model))
+                try set(.modelDigest, .string(p.modelDigest))
+                try set(.layer, .string(p.layer))
+                try set(.tileSize, .int(Int64(p.tileSize)))
+                try set(.level, .int(Int64(p.level)))
+                try set(.downsample, .double(p.downsample))
+                try set(.mpp, .double(p.mpp ?? -1))
+                try set(.split, .string(split))
             } catch {
                 try? file.close()
                 throw error
@@ -61,7 +61,7 @@ public enum FeatureFile {
         let file = try HDF5File.open(path: url.path)
         defer { try? file.close() }
         typealias A = FeatureStoreAttribute
-        func string(_ name: String) -> String? { file.hasAttribute(name) ? try? file.stringAttribute(name) : nil }
+        func string(_ name: A) -> String? { file.hasAttribute(name.rawValue) ? try? file.stringAttribute(name.rawValue) : nil }
         let featureSet = try file.openDataset(FeatureStoreLayout.featuresDataset, of: Float.self)
         let shape = featureSet.shape
         guard shape.count == 2, shape[1] > 0 else {
@@ -76,13 +76,13 @@ public enum FeatureFile {
         }
         let features = n > 0 ? try featureSet.readAll() : []
         let coords = n > 0 ? try coordSet.readAll() : []
-        let slideID = string(A.slideID) ?? url.deletingPathExtension().lastPathComponent
-        let mpp = (try? file.doubleAttribute(A.mpp)).flatMap { $0 > 0 ? $0 : nil }
+        let slideID = string(.slideID) ?? url.deletingPathExtension().lastPathComponent
+        let mpp = (try? file.doubleAttribute(A.mpp.rawValue)).flatMap { $0 > 0 ? $0 : nil }
         let provenance = SlideFeatures.Provenance(
-            model: string(A.model) ?? "", modelDigest: string(A.modelDigest) ?? "", layer: string(A.layer) ?? "",
-            tileSize: Int((try? file.intAttribute(A.tileSize)) ?? 0), level: Int((try? file.intAttribute(A.level)) ?? 0),
-            downsample: (try? file.doubleAttribute(A.downsample)) ?? 1, mpp: mpp)
-        return SlideFeatures(slideID: slideID, patientID: string(A.patientID) ?? slideID, label: string(A.label), width: d,
+            model: string(.model) ?? "", modelDigest: string(.modelDigest) ?? "", layer: string(.layer) ?? "",
+            tileSize: Int((try? file.intAttribute(A.tileSize.rawValue)) ?? 0), level: Int((try? file.intAttribute(A.level.rawValue)) ?? 0),
+            downsample: (try? file.doubleAttribute(A.downsample.rawValue)) ?? 1, mpp: mpp)
+        return SlideFeatures(slideID: slideID, patientID: string(.patientID) ?? slideID, label: string(.label), width: d,
                              features: features, x: stride(from: 0, to: coords.count, by: 2).map { coords[$0] },
                              y: stride(from: 1, to: coords.count, by: 2).map { coords[$0] }, provenance: provenance)
     }

@@ -78,11 +78,11 @@ public enum FeatureStoreAudit {
         do {
             let file = try HDF5File.open(path: url.path)
             defer { try? file.close() }
-            guard file.hasAttribute(FeatureStoreAttribute.embeddingWidth) else {
-                return "no \(FeatureStoreAttribute.embeddingWidth) attribute (the width is not recorded)"
+            guard file.hasAttribute(FeatureStoreAttribute.embeddingWidth.rawValue) else {
+                return "no \(FeatureStoreAttribute.embeddingWidth.rawValue) attribute (the width is not recorded)"
             }
-            let recorded = try file.intAttribute(FeatureStoreAttribute.embeddingWidth)
-            return recorded == Int64(width) ? nil : "\(FeatureStoreAttribute.embeddingWidth) is \(recorded), `features` is \(width) wide"
+            let recorded = try file.intAttribute(FeatureStoreAttribute.embeddingWidth.rawValue)
+            return recorded == Int64(width) ? nil : "\(FeatureStoreAttribute.embeddingWidth.rawValue) is \(recorded), `features` is \(width) wide"
         } catch {
             return "attributes unreadable (\(error))"
         }

@@ -31,31 +31,31 @@ public enum FeatureStoreLayout {
     }
 }
 
-/// The attributes of a feature file (root group). Only `features` and `coords` are required of a
-/// file made elsewhere; the rest default as each says.
-public enum FeatureStoreAttribute {
+/// The attributes of a feature file (root group), named by the raw values. Only `features` and
+/// `coords` are required of a file made elsewhere; the rest default as each says.
+public enum FeatureStoreAttribute: String, CaseIterable, Sendable {
     /// "tessera-features"; absent in files made elsewhere.
-    public static let format = "format"
+    case format
     /// 1.
-    public static let formatVersion = "format_version"
+    case formatVersion = "format_version"
     /// Defaults to the file name without `.h5`.
-    public static let slideID = "slide_id"
+    case slideID = "slide_id"
     /// Defaults to the slide id (each slide its own patient).
-    public static let patientID = "patient_id"
+    case patientID = "patient_id"
     /// The slide's class name; required for MIL training unless given by a labels file.
-    public static let label = "label"
+    case label
     /// D, the embedding width (also the second dimension of `features`).
-    public static let embeddingWidth = "embedding_width"
+    case embeddingWidth = "embedding_width"
     /// The model that made the embeddings: its file name and FNV-1a digest of its bytes.
-    public static let model = "model"
-    public static let modelDigest = "model_digest"
+    case model
+    case modelDigest = "model_digest"
     /// The layer the embedding is the output of (e.g. `avgpool`: the classifier's input).
-    public static let layer = "layer"
+    case layer
     /// Tile side in pixels at the tiling level; level, its downsample, µm per pixel there (−1 unknown).
-    public static let tileSize = "patch_size"
-    public static let level = "patch_level"
-    public static let downsample = "downsample"
-    public static let mpp = "mpp"
+    case tileSize = "patch_size"
+    case level = "patch_level"
+    case downsample
+    case mpp
     /// The split folder the file is in.
-    public static let split = "split"
+    case split
 }

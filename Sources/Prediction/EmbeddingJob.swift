@@ -80,15 +80,15 @@ public final class EmbeddingJob {
             (folder: options.output.appendingPathComponent(split), isOurs: { (name: String) in name.hasSuffix(suffix) })
         }
         let layout = ResumableTask<EmbeddingTaskStatus>.Layout(
-            label: "embedding \(options.share.label)", statusURL: partFolder.appendingPathComponent(PredictionLayout.statusFile),
-            workFolder: partFolder.appendingPathComponent(PredictionLayout.workFolder),
+            label: "embedding \(options.share.label)", statusURL: PredictionLayout.File.status.url(in: partFolder),
+            workFolder: PredictionLayout.Folder.work.url(in: partFolder),
             lockURL: partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock"), output: options.output,
             temporaries: temporaries, keepsWorkForRetry: false)
         try FileManager.default.createDirectory(at: partFolder, withIntermediateDirectories: true)
         let task = ResumableTask<EmbeddingTaskStatus>(layout: layout, policy: options.share.policy)
         defer { task.release() }
         var status = try task.start(parameters: parameters, resetOutputs: {}, mismatch: { [partFolder] differences in
-            TesseraError.invalidInput(path: partFolder.appendingPathComponent(PredictionLayout.statusFile).path,
+            TesseraError.invalidInput(path: PredictionLayout.File.status.url(in: partFolder).path,
                                       message: "was written with other parameters: \(differences.map(\.description).joined(separator: "; "))",
                                       hint: "use another --out folder, or --force to redo this task")
         })

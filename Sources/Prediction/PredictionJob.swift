@@ -61,8 +61,8 @@ public final class PredictionJob {
 
     public let options: Options
     private var partFolder: URL { PredictionLayout.partFolder(options.output, task: options.share.shard, taskCount: options.share.shards) }
-    private var workFolder: URL { partFolder.appendingPathComponent(PredictionLayout.workFolder) }
-    private var statusURL: URL { partFolder.appendingPathComponent(PredictionLayout.statusFile) }
+    private var workFolder: URL { PredictionLayout.Folder.work.url(in: partFolder) }
+    private var statusURL: URL { PredictionLayout.File.status.url(in: partFolder) }
     /// Beside the part folder, so `--force` (which removes the folder) never removes the lock.
     private var lockURL: URL { partFolder.deletingLastPathComponent().appendingPathComponent("\(options.share.taskName).lock") }
 
@@ -96,8 +96,8 @@ public final class PredictionJob {
         let mine = assignment[options.share.shard].map { items[$0] }
 
         try fm.createDirectory(at: workFolder, withIntermediateDirectories: true)
-        for (asked, folder) in [(options.heatmaps || options.classMaps, PredictionLayout.heatmapsFolder), (options.geojson, PredictionLayout.geojsonFolder)] where asked {
-            try fm.createDirectory(at: options.output.appendingPathComponent(folder), withIntermediateDirectories: true)
+        for (asked, folder) in [(options.heatmaps || options.classMaps, PredictionLayout.Folder.heatmaps), (options.geojson, .geojson)] where asked {
+            try fm.createDirectory(at: folder.url(in: options.output), withIntermediateDirectories: true)
         }
         // Every task writes the same plan; atomic renames make concurrent writers harmless.
         let plan = PredictionPlan(taskCount: options.share.shards,
@@ -197,8 +197,8 @@ public final class PredictionJob {
         let isOurs: (String) -> Bool = { name in name.range(of: ".tmp-").map { ours.contains(String(name[..<$0.lowerBound])) } ?? false }
         let temporaries: [(folder: URL, isOurs: (String) -> Bool)] = [
             (workFolder, { _ in true }), (partFolder, { _ in true }),
-            (options.output.appendingPathComponent(PredictionLayout.heatmapsFolder), isOurs),
-            (options.output.appendingPathComponent(PredictionLayout.geojsonFolder), isOurs),
+            (PredictionLayout.Folder.heatmaps.url(in: options.output), isOurs),
+            (PredictionLayout.Folder.geojson.url(in: options.output), isOurs),
         ]
         return .init(label: options.share.label, statusURL: statusURL, workFolder: workFolder,
                      lockURL: lockURL, output: options.output, temporaries: temporaries, keepsWorkForRetry: true)
@@ -233,7 +233,7 @@ public final class PredictionJob {
     private func writePart(_ mine: [PredictionItem], classes: [String]) throws {
         var slideRows: [[String]] = [], failureRows: [[String]] = [], placements: [String: SlidePlacement] = [:]
         var stainCounts: [SlideStainCounts] = []
-        let tiles = try StreamedFile(partFolder.appendingPathComponent(PredictionLayout.tilesFile))
+        let tiles = try StreamedFile(PredictionLayout.File.tiles.url(in: partFolder))
         try tiles.write(CSV.line(TileScores.header(classes: classes)) + "\n")
         for item in mine {
             let result = try JSONFile.read(SlideResult.self, from: workURL(item.slideID), hint: "re-run this task with --force")
@@ -247,11 +247,11 @@ public final class PredictionJob {
         }
         try tiles.commit()
         try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes), rows: slideRows).utf8),
-                             to: partFolder.appendingPathComponent(PredictionLayout.slidesFile))
+                             to: PredictionLayout.File.slides.url(in: partFolder))
         try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failureRows).utf8),
-                             to: partFolder.appendingPathComponent(PredictionLayout.failuresFile))
-        try JSONFile.write(placements, to: partFolder.appendingPathComponent(PredictionLayout.placementsFile))
-        let stainURL = partFolder.appendingPathComponent(PredictionLayout.stainCountsFile)
+                             to: PredictionLayout.File.failures.url(in: partFolder))
+        try JSONFile.write(placements, to: PredictionLayout.File.placements.url(in: partFolder))
+        let stainURL = PredictionLayout.File.stainCounts.url(in: partFolder)
         if stainCounts.isEmpty { try? FileManager.default.removeItem(at: stainURL) } else { try JSONFile.write(stainCounts, to: stainURL) }
     }
 

@@ -12,21 +12,36 @@ import TesseraCore
 ///     PRED/parts/task-0003-of-0008/slides.csv, tiles.csv, failures.csv, placements.json, status.json
 ///     PRED/parts/task-0003-of-0008/work/<slide>.json  finished slides of an unfinished task
 public enum PredictionLayout {
-    public static let slidesFile = "slides.csv"
-    public static let patientsFile = "patients.csv"
-    public static let tilesFile = "tiles.csv"
-    public static let failuresFile = "failures.csv"
-    public static let reportMarkdown = "report.md"
-    public static let reportJSON = "report.json"
-    public static let heatmapsFolder = "heatmaps"
-    public static let geojsonFolder = "geojson"
-    public static let partsFolder = "parts"
-    public static let statusFile = "status.json"
-    /// Per part: slide id → `SlidePlacement` (absent in parts of earlier versions).
-    public static let placementsFile = "placements.json"
-    /// A task's per-slide stain normalisation counts (`[SlideStainCounts]`), with stain normalisation only.
-    public static let stainCountsFile = "stain-counts.json"
-    public static let workFolder = "work"
+    /// The files, named by the raw values: the merged results in the folder, and a task's own in
+    /// its part folder.
+    public enum File: String, CaseIterable, Sendable {
+        case slides = "slides.csv"
+        case patients = "patients.csv"
+        case tiles = "tiles.csv"
+        case failures = "failures.csv"
+        case reportMarkdown = "report.md"
+        case reportJSON = "report.json"
+        case status = "status.json"
+        /// Per part: slide id → `SlidePlacement` (absent in parts of earlier versions).
+        case placements = "placements.json"
+        /// A task's per-slide stain normalisation counts (`[SlideStainCounts]`), with stain normalisation only.
+        case stainCounts = "stain-counts.json"
+
+        /// The file in `folder` (the prediction folder or a part folder).
+        public func url(in folder: URL) -> URL { folder.appendingPathComponent(rawValue) }
+    }
+
+    /// The folders: pictures and QuPath objects beside the merged results, the tasks' parts, and
+    /// within a part the finished slides of an unfinished task.
+    public enum Folder: String, CaseIterable, Sendable {
+        case heatmaps
+        case geojson
+        case parts
+        case work
+
+        public func url(in folder: URL) -> URL { folder.appendingPathComponent(rawValue) }
+    }
+
     /// `slide_id, source, stage, message`: source is the store file or slide file that failed.
     public static let failuresHeader = ["slide_id", "source", "stage", "message"]
 
@@ -39,24 +54,24 @@ public enum PredictionLayout {
     public static func planName(taskCount: Int) -> String { "\(ShardName.ofAll("plan", taskCount: taskCount)).json" }
 
     public static func partFolder(_ out: URL, task: Int, taskCount: Int) -> URL {
-        out.appendingPathComponent(partsFolder).appendingPathComponent(taskName(task: task, taskCount: taskCount))
+        Folder.parts.url(in: out).appendingPathComponent(taskName(task: task, taskCount: taskCount))
     }
 
     public static func planURL(_ out: URL, taskCount: Int) -> URL {
-        out.appendingPathComponent(partsFolder).appendingPathComponent(planName(taskCount: taskCount))
+        Folder.parts.url(in: out).appendingPathComponent(planName(taskCount: taskCount))
     }
 
     public static func heatmapURL(_ out: URL, slideID: String) -> URL {
-        out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + ".jpg")
+        Folder.heatmaps.url(in: out).appendingPathComponent(safeFileName(slideID) + ".jpg")
     }
 
     /// The attention heatmap beside the class heatmap.
     public static func attentionHeatmapURL(_ out: URL, slideID: String) -> URL {
-        out.appendingPathComponent(heatmapsFolder).appendingPathComponent(safeFileName(slideID) + "-attention.jpg")
+        Folder.heatmaps.url(in: out).appendingPathComponent(safeFileName(slideID) + "-attention.jpg")
     }
 
     public static func geojsonURL(_ out: URL, slideID: String) -> URL {
-        out.appendingPathComponent(geojsonFolder).appendingPathComponent(safeFileName(slideID) + ".geojson")
+        Folder.geojson.url(in: out).appendingPathComponent(safeFileName(slideID) + ".geojson")
     }
 
     /// A slide id made safe to be a file name on any file system: characters other than ASCII

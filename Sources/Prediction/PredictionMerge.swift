@@ -40,7 +40,7 @@ public struct PredictionMerge {
         var unfinished: [Int] = [], problems: [String] = []
         var statuses: [PredictionTaskStatus] = []
         for task in 0..<n {
-            let url = PredictionLayout.partFolder(out, task: task, taskCount: n).appendingPathComponent(PredictionLayout.statusFile)
+            let url = PredictionLayout.File.status.url(in: PredictionLayout.partFolder(out, task: task, taskCount: n))
             guard FileManager.default.fileExists(atPath: url.path) else { unfinished.append(task); continue }
             let status = try JSONFile.read(PredictionTaskStatus.self, from: url, hint: "re-run task \(task) with --force", keys: .snakeCase)
             guard status.complete else { unfinished.append(task); continue }
@@ -56,25 +56,25 @@ public struct PredictionMerge {
         var seenIn: [String: [Int]] = [:], placements: [String: SlidePlacement] = [:], stainCounts: [SlideStainCounts] = []
         for task in 0..<n {
             let folder = PredictionLayout.partFolder(out, task: task, taskCount: n)
-            for row in try readCSV(folder.appendingPathComponent(PredictionLayout.slidesFile), header: SlidePrediction.header(classes: classes), problems: &problems) {
+            for row in try readCSV(PredictionLayout.File.slides.url(in: folder), header: SlidePrediction.header(classes: classes), problems: &problems) {
                 do {
                     let s = try SlidePrediction(fields: row.fields, classes: classes)
                     seenIn[s.slideID, default: []].append(task)
                     slides.append(s)
                 } catch {
-                    problems.append("\(folder.lastPathComponent)/\(PredictionLayout.slidesFile) line \(row.line): \(error)")
+                    problems.append("\(folder.lastPathComponent)/\(PredictionLayout.File.slides.rawValue) line \(row.line): \(error)")
                 }
             }
-            try readTiles(folder.appendingPathComponent(PredictionLayout.tilesFile), classes: classes, into: &tiles, problems: &problems)
-            let placementsURL = folder.appendingPathComponent(PredictionLayout.placementsFile)
+            try readTiles(PredictionLayout.File.tiles.url(in: folder), classes: classes, into: &tiles, problems: &problems)
+            let placementsURL = PredictionLayout.File.placements.url(in: folder)
             if FileManager.default.fileExists(atPath: placementsURL.path) {
                 placements.merge(try JSONFile.read([String: SlidePlacement].self, from: placementsURL, hint: "re-run task \(task) with --force")) { a, _ in a }
             }
-            let stainURL = folder.appendingPathComponent(PredictionLayout.stainCountsFile)
+            let stainURL = PredictionLayout.File.stainCounts.url(in: folder)
             if FileManager.default.fileExists(atPath: stainURL.path) {
                 stainCounts += try JSONFile.read([SlideStainCounts].self, from: stainURL, hint: "re-run task \(task) with --force")
             }
-            failures += try readCSV(folder.appendingPathComponent(PredictionLayout.failuresFile), header: PredictionLayout.failuresHeader,
+            failures += try readCSV(PredictionLayout.File.failures.url(in: folder), header: PredictionLayout.failuresHeader,
                                     problems: &problems).map(\.fields)
         }
         let planned = Dictionary(uniqueKeysWithValues: plan.slides.map { ($0.slideID, $0.task) })
@@ -103,13 +103,13 @@ public struct PredictionMerge {
         let patients = PatientAggregator.aggregate(slides, classes: classes.count)
         try AtomicFile.write(Data(CSV.document(header: SlidePrediction.header(classes: classes, abmil: abmil),
                                                rows: slides.map { $0.fields(classes: classes, abmil: abmil) }).utf8),
-                             to: out.appendingPathComponent(PredictionLayout.slidesFile))
+                             to: PredictionLayout.File.slides.url(in: out))
         try AtomicFile.write(Data(CSV.document(header: PatientPrediction.header(classes: classes, abmil: abmil),
                                                rows: patients.map { $0.fields(classes: classes, abmil: abmil) }).utf8),
-                             to: out.appendingPathComponent(PredictionLayout.patientsFile))
+                             to: PredictionLayout.File.patients.url(in: out))
         try AtomicFile.write(Data(CSV.document(header: PredictionLayout.failuresHeader, rows: failures).utf8),
-                             to: out.appendingPathComponent(PredictionLayout.failuresFile))
-        let tilesURL = out.appendingPathComponent(PredictionLayout.tilesFile)
+                             to: PredictionLayout.File.failures.url(in: out))
+        let tilesURL = PredictionLayout.File.tiles.url(in: out)
         if plan.parameters.tileScores {
             let file = try StreamedFile(tilesURL)
             try file.write(CSV.line(TileScores.header(classes: classes)) + "\n")
@@ -123,8 +123,8 @@ public struct PredictionMerge {
                                             stain: plan.model.stainNormalization == nil ? nil : stainCounts.sorted { $0.slideID < $1.slideID },
                                             bootstrap: .init(resamples: options.bootstrap, seed: options.seed),
                                             created: ISO8601DateFormatter().string(from: Date()))
-        try AtomicFile.write(try report.json(), to: out.appendingPathComponent(PredictionLayout.reportJSON))
-        try AtomicFile.write(Data(report.markdown().utf8), to: out.appendingPathComponent(PredictionLayout.reportMarkdown))
+        try AtomicFile.write(try report.json(), to: PredictionLayout.File.reportJSON.url(in: out))
+        try AtomicFile.write(Data(report.markdown().utf8), to: PredictionLayout.File.reportMarkdown.url(in: out))
         try mil?.writeAttentionOutputs(slides: slides, tiles: tiles, placements: placements, classes: classes, parameters: plan.parameters, output: out)
         let failed = report.counts.slidesFailed
         Log.info("merged \(n) task\(n == 1 ? "" : "s") into \(out.path): \(slides.count) slides (\(report.counts.slidesPredicted) predicted, "
@@ -137,7 +137,7 @@ public struct PredictionMerge {
 
     /// The plan of the run: of `expectShards` tasks, or the only one there is.
     private func loadPlan() throws -> PredictionPlan {
-        let parts = options.output.appendingPathComponent(PredictionLayout.partsFolder)
+        let parts = PredictionLayout.Folder.parts.url(in: options.output)
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: parts.path)) ?? [])
             .filter { $0.hasPrefix("plan-of-") && $0.hasSuffix(".json") }.sorted()
         let url: URL

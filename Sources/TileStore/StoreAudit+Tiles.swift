@@ -66,7 +66,7 @@ extension StoreAuditRun {
             if a.encoding == .jpeg {
                 let offset = reader.tileOffsets[i], length = reader.tileLengths[i]
                 if offset < 0 || length <= 0 || offset + length > Int64(reader.jpegByteCount) {
-                    findings.add("tiles whose bytes lie outside /\(TileStoreSchema.Tiles.jpeg) (\(reader.jpegByteCount) bytes)",
+                    findings.add("tiles whose bytes lie outside /\(TileStoreSchema.Tiles.jpeg.path) (\(reader.jpegByteCount) bytes)",
                                  "tile \(i) (\(offset)..<\(offset + length))")
                     valid[i] = false
                 }

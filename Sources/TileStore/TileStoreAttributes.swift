@@ -65,9 +65,9 @@ extension TileStoreAttributes: FieldComparable {
         let spec = tiling.comparedFields.map { f in
             ComparedField(A.name(ofSpecField: f.name), label: f.label, value: f.value)
         }
-        return [ComparedField(A.classes, value: classes.joined(separator: ","))] + spec + [
-            ComparedField(A.splitSeed, value: "\(splitSeed)"),
-            ComparedField(A.splitFractions, value: splitFractions.map { "\($0)" }.joined(separator: ",")),
+        return [ComparedField(A.classes.rawValue, value: classes.joined(separator: ","))] + spec + [
+            ComparedField(A.splitSeed.rawValue, value: "\(splitSeed)"),
+            ComparedField(A.splitFractions.rawValue, value: splitFractions.map { "\($0)" }.joined(separator: ",")),
         ]
     }
 }

@@ -45,8 +45,8 @@ public enum TileStoreError: Error, CustomStringConvertible, Equatable, Sendable 
         case let .unreadableFile(_, reason):
             return "cannot open as an HDF5 file: \(reason)"
         case let .notATileStore(_, found):
-            let what = found.map { "its \(TileStoreSchema.Attribute.format) attribute is \"\($0)\"" }
-                ?? "it has no \(TileStoreSchema.Attribute.format) attribute"
+            let what = found.map { "its \(TileStoreSchema.Attribute.format.rawValue) attribute is \"\($0)\"" }
+                ?? "it has no \(TileStoreSchema.Attribute.format.rawValue) attribute"
             return "not a Tessera tile store: \(what), expected \"\(TileStoreSchema.format)\""
         case let .unsupportedSchemaVersion(_, found, supported):
             return "tile store schema version \(found), but this build reads version \(supported)"

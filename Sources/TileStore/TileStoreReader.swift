@@ -51,12 +51,12 @@ public final class TileStoreReader {
         }
         let file = self.file
         typealias A = TileStoreSchema.Attribute
-        guard file.hasAttribute(A.format), let format = try? file.stringAttribute(A.format),
+        guard file.hasAttribute(A.format.rawValue), let format = try? file.stringAttribute(A.format.rawValue),
               format == TileStoreSchema.format else {
-            throw TileStoreError.notATileStore(path: path, found: try? file.stringAttribute(A.format))
+            throw TileStoreError.notATileStore(path: path, found: try? file.stringAttribute(A.format.rawValue))
         }
-        guard file.hasAttribute(A.schemaVersion), let version = try? file.intAttribute(A.schemaVersion) else {
-            throw TileStoreError.invalidAttribute(path: path, name: A.schemaVersion, message: "missing or not an integer")
+        guard file.hasAttribute(A.schemaVersion.rawValue), let version = try? file.intAttribute(A.schemaVersion.rawValue) else {
+            throw TileStoreError.invalidAttribute(path: path, name: A.schemaVersion.rawValue, message: "missing or not an integer")
         }
         guard version == TileStoreSchema.version else {
             throw TileStoreError.unsupportedSchemaVersion(path: path, found: Int(version), supported: TileStoreSchema.version)
@@ -84,35 +84,35 @@ public final class TileStoreReader {
         }
         typealias T = TileStoreSchema.Tiles
         typealias S = TileStoreSchema.Slides
-        var columnShapes = [try shape(T.label, Int32.self), try shape(T.slide, Int32.self), try shape(T.x, Int64.self),
-                            try shape(T.y, Int64.self), try shape(T.background, Float.self)]
+        var columnShapes = [try shape(T.label.path, Int32.self), try shape(T.slide.path, Int32.self), try shape(T.x.path, Int64.self),
+                            try shape(T.y.path, Int64.self), try shape(T.background.path, Float.self)]
         if attributes.encoding == .jpeg {
-            columnShapes += [try shape(T.offset, Int64.self), try shape(T.length, Int64.self)]
+            columnShapes += [try shape(T.offset.path, Int64.self), try shape(T.length.path, Int64.self)]
         }
         let tiles = try commonLength(columnShapes, "tile")
         tileCount = tiles
 
         switch attributes.encoding {
         case .jpeg:
-            try require(T.jpeg)
-            let bytes = try withStoreErrors(path) { try file.openDataset(T.jpeg, of: UInt8.self) }
+            try require(T.jpeg.path)
+            let bytes = try withStoreErrors(path) { try file.openDataset(T.jpeg.path, of: UInt8.self) }
             jpeg = bytes
             raw = nil
             let shape = bytes.shape
             guard shape.count == 1 else {
-                throw TileStoreError.inconsistent(path: path, message: "/\(T.jpeg) has shape \(shape), expected one dimension")
+                throw TileStoreError.inconsistent(path: path, message: "/\(T.jpeg.path) has shape \(shape), expected one dimension")
             }
             jpegByteCount = shape[0]
             guard bytes.hasChecksum else { throw TileStoreError.writtenWithoutChecksums(path: path) }
-            tileOffsets = try withStoreErrors(path) { try file.readDataset(T.offset, of: Int64.self) }
-            tileLengths = try withStoreErrors(path) { try file.readDataset(T.length, of: Int64.self) }
+            tileOffsets = try withStoreErrors(path) { try file.readDataset(T.offset.path, of: Int64.self) }
+            tileLengths = try withStoreErrors(path) { try file.readDataset(T.length.path, of: Int64.self) }
         case .raw:
-            try require(T.raw)
-            let pixels = try withStoreErrors(path) { try file.openDataset(T.raw, of: UInt8.self) }
+            try require(T.raw.path)
+            let pixels = try withStoreErrors(path) { try file.openDataset(T.raw.path, of: UInt8.self) }
             let t = attributes.tileSize
             guard pixels.shape == [tiles, t, t, 3] else {
                 throw TileStoreError.inconsistent(
-                    path: path, message: "/\(T.raw) has shape \(pixels.shape), expected [\(tiles), \(t), \(t), 3]")
+                    path: path, message: "/\(T.raw.path) has shape \(pixels.shape), expected [\(tiles), \(t), \(t), 3]")
             }
             guard pixels.hasChecksum else { throw TileStoreError.writtenWithoutChecksums(path: path) }
             jpeg = nil
@@ -122,33 +122,33 @@ public final class TileStoreReader {
             tileLengths = []
         }
 
-        for name in [S.slideID, S.patientID, S.label, S.mpp, S.level, S.downsample, S.width, S.height, S.tilesKept,
-                     S.tilesConsidered, S.contentDigest] {
-            try require(name)
+        // Every column but `reader`, which stores written before it lack.
+        for column in S.allCases where column != .reader {
+            try require(column.path)
         }
         let table = try withStoreErrors(path) {
-            let ids = try file.readStrings(S.slideID)
-            let patients = try file.readStrings(S.patientID)
-            let labels = try file.readStrings(S.label)
-            let mpp = try file.readDataset(S.mpp, of: Double.self)
-            let level = try file.readDataset(S.level, of: Int32.self)
-            let downsample = try file.readDataset(S.downsample, of: Double.self)
-            let width = try file.readDataset(S.width, of: Int64.self)
-            let height = try file.readDataset(S.height, of: Int64.self)
-            let kept = try file.readDataset(S.tilesKept, of: Int64.self)
-            let considered = try file.readDataset(S.tilesConsidered, of: Int64.self)
-            let digests = try file.readStrings(S.contentDigest)
+            let ids = try file.readStrings(S.slideID.path)
+            let patients = try file.readStrings(S.patientID.path)
+            let labels = try file.readStrings(S.label.path)
+            let mpp = try file.readDataset(S.mpp.path, of: Double.self)
+            let level = try file.readDataset(S.level.path, of: Int32.self)
+            let downsample = try file.readDataset(S.downsample.path, of: Double.self)
+            let width = try file.readDataset(S.width.path, of: Int64.self)
+            let height = try file.readDataset(S.height.path, of: Int64.self)
+            let kept = try file.readDataset(S.tilesKept.path, of: Int64.self)
+            let considered = try file.readDataset(S.tilesConsidered.path, of: Int64.self)
+            let digests = try file.readStrings(S.contentDigest.path)
             // Absent in stores written before the direct JPEG reader and the drop counts.
-            let readers = file.exists(S.reader) ? try file.readStrings(S.reader) : [String](repeating: "", count: ids.count)
+            let readers = file.exists(S.reader.path) ? try file.readStrings(S.reader.path) : [String](repeating: "", count: ids.count)
             var dropped: [TileDropReason: [Int64]] = [:]
             for reason in TileDropReason.allCases where file.exists(S.tilesDropped(reason)) {
                 dropped[reason] = try file.readDataset(S.tilesDropped(reason), of: Int64.self)
             }
-            var lengths: [(String, [Int])] = [(S.slideID, [ids.count]), (S.patientID, [patients.count]), (S.label, [labels.count]),
-                                              (S.mpp, [mpp.count]), (S.level, [level.count]), (S.downsample, [downsample.count]),
-                                              (S.width, [width.count]), (S.height, [height.count]), (S.tilesKept, [kept.count]),
-                                              (S.tilesConsidered, [considered.count]), (S.contentDigest, [digests.count]),
-                                              (S.reader, [readers.count])]
+            var lengths: [(String, [Int])] = [(S.slideID.path, [ids.count]), (S.patientID.path, [patients.count]), (S.label.path, [labels.count]),
+                                              (S.mpp.path, [mpp.count]), (S.level.path, [level.count]), (S.downsample.path, [downsample.count]),
+                                              (S.width.path, [width.count]), (S.height.path, [height.count]), (S.tilesKept.path, [kept.count]),
+                                              (S.tilesConsidered.path, [considered.count]), (S.contentDigest.path, [digests.count]),
+                                              (S.reader.path, [readers.count])]
             for (reason, counts) in dropped { lengths.append((S.tilesDropped(reason), [counts.count])) }
             let rows = try commonLength(lengths, "slide table")
             return (digests, (0..<rows).map { i in
@@ -174,11 +174,11 @@ public final class TileStoreReader {
     public func tileColumns() throws -> TileColumns {
         typealias T = TileStoreSchema.Tiles
         return try withStoreErrors(path) {
-            TileColumns(labels: try file.readDataset(T.label, of: Int32.self),
-                        slides: try file.readDataset(T.slide, of: Int32.self),
-                        x: try file.readDataset(T.x, of: Int64.self),
-                        y: try file.readDataset(T.y, of: Int64.self),
-                        background: try file.readDataset(T.background, of: Float.self))
+            TileColumns(labels: try file.readDataset(T.label.path, of: Int32.self),
+                        slides: try file.readDataset(T.slide.path, of: Int32.self),
+                        x: try file.readDataset(T.x.path, of: Int64.self),
+                        y: try file.readDataset(T.y.path, of: Int64.self),
+                        background: try file.readDataset(T.background.path, of: Float.self))
         }
     }
 
@@ -190,7 +190,7 @@ public final class TileStoreReader {
         do {
             return try bytes(offset: range.lowerBound, count: range.count)
         } catch TileStoreError.damagedData {
-            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.jpeg)
+            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.jpeg.path)
         }
     }
 
@@ -218,7 +218,7 @@ public final class TileStoreReader {
         do {
             return try rawPixels(from: index, count: 1)
         } catch TileStoreError.damagedData {
-            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.raw)
+            throw TileStoreError.damagedTile(path: path, index: index, dataset: TileStoreSchema.Tiles.raw.path)
         }
     }
 
@@ -246,7 +246,7 @@ public final class TileStoreReader {
             } catch TileStoreError.damagedData {
                 // Name the first damaged tile of the run.
                 for index in order[runStart..<runEnd] { _ = try encodedTile(index) }
-                throw TileStoreError.damagedData(path: path, message: "bytes \(lower)..<\(upper) of /\(TileStoreSchema.Tiles.jpeg) fail their checksum")
+                throw TileStoreError.damagedData(path: path, message: "bytes \(lower)..<\(upper) of /\(TileStoreSchema.Tiles.jpeg.path) fail their checksum")
             }
             for index in order[runStart..<runEnd] {
                 let o = Int(tileOffsets[index]) - lower
@@ -268,7 +268,7 @@ public final class TileStoreReader {
         let offset = tileOffsets[index], length = tileLengths[index]
         guard offset >= 0, length > 0, offset + length <= Int64(jpegByteCount) else {
             throw TileStoreError.inconsistent(
-                path: path, message: "tile \(index) has bytes \(offset)..<\(offset + length), outside /\(TileStoreSchema.Tiles.jpeg) (\(jpegByteCount) bytes)")
+                path: path, message: "tile \(index) has bytes \(offset)..<\(offset + length), outside /\(TileStoreSchema.Tiles.jpeg.path) (\(jpegByteCount) bytes)")
         }
         return Int(offset)..<Int(offset + length)
     }
@@ -311,7 +311,7 @@ public final class TileStoreReader {
                 pixels = try withStoreErrors(path) { try raw!.readRows(indices, collective: false) }
             } catch TileStoreError.damagedData {
                 for index in indices { _ = try rawTile(index) }
-                throw TileStoreError.damagedData(path: path, message: "/\(TileStoreSchema.Tiles.raw) fails its checksum")
+                throw TileStoreError.damagedData(path: path, message: "/\(TileStoreSchema.Tiles.raw.path) fails its checksum")
             }
             return indices.indices.map { k in
                 let image = RGBImage(width: t, height: t, pixels: Array(pixels[(k * t * t * 3)..<((k + 1) * t * t * 3)]))

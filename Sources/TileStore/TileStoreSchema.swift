@@ -89,87 +89,82 @@ public enum TileStoreSchema {
     /// The value of the `format` attribute.
     public static let format = "tessera-tile-store"
 
-    /// Root attribute names.
-    public enum Attribute {
-        public static let schemaVersion = "schema_version"
-        public static let format = "format"
-        public static let split = "split"
-        public static let classes = "classes"
-        public static let tileSize = "tile_size"
-        public static let encoding = "encoding"
-        public static let jpegQuality = "jpeg_quality"
-        public static let targetMPP = "target_mpp"
-        public static let targetMagnification = "target_magnification"
-        public static let level = "level"
-        public static let backgroundThreshold = "background_threshold"
-        public static let maxBackground = "max_background"
-        public static let tissueRule = "tissue_rule"
-        public static let qc = "qc"
-        public static let penMax = "pen_max"
-        public static let blurMin = "blur_min"
-        public static let foldMax = "fold_max"
-        public static let bubbleMax = "bubble_max"
-        public static let splitSeed = "split_seed"
-        public static let splitFractions = "split_fractions"
-        public static let tesseraVersion = "tessera_version"
-        public static let created = "created"
-        public static let task = "task"
-        public static let taskCount = "task_count"
+    /// Root attributes, named by the raw values, in the order every file is written with (a debug
+    /// build checks that the writer writes exactly these).
+    public enum Attribute: String, CaseIterable, Sendable {
+        case schemaVersion = "schema_version"
+        case format
+        case split
+        case classes
+        /// The tiling (`TilingSpec`); `encoding` follows from the JPEG quality.
+        case tileSize = "tile_size"
+        case encoding
+        case jpegQuality = "jpeg_quality"
+        case targetMPP = "target_mpp"
+        case targetMagnification = "target_magnification"
+        case level
+        case backgroundThreshold = "background_threshold"
+        case maxBackground = "max_background"
+        case tissueRule = "tissue_rule"
+        case qc
+        case penMax = "pen_max"
+        case blurMin = "blur_min"
+        case foldMax = "fold_max"
+        case bubbleMax = "bubble_max"
+        /// The patient split.
+        case splitSeed = "split_seed"
+        case splitFractions = "split_fractions"
+        /// Provenance.
+        case tesseraVersion = "tessera_version"
+        case created
+        case task
+        case taskCount = "task_count"
 
-        /// The attribute that records a `TilingSpec` field (by its coding key; the JPEG quality is
-        /// `jpeg_quality`, with `encoding` derived from it).
+        /// The attribute that records a `TilingSpec` field: the case named as the field's coding key
+        /// (the JPEG quality is `jpeg_quality`, with `encoding` derived from it).
         public static func name(ofSpecField field: String) -> String {
-            switch TilingSpec.Key(rawValue: field) {
-            case .tileSize: return tileSize
-            case .targetMPP: return targetMPP
-            case .targetMagnification: return targetMagnification
-            case .level: return level
-            case .backgroundThreshold: return backgroundThreshold
-            case .maxBackground: return maxBackground
-            case .jpegQuality: return jpegQuality
-            case .tissueRule: return tissueRule
-            case .qc: return qc
-            case .penMax: return penMax
-            case .blurMin: return blurMin
-            case .foldMax: return foldMax
-            case .bubbleMax: return bubbleMax
-            case nil: preconditionFailure("\(field) is not a TilingSpec field")
+            // A case interpolates as its Swift name, not its raw value.
+            guard TilingSpec.Key(rawValue: field) != nil, let attribute = allCases.first(where: { "\($0)" == field }) else {
+                preconditionFailure("\(field) is not a TilingSpec field")
             }
+            return attribute.rawValue
         }
     }
 
-    /// Dataset paths of the tile columns.
-    public enum Tiles {
+    /// The tile columns: datasets of the group `tiles` (`Tiles.label.path` is `tiles/label`).
+    public enum Tiles: String, CaseIterable, Sendable, DatasetTable {
         public static let group = "tiles"
-        public static let jpeg = "tiles/jpeg"
-        public static let offset = "tiles/offset"
-        public static let length = "tiles/length"
-        public static let raw = "tiles/raw"
-        public static let label = "tiles/label"
-        public static let slide = "tiles/slide"
-        public static let x = "tiles/x"
-        public static let y = "tiles/y"
-        public static let background = "tiles/background"
+        /// JPEG encoding only: every tile's bytes, concatenated, and each tile's offset and length in them.
+        case jpeg
+        case offset
+        case length
+        /// Raw encoding only: the pixels.
+        case raw
+        case label
+        case slide
+        case x
+        case y
+        case background
     }
 
-    /// Dataset paths of the slide table.
-    public enum Slides {
+    /// The slide table: datasets of the group `slides`.
+    public enum Slides: String, CaseIterable, Sendable, DatasetTable {
         public static let group = "slides"
-        public static let slideID = "slides/slide_id"
-        public static let patientID = "slides/patient_id"
-        public static let label = "slides/label"
-        public static let mpp = "slides/mpp"
-        public static let level = "slides/level"
-        public static let downsample = "slides/downsample"
-        public static let width = "slides/width"
-        public static let height = "slides/height"
-        public static let tilesKept = "slides/tiles_kept"
-        public static let tilesConsidered = "slides/tiles_considered"
-        public static let contentDigest = "slides/content_digest"
+        case slideID = "slide_id"
+        case patientID = "patient_id"
+        case label
+        case mpp
+        case level
+        case downsample
+        case width
+        case height
+        case tilesKept = "tiles_kept"
+        case tilesConsidered = "tiles_considered"
+        case contentDigest = "content_digest"
         /// How each slide was read (`direct-jpeg`, `openslide`); absent in older stores.
-        public static let reader = "slides/reader"
+        case reader
         /// `slides/tiles_dropped_<reason>`.
-        public static func tilesDropped(_ reason: TileDropReason) -> String { "slides/tiles_dropped_\(reason.rawValue)" }
+        public static func tilesDropped(_ reason: TileDropReason) -> String { "\(group)/tiles_dropped_\(reason.rawValue)" }
     }
 
     /// Chunk of `/tiles/jpeg`, in bytes.
@@ -180,4 +175,14 @@ public enum TileStoreSchema {
     public static let unknown = -1
     /// The label of an unlabelled tile.
     public static let unlabelled: Int32 = -1
+}
+
+/// Datasets of one HDF5 group, named by an enum's raw values: a path is derived, never written out.
+public protocol DatasetTable: RawRepresentable<String> {
+    static var group: String { get }
+}
+
+extension DatasetTable {
+    /// `group/name`.
+    public var path: String { "\(Self.group)/\(rawValue)" }
 }

@@ -82,23 +82,23 @@ public final class TileStoreWriter {
                 try attributes.write(to: file)
                 _ = try file.createGroup(TileStoreSchema.Tiles.group)
                 _ = try file.createGroup(TileStoreSchema.Slides.group)
-                func column<T: HDF5Scalar>(_ name: String, _: T.Type) throws -> HDF5Dataset<T> {
-                    try file.createDataset(name, of: T.self, shape: [0], maxShape: [nil], chunk: [TileStoreSchema.columnChunk],
+                func column<T: HDF5Scalar>(_ column: TileStoreSchema.Tiles, _: T.Type) throws -> HDF5Dataset<T> {
+                    try file.createDataset(column.path, of: T.self, shape: [0], maxShape: [nil], chunk: [TileStoreSchema.columnChunk],
                                            checksum: true)
                 }
                 let t = attributes.tileSize
                 let jpeg = attributes.encoding == .jpeg
                 return Datasets(
-                    label: try column(TileStoreSchema.Tiles.label, Int32.self),
-                    slide: try column(TileStoreSchema.Tiles.slide, Int32.self),
-                    x: try column(TileStoreSchema.Tiles.x, Int64.self),
-                    y: try column(TileStoreSchema.Tiles.y, Int64.self),
-                    background: try column(TileStoreSchema.Tiles.background, Float.self),
-                    jpeg: jpeg ? try file.createDataset(TileStoreSchema.Tiles.jpeg, of: UInt8.self, shape: [0], maxShape: [nil],
+                    label: try column(.label, Int32.self),
+                    slide: try column(.slide, Int32.self),
+                    x: try column(.x, Int64.self),
+                    y: try column(.y, Int64.self),
+                    background: try column(.background, Float.self),
+                    jpeg: jpeg ? try file.createDataset(TileStoreSchema.Tiles.jpeg.path, of: UInt8.self, shape: [0], maxShape: [nil],
                                                         chunk: [TileStoreSchema.jpegChunkBytes], checksum: true) : nil,
-                    offset: jpeg ? try column(TileStoreSchema.Tiles.offset, Int64.self) : nil,
-                    length: jpeg ? try column(TileStoreSchema.Tiles.length, Int64.self) : nil,
-                    raw: jpeg ? nil : try file.createDataset(TileStoreSchema.Tiles.raw, of: UInt8.self, shape: [0, t, t, 3],
+                    offset: jpeg ? try column(.offset, Int64.self) : nil,
+                    length: jpeg ? try column(.length, Int64.self) : nil,
+                    raw: jpeg ? nil : try file.createDataset(TileStoreSchema.Tiles.raw.path, of: UInt8.self, shape: [0, t, t, 3],
                                                              maxShape: [nil, t, t, 3], chunk: [1, t, t, 3], checksum: true))
             }
         } catch {
@@ -239,7 +239,7 @@ public final class TileStoreWriter {
         precondition(state == .open, "\(path): append after finish() or discard()")
         var differences = reader.attributes.tilingDifferences(from: attributes)
         if reader.attributes.split != attributes.split {
-            differences.insert("\(TileStoreSchema.Attribute.split): \(reader.attributes.split) vs \(attributes.split)", at: 0)
+            differences.insert("\(TileStoreSchema.Attribute.split.rawValue): \(reader.attributes.split) vs \(attributes.split)", at: 0)
         }
         guard differences.isEmpty else {
             throw TileStoreError.incompatibleStores(path: path, source: reader.path, differences: differences)
@@ -317,21 +317,21 @@ public final class TileStoreWriter {
         try flush()
         try withStoreErrors(path) {
             typealias S = TileStoreSchema.Slides
-            try file.writeStrings(S.slideID, slides.map(\.slideID), checksum: true)
-            try file.writeStrings(S.patientID, slides.map(\.patientID), checksum: true)
-            try file.writeStrings(S.label, slides.map { $0.label ?? "" }, checksum: true)
-            try file.writeDataset(S.mpp, slides.map { $0.mpp ?? Double(TileStoreSchema.unknown) }, checksum: true)
-            try file.writeDataset(S.level, slides.map { Int32($0.level) }, checksum: true)
-            try file.writeDataset(S.downsample, slides.map(\.downsample), checksum: true)
-            try file.writeDataset(S.width, slides.map { Int64($0.width) }, checksum: true)
-            try file.writeDataset(S.height, slides.map { Int64($0.height) }, checksum: true)
-            try file.writeDataset(S.tilesKept, slides.map { Int64($0.tilesKept) }, checksum: true)
-            try file.writeDataset(S.tilesConsidered, slides.map { Int64($0.tilesConsidered) }, checksum: true)
+            try file.writeStrings(S.slideID.path, slides.map(\.slideID), checksum: true)
+            try file.writeStrings(S.patientID.path, slides.map(\.patientID), checksum: true)
+            try file.writeStrings(S.label.path, slides.map { $0.label ?? "" }, checksum: true)
+            try file.writeDataset(S.mpp.path, slides.map { $0.mpp ?? Double(TileStoreSchema.unknown) }, checksum: true)
+            try file.writeDataset(S.level.path, slides.map { Int32($0.level) }, checksum: true)
+            try file.writeDataset(S.downsample.path, slides.map(\.downsample), checksum: true)
+            try file.writeDataset(S.width.path, slides.map { Int64($0.width) }, checksum: true)
+            try file.writeDataset(S.height.path, slides.map { Int64($0.height) }, checksum: true)
+            try file.writeDataset(S.tilesKept.path, slides.map { Int64($0.tilesKept) }, checksum: true)
+            try file.writeDataset(S.tilesConsidered.path, slides.map { Int64($0.tilesConsidered) }, checksum: true)
             for reason in TileDropReason.allCases {
                 try file.writeDataset(S.tilesDropped(reason), slides.map { Int64($0.tilesDropped[reason] ?? 0) }, checksum: true)
             }
-            try file.writeStrings(S.contentDigest, slides.indices.map { copiedDigests[$0] ?? digests[$0].text }, checksum: true)
-            try file.writeStrings(S.reader, slides.map { $0.reader ?? "" }, checksum: true)
+            try file.writeStrings(S.contentDigest.path, slides.indices.map { copiedDigests[$0] ?? digests[$0].text }, checksum: true)
+            try file.writeStrings(S.reader.path, slides.map { $0.reader ?? "" }, checksum: true)
             try file.close()
         }
         try AtomicFile.commit(temporaryURL, to: url)

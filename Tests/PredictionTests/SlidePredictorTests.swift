@@ -59,7 +59,7 @@ final class SlidePredictorTests: XCTestCase {
     func testHeatmapWithoutItsSlideIsDrawnOnWhiteAtTheAskedSize() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("heatmap-writer-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
-        try FileManager.default.createDirectory(at: output.appendingPathComponent(PredictionLayout.heatmapsFolder), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: PredictionLayout.Folder.heatmaps.url(in: output), withIntermediateDirectories: true)
         let tiles = TileScores(classes: 2, x: [0], y: [0], probabilities: [1, 0])
         let drawing = SlidePlacement(width: 2000, height: 1000, tileSpan: 500, slidePath: nil)
         let row = SlidePrediction.predicted(slideID: "S 1", patientID: "P", label: nil, aggregate: tiles.aggregate)

@@ -295,4 +295,15 @@ final class TileStoreRoundTripTests: XCTestCase {
         XCTAssertEqual(TileStoreLayout.failuresFileName(task: 0, taskCount: 2), "task-0000-of-0002.csv")
         XCTAssertEqual(TileStoreLayout.testFileName(slideID: "TCGA-CR-7395"), "TCGA-CR-7395.h5")
     }
+
+    /// The names on disk that are derived rather than written out: spec-field attributes (from the
+    /// coding keys' case names) and dataset paths (from their group).
+    func testDerivedSchemaNames() {
+        XCTAssertEqual(TilingSpec.Key.allCases.map { TileStoreSchema.Attribute.name(ofSpecField: $0.rawValue) },
+                       ["tile_size", "target_mpp", "target_magnification", "level", "background_threshold", "max_background",
+                        "jpeg_quality", "tissue_rule", "qc", "pen_max", "blur_min", "fold_max", "bubble_max"])
+        XCTAssertEqual(TileStoreSchema.Tiles.jpeg.path, "tiles/jpeg")
+        XCTAssertEqual(TileStoreSchema.Slides.contentDigest.path, "slides/content_digest")
+        XCTAssertEqual(TileStoreSchema.Slides.tilesDropped(.pen), "slides/tiles_dropped_pen")
+    }
 }
