@@ -63,7 +63,9 @@ public struct ReinhardNormalizer {
                                 let q = px + 3 &* p
                                 let k = (red[Int(q[0])] &+ green[Int(q[1])] &+ blue[Int(q[2])]) &>> shift
                                 glass &+= k
-                                ox[p] = cube[Int(k[0])]; oy[p] = cube[Int(k[1])]; oz[p] = cube[Int(k[2])]
+                                // Unsigned (the sums are ≥ 0), so the index needs no sign extension.
+                                ox[p] = cube[Int(UInt32(bitPattern: k[0]))]; oy[p] = cube[Int(UInt32(bitPattern: k[1]))]
+                                oz[p] = cube[Int(UInt32(bitPattern: k[2]))]
                             }
                             // The moments, four pixels to a register.
                             let (l116, l16, a500, b200) = (SIMD4<Float>(repeating: 116), SIMD4<Float>(repeating: 16),
