@@ -27,11 +27,15 @@ enum LabColor {
     }
 
     /// Fixed-point X, Y, Z (over white) of a pixel in steps of the cube-root table: the sum of one
-    /// term per channel, [channel · 256 + byte] → (X, Y, Z, 0) · `cubeRootSteps` · 2^`xyzFractionBits`
+    /// term per channel, [channel · 256 + byte] → (X, Y, Z) · `cubeRootSteps` · 2^`xyzFractionBits`, glass
     /// (the red terms carry the ½ step that makes the shift a rounding). Each term is rounded to
     /// 2⁻⁸ of a step, so an index differs from the float path's by at most one step. All terms are
     /// ≥ 0 and each row of `forward` sums to 1, so a sum never passes the table's last entry.
     static let xyzFractionBits: Int32 = 8
+    /// The fourth lane's term of a byte above the tissue byte: three of them reach 2^`xyzFractionBits`
+    /// and two do not, so the shifted sum's fourth lane is 1 for glass (all three channels light)
+    /// and 0 for tissue.
+    static let glassTerm: Int32 = (1 << xyzFractionBits) / 3 + 1
     static let xyzTerms: [SIMD4<Int32>] = (0..<(3 * 256)).map { k in
         let (channel, byte) = (k / 256, k % 256)
         let unit = Double(cubeRootSteps) * Double(1 << xyzFractionBits)
@@ -39,6 +43,7 @@ enum LabColor {
         let lin = Double(linearFromByte[byte])
         var t = SIMD4<Int32>.zero
         for row in 0..<3 { t[row] = Int32((Double(forward[3 * row + channel]) * lin * unit + half).rounded()) }
+        t[3] = UInt8(byte) > ReinhardNormalizer.tissueByte ? glassTerm : 0
         return t
     }
 
@@ -64,10 +69,11 @@ enum LabColor {
     }
 
     /// round(clamp(v, 0, 1) · steps) for steps < 2²², without a float → integer conversion (which
-    /// Swift checks and traps): adding 1.5·2²³ leaves the rounded value in the low mantissa bits.
-    @inline(__always) static func roundedIndex(_ v: Float, steps: Float) -> Int {
+    /// Swift checks and traps): adding 1.5·2²³ leaves the rounded value in the low mantissa bits. An
+    /// Int32, so that loops of it vectorise four lanes to a register.
+    @inline(__always) static func roundedIndex(_ v: Float, steps: Float) -> Int32 {
         let c = min(max(v, 0), 1)
-        return Int((c * steps + 12_582_912).bitPattern & 0x3F_FFFF)
+        return Int32(bitPattern: (c * steps + 12_582_912).bitPattern & 0x3F_FFFF)
     }
 
     /// L*, a*, b* of one pixel, exactly (for tests and references).

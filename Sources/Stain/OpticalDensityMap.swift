@@ -116,9 +116,10 @@ struct OpticalDensityMap {
                         let q = px + 3 &* p
                         var k = (red[Int(q[0])] &+ green[Int(q[1])] &+ blue[Int(q[2])]) &>> shift
                         if clamp { k = k.clamped(lowerBound: .zero, upperBound: top) }
-                        q[0] = t[Int(k[0])]
-                        q[1] = t[Int(k[1])]
-                        q[2] = t[Int(k[2])]
+                        // Unsigned (the sums are inside the table, ≥ 0): no sign extension per index.
+                        q[0] = t[Int(UInt32(bitPattern: k[0]))]
+                        q[1] = t[Int(UInt32(bitPattern: k[1]))]
+                        q[2] = t[Int(UInt32(bitPattern: k[2]))]
                     }
                 }
             }

@@ -4,7 +4,9 @@ import TesseraCore
 /// so that its mean and standard deviation over the tile become the reference's.
 ///
 /// Two passes over the pixels: the first converts to L*a*b* (keeping f(X), f(Y), f(Z) in a scratch
-/// buffer) and sums the moments, the second maps each channel affinely and converts back. A tile with too little tissue
+/// buffer) and sums the moments, the second maps each channel affinely and converts back. Each pass
+/// splits its table lookups (one pixel at a time: SSE2 has no gather) from its arithmetic, which
+/// runs over planes of floats four pixels to a register. A tile with too little tissue
 /// (its statistics would be the glass's, and a speck's colours stretched to a whole tile's) or
 /// whose L* hardly varies is left as it is.
 public struct ReinhardNormalizer {
@@ -17,8 +19,12 @@ public struct ReinhardNormalizer {
     public static let minimumTissueFraction = MacenkoNormalizer.minimumTissueFraction
     /// Tissue pixels of the last `statistics` call.
     public private(set) var tissuePixels = 0
-    /// f(X/Xₙ), f(Y/Yₙ), f(Z/Zₙ) per pixel, from `statistics`.
+    /// f(X/Xₙ), f(Y/Yₙ), f(Z/Zₙ) per pixel, from `statistics`, as three planes (so that the way back
+    /// runs over contiguous floats and the compiler vectorises it).
     private var scratch: [Float] = []
+    /// The way back's byte-table indices of one block of pixels, three planes of `block`.
+    private var indices: [Int32] = []
+    static let block = 256
 
     public init(reference: ReinhardReference) {
         self.reference = reference
@@ -34,41 +40,66 @@ public struct ReinhardNormalizer {
         let n = image.width * image.height
         if scratch.count < 3 * n { scratch = [Float](repeating: 0, count: 3 * n) }
         var sums = [Double](repeating: 0, count: 6)
-        var tissue = 0
-        let tissueByte = Self.tissueByte
-        let shift = SIMD4<Int32>(repeating: LabColor.xyzFractionBits)
+        var glassPixels = 0
         LabColor.xyzTerms.withUnsafeBufferPointer { terms in
             LabColor.cubeRootTable.withUnsafeBufferPointer { cube in
                 image.pixels.withUnsafeBufferPointer { px in
                     scratch.withUnsafeMutableBufferPointer { out in
-                        let cube = cube.baseAddress!, px = px.baseAddress!, out = out.baseAddress!
+                        let cube = cube.baseAddress!, px = px.baseAddress!
+                        let ox = out.baseAddress!, oy = ox + n, oz = oy + n
                         let red = terms.baseAddress!, green = red + 256, blue = red + 512
                         // Rows summed in Float, the tile in Double: a row's 3·256 values lose nothing.
                         let row = max(1, image.width)
                         var start = 0
+                        // Locals of this closure (not captured) and a constant shift, so both stay in registers.
+                        let shift = SIMD4<Int32>(repeating: LabColor.xyzFractionBits)
+                        var glass = SIMD4<Int32>.zero
                         while start < n {
                             let end = min(n, start + row)
-                            var s: (Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0)
+                            // Table lookups, one pixel at a time. The terms' fourth lane counts glass
+                            // (every channel above the tissue byte) into `glass.w`; the other lanes of
+                            // `glass` wrap and are not read.
                             for p in start..<end {
                                 let q = px + 3 &* p
-                                let r8 = q[0], g8 = q[1], b8 = q[2]
-                                tissue &+= min(r8, g8, b8) <= tissueByte ? 1 : 0
-                                let sum = red[Int(r8)] &+ green[Int(g8)] &+ blue[Int(b8)]
-                                let k = sum &>> shift
-                                let fx = cube[Int(k[0])], fy = cube[Int(k[1])], fz = cube[Int(k[2])]
-                                out[3 &* p] = fx; out[3 &* p &+ 1] = fy; out[3 &* p &+ 2] = fz
-                                let l = 116 * fy - 16, a = 500 * (fx - fy), bb = 200 * (fy - fz)
-                                s.0 += l; s.1 += a; s.2 += bb
-                                s.3 += l * l; s.4 += a * a; s.5 += bb * bb
+                                let k = (red[Int(q[0])] &+ green[Int(q[1])] &+ blue[Int(q[2])]) &>> shift
+                                glass &+= k
+                                // Unsigned (the sums are ≥ 0), so the index needs no sign extension.
+                                ox[p] = cube[Int(UInt32(bitPattern: k[0]))]; oy[p] = cube[Int(UInt32(bitPattern: k[1]))]
+                                oz[p] = cube[Int(UInt32(bitPattern: k[2]))]
+                            }
+                            // The moments, four pixels to a register.
+                            let (l116, l16, a500, b200) = (SIMD4<Float>(repeating: 116), SIMD4<Float>(repeating: 16),
+                                                          SIMD4<Float>(repeating: 500), SIMD4<Float>(repeating: 200))
+                            var (sl, sa, sb) = (SIMD4<Float>.zero, SIMD4<Float>.zero, SIMD4<Float>.zero)
+                            var (ql, qa, qb) = (SIMD4<Float>.zero, SIMD4<Float>.zero, SIMD4<Float>.zero)
+                            var p = start
+                            while p &+ 4 <= end {
+                                let fx = UnsafeRawPointer(ox + p).loadUnaligned(as: SIMD4<Float>.self)
+                                let fy = UnsafeRawPointer(oy + p).loadUnaligned(as: SIMD4<Float>.self)
+                                let fz = UnsafeRawPointer(oz + p).loadUnaligned(as: SIMD4<Float>.self)
+                                let l = l116 * fy - l16, a = a500 * (fx - fy), b = b200 * (fy - fz)
+                                sl += l; sa += a; sb += b
+                                ql += l * l; qa += a * a; qb += b * b
+                                p &+= 4
+                            }
+                            var s = (sl.sum(), sa.sum(), sb.sum(), ql.sum(), qa.sum(), qb.sum())
+                            while p < end {
+                                let fx = ox[p], fy = oy[p], fz = oz[p]
+                                let l = 116 * fy - 16, a = 500 * (fx - fy), b = 200 * (fy - fz)
+                                s.0 += l; s.1 += a; s.2 += b
+                                s.3 += l * l; s.4 += a * a; s.5 += b * b
+                                p &+= 1
                             }
                             sums[0] += Double(s.0); sums[1] += Double(s.1); sums[2] += Double(s.2)
                             sums[3] += Double(s.3); sums[4] += Double(s.4); sums[5] += Double(s.5)
                             start = end
                         }
+                        glassPixels = Int(glass[3])
                     }
                 }
             }
         }
+        let tissue = n - glassPixels
         tissuePixels = tissue
         let count = Double(max(n, 1))
         let mean = (0..<3).map { sums[$0] / count }
@@ -100,19 +131,36 @@ public struct ReinhardNormalizer {
         let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
         let steps = Float(LabColor.byteSteps)
         let n = image.width * image.height
+        let block = Self.block
+        if indices.count < 3 * block { indices = [Int32](repeating: 0, count: 3 * block) }
         LabColor.byteFromLinear.withUnsafeBufferPointer { toByte in
             image.pixels.withUnsafeMutableBufferPointer { px in
                 scratch.withUnsafeBufferPointer { f in
-                    let toByte = toByte.baseAddress!, px = px.baseAddress!, f = f.baseAddress!
-                    for p in 0..<n {
-                        let q = 3 &* p
-                        let fx = f[q], fy = f[q &+ 1], fz = f[q &+ 2]
-                        let x = LabColor.fInverse(fx * sx + fy * dx + cx)
-                        let y = LabColor.fInverse(fy * sy + cy)
-                        let z = LabColor.fInverse(fz * sz + fy * dz + cz)
-                        px[q] = toByte[LabColor.roundedIndex(m0 * x + m1 * y + m2 * z, steps: steps)]
-                        px[q &+ 1] = toByte[LabColor.roundedIndex(m3 * x + m4 * y + m5 * z, steps: steps)]
-                        px[q &+ 2] = toByte[LabColor.roundedIndex(m6 * x + m7 * y + m8 * z, steps: steps)]
+                    indices.withUnsafeMutableBufferPointer { ix in
+                        let toByte = toByte.baseAddress!, px = px.baseAddress!
+                        let ir = ix.baseAddress!, ig = ir + block, ib = ig + block
+                        var start = 0
+                        while start < n {
+                            let count = min(block, n - start)
+                            let fxs = f.baseAddress! + start, fys = fxs + n, fzs = fys + n
+                            // Planar floats in, planar indices out, no table: a loop the compiler vectorises.
+                            for i in 0..<count {
+                                let fx = fxs[i], fy = fys[i], fz = fzs[i]
+                                let x = LabColor.fInverse(fx * sx + fy * dx + cx)
+                                let y = LabColor.fInverse(fy * sy + cy)
+                                let z = LabColor.fInverse(fz * sz + fy * dz + cz)
+                                ir[i] = LabColor.roundedIndex(m0 * x + m1 * y + m2 * z, steps: steps)
+                                ig[i] = LabColor.roundedIndex(m3 * x + m4 * y + m5 * z, steps: steps)
+                                ib[i] = LabColor.roundedIndex(m6 * x + m7 * y + m8 * z, steps: steps)
+                            }
+                            let out = px + 3 &* start
+                            for i in 0..<count {
+                                out[3 &* i] = toByte[Int(ir[i])]
+                                out[3 &* i &+ 1] = toByte[Int(ig[i])]
+                                out[3 &* i &+ 2] = toByte[Int(ib[i])]
+                            }
+                            start &+= count
+                        }
                     }
                 }
             }

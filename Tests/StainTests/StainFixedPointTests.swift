@@ -51,6 +51,22 @@ final class StainFixedPointTests: XCTestCase {
         }
     }
 
+    /// Reinhard's tissue count, read from the fourth lane of the table terms, against the direct
+    /// count (some channel at or below the tissue byte), on tiles with glass, tissue and every byte.
+    func testReinhardTissueCountIsTheDirectCount() {
+        var edges = [UInt8]()
+        for r in [204, 205, 206, 255] as [UInt8] {
+            for g in [204, 205, 206, 255] as [UInt8] { for b in [204, 205, 206, 255] as [UInt8] { edges += [r, g, b] } }
+        }
+        for tile in tiles() + [RGBImage(width: 64, height: 1, pixels: edges)] {
+            var normalizer = ReinhardNormalizer(reference: .builtIn)
+            _ = normalizer.statistics(tile)
+            var direct = 0
+            for p in 0..<(tile.width * tile.height) where tile.pixels[3 * p..<3 * p + 3].min()! <= ReinhardNormalizer.tissueByte { direct += 1 }
+            XCTAssertEqual(normalizer.tissuePixels, direct, "\(tile.width)×\(tile.height)")
+        }
+    }
+
     func assertClose(_ a: RGBImage, _ b: RGBImage, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
         var worst = 0, differing = 0
         for (x, y) in zip(a.pixels, b.pixels) where x != y {
