@@ -32,10 +32,8 @@ public struct BackgroundRule: Sendable, Equatable {
                 }
                 return
             }
-            while i < p.count {
-                let y = 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2])
-                if y >= limit { count += 1 }
-                i += 3
+            PixelStrips.forEach(p) { r, g, b, n in
+                count += PixelStrips.countLuminance(r, g, b, n, atLeast: Int32(limit))
             }
         }
         return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
