@@ -112,9 +112,10 @@ public struct ArtefactQC: Sendable, Equatable {
         public var dropped: TileDropReason?
     }
 
-    public func evaluate(_ tile: RGBImage) -> Verdict {
+    /// With `planes` (the tile's, split for the background rule) the ink fraction is counted on them.
+    public func evaluate(_ tile: RGBImage, planes: RGBPlanes? = nil) -> Verdict {
         var v = Verdict()
-        if checks.contains(.pen) { v.inkFraction = Self.inkFraction(tile) }
+        if checks.contains(.pen) { v.inkFraction = planes.map(Self.inkFraction) ?? Self.inkFraction(tile) }
         if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold) }
         if checks.contains(.fold) { v.foldFraction = Self.foldFraction(tile, backgroundThreshold: backgroundThreshold) }
         if checks.contains(.bubble) { v.rimFraction = Self.rimFraction(tile) }
@@ -142,6 +143,11 @@ public struct ArtefactQC: Sendable, Equatable {
 
     /// Fraction of the tile's pixels that are ink.
     public static func inkFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isInk) }
+
+    /// Fraction of the pixels of the tile split into `planes` that are ink: the same as of the tile.
+    public static func inkFraction(_ planes: RGBPlanes) -> Double {
+        planes.count == 0 ? 0 : Double(PixelStrips.sum(planes, PixelStrips.countInk)) / Double(planes.count)
+    }
 
     /// Fraction of the tile's pixels for which `test(r, g, b)` holds.
     @inline(__always) static func pixelFraction(_ image: RGBImage, where test: (Int, Int, Int) -> Bool) -> Double {

@@ -39,6 +39,23 @@ public struct BackgroundRule: Sendable, Equatable {
         return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
     }
 
+    /// Fraction of background pixels of the tile split into `planes`: the same as of the tile.
+    public func backgroundFraction(_ planes: RGBPlanes) -> Double {
+        guard planes.count > 0 else { return 1 }
+        let count: Int
+        if let s = saturationThreshold {
+            count = PixelStrips.sum(planes) { r, g, b, n in
+                var count = 0
+                for i in 0..<n where OtsuThreshold.saturation(Int(r[i]), Int(g[i]), Int(b[i])) <= s { count += 1 }
+                return count
+            }
+        } else {
+            let limit = Int32((threshold * 1000).rounded(.up))
+            count = PixelStrips.sum(planes) { r, g, b, n in PixelStrips.countLuminance(r, g, b, n, atLeast: limit) }
+        }
+        return Double(count) / Double(planes.count)
+    }
+
     public func keeps(backgroundFraction f: Double) -> Bool { f <= maxBackground }
 
     public var description: String {

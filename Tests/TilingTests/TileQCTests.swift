@@ -138,6 +138,7 @@ final class TileQCTests: XCTestCase {
                 }
             }
             XCTAssertEqual(ArtefactQC.inkFraction(image), naive(image), "blue \(b)")
+            XCTAssertEqual(ArtefactQC.inkFraction(RGBPlanes(image)), naive(image), "planes, blue \(b)")
         }
         var rng = SeededGenerator(seed: 11)
         for _ in 0..<4 {
@@ -178,7 +179,7 @@ final class TileQCTests: XCTestCase {
         XCTAssertEqual(ArtefactQC.focusMeasure(RGBImage(width: 32, height: 32, fill: (240, 240, 240))), .infinity)
     }
 
-    /// The strip-wise background count (and the ink and focus measures) against per-pixel
+    /// The strip-wise and plane-wise background and ink counts (and the focus measure) against per-pixel
     /// references on random and rendered tiles of sizes that end mid-vector and mid-strip (1, 3,
     /// 1023, 1025, 2049 pixels), so each loop's remainder and each strip boundary is exercised.
     func testPixelMeasuresEqualNaiveReferencesOnOddSizes() {
@@ -217,8 +218,12 @@ final class TileQCTests: XCTestCase {
             let size = "\(tile.width)×\(tile.height)"
             for rule in rules {
                 XCTAssertEqual(rule.backgroundFraction(tile), naiveBackground(tile, rule), "\(size), \(rule.description)")
+                XCTAssertEqual(rule.backgroundFraction(RGBPlanes(tile)), naiveBackground(tile, rule), "planes \(size), \(rule.description)")
             }
             XCTAssertEqual(ArtefactQC.inkFraction(tile), naiveInk(tile), size)
+            XCTAssertEqual(ArtefactQC.inkFraction(RGBPlanes(tile)), naiveInk(tile), "planes \(size)")
+            let qc = ArtefactQC(checks: .all)
+            XCTAssertEqual(qc.evaluate(tile, planes: RGBPlanes(tile)), qc.evaluate(tile), "planes \(size)")
             // Fewer than 16 sampled tissue pixels: nothing to judge (infinite), as documented.
             var samples = 0
             for y in stride(from: 1, to: tile.height - 1, by: 2) {
