@@ -80,6 +80,19 @@ enum PixelStrips {
         return Int(count)
     }
 
+    /// Luminance ×1000 (299 R + 587 G + 114 B) of n pixels into `out`.
+    @inline(__always)
+    static func greys(
+        _ r: UnsafePointer<UInt8>, _ g: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int,
+        into out: UnsafeMutablePointer<Int32>
+    ) {
+        var i = 0
+        while i < n {
+            out[i] = 299 &* Int32(r[i]) &+ 587 &* Int32(g[i]) &+ 114 &* Int32(b[i])
+            i &+= 1
+        }
+    }
+
     /// How many of n pixels are ink (`ArtefactQC.isInk`): the same tests as arithmetic, no branch a pixel.
     @inline(__always)
     static func countInk(_ r: UnsafePointer<UInt8>, _ g: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Int {

@@ -159,6 +159,7 @@ final class TileQCTests: XCTestCase {
         let naive = QCTiles.naiveFocus(tile)
         XCTAssertTrue(naive.isFinite)
         XCTAssertEqual(ArtefactQC.focusMeasure(tile), naive, accuracy: 1e-9 * max(1, naive))
+        XCTAssertEqual(ArtefactQC.focusMeasure(tile, planes: RGBPlanes(tile)), ArtefactQC.focusMeasure(tile))
     }
 
     func testFocusMeasureMatchesTheNaiveReferenceAndBlurDropsTheTile() {
@@ -179,7 +180,7 @@ final class TileQCTests: XCTestCase {
         XCTAssertEqual(ArtefactQC.focusMeasure(RGBImage(width: 32, height: 32, fill: (240, 240, 240))), .infinity)
     }
 
-    /// The strip-wise and plane-wise background and ink counts (and the focus measure) against per-pixel
+    /// The strip-wise and plane-wise background and ink counts and focus measure against per-pixel
     /// references on random and rendered tiles of sizes that end mid-vector and mid-strip (1, 3,
     /// 1023, 1025, 2049 pixels), so each loop's remainder and each strip boundary is exercised.
     func testPixelMeasuresEqualNaiveReferencesOnOddSizes() {
@@ -234,6 +235,8 @@ final class TileQCTests: XCTestCase {
             }
             let focus = samples >= 16 ? QCTiles.naiveFocus(tile) : .infinity
             XCTAssertEqual(ArtefactQC.focusMeasure(tile), focus, accuracy: 1e-9 * max(1, focus.isFinite ? focus : 1), size)
+            // The same integer sums from the planes' grey rows: equal, not just close.
+            XCTAssertEqual(ArtefactQC.focusMeasure(tile, planes: RGBPlanes(tile)), ArtefactQC.focusMeasure(tile), "planes \(size)")
         }
     }
 
