@@ -243,10 +243,12 @@ public struct SlideTiler: Sendable {
                 let region = try reader.readRegion(x: o.x, y: o.y, level: plan.level, width: read, height: read)
                 tile = resampler?.resample(region) ?? region
             }
-            let background = rule.backgroundFraction(tile)
+            // Split once: the background rule and the pen check both count on the planes.
+            let planes = RGBPlanes(tile)
+            let background = rule.backgroundFraction(planes)
             // A background drop is recorded without its QC measures (the QC is not run).
             guard rule.keeps(backgroundFraction: background) else { return (.dropped(.background, nil), scaled) }
-            let verdict = qc.evaluate(tile)
+            let verdict = qc.evaluate(tile, planes: planes)
             if let reason = verdict.dropped { return (.dropped(reason, verdict), scaled) }
             let bytes = try own.encoders[worker].map { try $0.encode(tile) } ?? tile.pixels
             let digest = bytes.withUnsafeBytes { stableHash(buffer: $0) }

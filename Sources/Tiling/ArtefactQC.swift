@@ -112,10 +112,11 @@ public struct ArtefactQC: Sendable, Equatable {
         public var dropped: TileDropReason?
     }
 
-    public func evaluate(_ tile: RGBImage) -> Verdict {
+    /// With `planes` (the tile's, split for the background rule) the ink fraction is counted on them.
+    public func evaluate(_ tile: RGBImage, planes: RGBPlanes? = nil) -> Verdict {
         var v = Verdict()
-        if checks.contains(.pen) { v.inkFraction = Self.inkFraction(tile) }
-        if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold) }
+        if checks.contains(.pen) { v.inkFraction = planes.map(Self.inkFraction) ?? Self.inkFraction(tile) }
+        if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold, planes: planes) }
         if checks.contains(.fold) { v.foldFraction = Self.foldFraction(tile, backgroundThreshold: backgroundThreshold) }
         if checks.contains(.bubble) { v.rimFraction = Self.rimFraction(tile) }
         if (v.inkFraction ?? 0) > penMax {
@@ -143,6 +144,11 @@ public struct ArtefactQC: Sendable, Equatable {
     /// Fraction of the tile's pixels that are ink.
     public static func inkFraction(_ image: RGBImage) -> Double { pixelFraction(image, where: isInk) }
 
+    /// Fraction of the pixels of the tile split into `planes` that are ink: the same as of the tile.
+    public static func inkFraction(_ planes: RGBPlanes) -> Double {
+        planes.count == 0 ? 0 : Double(PixelStrips.sum(planes, PixelStrips.countInk)) / Double(planes.count)
+    }
+
     /// Fraction of the tile's pixels for which `test(r, g, b)` holds.
     @inline(__always) static func pixelFraction(_ image: RGBImage, where test: (Int, Int, Int) -> Bool) -> Double {
         let n = image.width * image.height
@@ -161,8 +167,9 @@ public struct ArtefactQC: Sendable, Equatable {
     /// The focus measure: 100 × the variance of the grey Laplacian over the variance of the grey
     /// level, both at the sampled tissue pixels (grey levels 0–255, the Laplacian truncated to whole
     /// levels). Infinite (never blurred) when fewer than 16 tissue pixels are sampled or the tile is
-    /// flat: nothing to judge, the background rule decides.
-    public static func focusMeasure(_ image: RGBImage, backgroundThreshold: Double = 220) -> Double {
+    /// flat: nothing to judge, the background rule decides. With `planes` (the tile's) the grey rows
+    /// are computed on them, whole rows at a time (vectorised), the same values.
+    public static func focusMeasure(_ image: RGBImage, backgroundThreshold: Double = 220, planes: RGBPlanes? = nil) -> Double {
         let w = image.width, h = image.height
         guard w >= 3 && h >= 3 else { return .infinity }
         let limit = Int32((backgroundThreshold * 1000).rounded(.up))
@@ -171,9 +178,17 @@ public struct ArtefactQC: Sendable, Equatable {
         // Grey levels of the sampled row at every pixel, and of the rows above and below it at the
         // sampled columns: each grey computed once (a sample's own five took 2.5 per pixel).
         var row = [Int32](repeating: 0, count: w), above = row, below = row
-        image.pixels.withUnsafeBufferPointer { p in
-            /// Grey ×1000 of row `y` at columns first, first + step, … below w into `g`.
+        let split = planes?.values ?? []
+        image.pixels.withUnsafeBufferPointer { p in split.withUnsafeBufferPointer { q in
+            /// Grey ×1000 of row `y` at columns first, first + step, … below w into `g` (and at the
+            /// others too when there are planes).
             func greys(_ y: Int, from first: Int, step: Int, into g: UnsafeMutableBufferPointer<Int32>) {
+                // An empty array's buffer may have a base address: test for the planes themselves.
+                if planes != nil, let r = q.baseAddress {
+                    let n = w &* h, o = y &* w
+                    PixelStrips.greys(r + o, r + n + o, r + 2 &* n + o, w, into: g.baseAddress!)
+                    return
+                }
                 var x = first, i = (y &* w &+ first) &* 3
                 while x < w {
                     g[x] = 299 &* Int32(p[i]) &+ 587 &* Int32(p[i &+ 1]) &+ 114 &* Int32(p[i &+ 2])
@@ -211,7 +226,7 @@ public struct ArtefactQC: Sendable, Equatable {
                     }
                 }
             }
-        }
+        } }
         guard count >= 16 else { return .infinity }
         let n = Double(count)
         let lapVariance = Double(lapSquares) / n - (Double(lapSum) / n) * (Double(lapSum) / n)

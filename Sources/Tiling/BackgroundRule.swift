@@ -32,13 +32,28 @@ public struct BackgroundRule: Sendable, Equatable {
                 }
                 return
             }
-            while i < p.count {
-                let y = 299 * Int(p[i]) + 587 * Int(p[i + 1]) + 114 * Int(p[i + 2])
-                if y >= limit { count += 1 }
-                i += 3
+            PixelStrips.forEach(p) { r, g, b, n in
+                count += PixelStrips.countLuminance(r, g, b, n, atLeast: Int32(limit))
             }
         }
         return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
+    }
+
+    /// Fraction of background pixels of the tile split into `planes`: the same as of the tile.
+    public func backgroundFraction(_ planes: RGBPlanes) -> Double {
+        guard planes.count > 0 else { return 1 }
+        let count: Int
+        if let s = saturationThreshold {
+            count = PixelStrips.sum(planes) { r, g, b, n in
+                var count = 0
+                for i in 0..<n where OtsuThreshold.saturation(Int(r[i]), Int(g[i]), Int(b[i])) <= s { count += 1 }
+                return count
+            }
+        } else {
+            let limit = Int32((threshold * 1000).rounded(.up))
+            count = PixelStrips.sum(planes) { r, g, b, n in PixelStrips.countLuminance(r, g, b, n, atLeast: limit) }
+        }
+        return Double(count) / Double(planes.count)
     }
 
     public func keeps(backgroundFraction f: Double) -> Bool { f <= maxBackground }

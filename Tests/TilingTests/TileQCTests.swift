@@ -138,6 +138,7 @@ final class TileQCTests: XCTestCase {
                 }
             }
             XCTAssertEqual(ArtefactQC.inkFraction(image), naive(image), "blue \(b)")
+            XCTAssertEqual(ArtefactQC.inkFraction(RGBPlanes(image)), naive(image), "planes, blue \(b)")
         }
         var rng = SeededGenerator(seed: 11)
         for _ in 0..<4 {
@@ -158,6 +159,7 @@ final class TileQCTests: XCTestCase {
         let naive = QCTiles.naiveFocus(tile)
         XCTAssertTrue(naive.isFinite)
         XCTAssertEqual(ArtefactQC.focusMeasure(tile), naive, accuracy: 1e-9 * max(1, naive))
+        XCTAssertEqual(ArtefactQC.focusMeasure(tile, planes: RGBPlanes(tile)), ArtefactQC.focusMeasure(tile))
     }
 
     func testFocusMeasureMatchesTheNaiveReferenceAndBlurDropsTheTile() {
@@ -176,6 +178,66 @@ final class TileQCTests: XCTestCase {
         XCTAssertNil(ArtefactQC(checks: .pen).dropReason(blurred), "blur check off: kept")
         // Glass only: nothing to judge, never blurred.
         XCTAssertEqual(ArtefactQC.focusMeasure(RGBImage(width: 32, height: 32, fill: (240, 240, 240))), .infinity)
+    }
+
+    /// The strip-wise and plane-wise background and ink counts and focus measure against per-pixel
+    /// references on random and rendered tiles of sizes that end mid-vector and mid-strip (1, 3,
+    /// 1023, 1025, 2049 pixels), so each loop's remainder and each strip boundary is exercised.
+    func testPixelMeasuresEqualNaiveReferencesOnOddSizes() {
+        func naiveBackground(_ image: RGBImage, _ rule: BackgroundRule) -> Double {
+            let limit = Int((rule.threshold * 1000).rounded(.up))
+            var n = 0
+            for i in stride(from: 0, to: image.pixels.count, by: 3) {
+                let (r, g, b) = (Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2]))
+                let background = rule.saturationThreshold.map { OtsuThreshold.saturation(r, g, b) <= $0 }
+                if background ?? (299 * r + 587 * g + 114 * b >= limit) { n += 1 }
+            }
+            return image.width * image.height == 0 ? 1 : Double(n) / Double(image.width * image.height)
+        }
+        func naiveInk(_ image: RGBImage) -> Double {
+            var n = 0
+            for i in stride(from: 0, to: image.pixels.count, by: 3)
+            where ArtefactQC.isInk(Int(image.pixels[i]), Int(image.pixels[i + 1]), Int(image.pixels[i + 2])) { n += 1 }
+            return Double(n) / Double(image.width * image.height)
+        }
+        var rng = SeededGenerator(seed: 23)
+        var tiles: [RGBImage] = []
+        for (w, h) in [(1, 1), (3, 1), (1, 3), (3, 3), (17, 5), (1023, 1), (1025, 1), (1, 1025), (683, 3), (61, 37)] {
+            // Pixels near the 220 boundary as well as anywhere, so both sides of the rule are hit.
+            tiles.append(RGBImage(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in
+                Bool.random(using: &rng) ? UInt8.random(in: 0...255, using: &rng) : UInt8.random(in: 205...235, using: &rng)
+            }))
+        }
+        var glassy = QCTiles.hAndE(size: 67, seed: 3)
+        for i in stride(from: 0, to: glassy.pixels.count, by: 3) where Bool.random(using: &rng) {
+            (glassy.pixels[i], glassy.pixels[i + 1], glassy.pixels[i + 2]) = (221, 220, 219)
+        }
+        tiles += [QCTiles.hAndE(), QCTiles.blurred(QCTiles.hAndE(size: 45), radius: 2), glassy]
+        let rules = [BackgroundRule(), BackgroundRule(threshold: 219.5), BackgroundRule(threshold: 0),
+                     BackgroundRule(threshold: 255), BackgroundRule(saturationThreshold: 20)]
+        for tile in tiles {
+            let size = "\(tile.width)×\(tile.height)"
+            for rule in rules {
+                XCTAssertEqual(rule.backgroundFraction(tile), naiveBackground(tile, rule), "\(size), \(rule.description)")
+                XCTAssertEqual(rule.backgroundFraction(RGBPlanes(tile)), naiveBackground(tile, rule), "planes \(size), \(rule.description)")
+            }
+            XCTAssertEqual(ArtefactQC.inkFraction(tile), naiveInk(tile), size)
+            XCTAssertEqual(ArtefactQC.inkFraction(RGBPlanes(tile)), naiveInk(tile), "planes \(size)")
+            let qc = ArtefactQC(checks: .all)
+            XCTAssertEqual(qc.evaluate(tile, planes: RGBPlanes(tile)), qc.evaluate(tile), "planes \(size)")
+            // Fewer than 16 sampled tissue pixels: nothing to judge (infinite), as documented.
+            var samples = 0
+            for y in stride(from: 1, to: tile.height - 1, by: 2) {
+                for x in stride(from: 1, to: tile.width - 1, by: 2) {
+                    let p = tile.pixel(x: x, y: y)
+                    if 299 * Int(p.0) + 587 * Int(p.1) + 114 * Int(p.2) < 220_000 { samples += 1 }
+                }
+            }
+            let focus = samples >= 16 ? QCTiles.naiveFocus(tile) : .infinity
+            XCTAssertEqual(ArtefactQC.focusMeasure(tile), focus, accuracy: 1e-9 * max(1, focus.isFinite ? focus : 1), size)
+            // The same integer sums from the planes' grey rows: equal, not just close.
+            XCTAssertEqual(ArtefactQC.focusMeasure(tile, planes: RGBPlanes(tile)), ArtefactQC.focusMeasure(tile), "planes \(size)")
+        }
     }
 
     func testChecksParseAndPrint() {

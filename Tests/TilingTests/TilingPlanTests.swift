@@ -121,6 +121,7 @@ final class BackgroundTests: XCTestCase {
                     }
                 }
                 XCTAssertEqual(rule.backgroundFraction(image), Double(naive) / 65536, "threshold \(threshold), blue \(b)")
+                XCTAssertEqual(rule.backgroundFraction(RGBPlanes(image)), Double(naive) / 65536, "planes, threshold \(threshold), blue \(b)")
             }
         }
     }
