@@ -38,7 +38,7 @@ public struct ModelFile: Sendable {
         /// state come from the network itself, so they cannot disagree with the blobs written.
         public init(network: Network, classes: [String], normalization: Normalization, tiling: TilingSpec, epochs: Int,
                     validationAccuracy: Double?, selection: Selection = .last, created: Date = Date()) {
-            self.created = ISO8601DateFormatter().string(from: created)
+            self.created = utcTimestamp(created)
             self.network = network.configuration
             self.classes = classes
             self.normalization = normalization

@@ -122,7 +122,7 @@ public struct PredictionMerge {
                                             patients: patients, tiles: tiles,
                                             stain: plan.model.stainNormalization == nil ? nil : stainCounts.sorted { $0.slideID < $1.slideID },
                                             bootstrap: .init(resamples: options.bootstrap, seed: options.seed),
-                                            created: ISO8601DateFormatter().string(from: Date()))
+                                            created: utcTimestamp())
         try AtomicFile.write(try report.json(), to: PredictionLayout.File.reportJSON.url(in: out))
         try AtomicFile.write(Data(report.markdown().utf8), to: PredictionLayout.File.reportMarkdown.url(in: out))
         try mil?.writeAttentionOutputs(slides: slides, tiles: tiles, placements: placements, classes: classes, parameters: plan.parameters, output: out)

@@ -60,7 +60,7 @@ public final class TaskLock: @unchecked Sendable {
     public static func acquire(_ url: URL, task: String, staleAfter: TimeInterval = TaskLock.staleAfter) throws -> TaskLock {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let me = Owner(host: hostName, pid: getpid(),
-                       since: ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime]))
+                       since: utcTimestamp())
         let body = try JSONEncoder().encode(me) + Data("\n".utf8)
         for _ in 0..<3 {
             let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)

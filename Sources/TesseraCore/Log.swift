@@ -11,8 +11,7 @@ public enum Log {
     public static func error(_ message: String) { write(message, level: "error") }
 
     private static func write(_ message: String, level: String?) {
-        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
-                                                formatOptions: [.withInternetDateTime])
+        let stamp = utcTimestamp()
         let prefix = level.map { "\($0): " } ?? ""
         let line = "\(stamp) \(program) \(prefix)\(message)\n"
         FileHandle.standardError.write(line.data(using: .utf8)!)

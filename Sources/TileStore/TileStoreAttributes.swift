@@ -46,8 +46,7 @@ public struct TileStoreAttributes: Equatable, Sendable {
 
     /// `2026-11-29T14:03:00Z`: the form of `created`.
     public static func timestamp(_ date: Date = Date()) -> String {
-        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!,
-                                    formatOptions: [.withInternetDateTime])
+        utcTimestamp(date)
     }
 
     /// How this file's tiling parameters differ from `other`'s, one "name: a vs b" line each,

@@ -18,9 +18,10 @@ import Tiling
 /// `content_digest` is computed from the tiles added under it (`SlideDigest`).
 public final class TileStoreWriter {
     /// Tiles buffered before a write.
-    public static let batchTiles = 256
-    /// Bytes (JPEG or raw pixels) buffered before a write.
-    public static let batchBytes = 8 << 20
+    public static let batchTiles = 64
+    /// Bytes (JPEG or raw pixels) buffered before a write. Small, so that a slide's last write
+    /// (after the tiler's workers end, on one thread) is short.
+    public static let batchBytes = 2 << 20
 
     public let url: URL
     public let attributes: TileStoreAttributes

@@ -192,7 +192,7 @@ public final class TilingJob {
         TileStoreAttributes(
             split: split.rawValue, classes: classes, tiling: spec,
             splitSeed: options.splitSeed, splitFractions: options.splitFractions, tesseraVersion: TesseraVersion.current,
-            created: ISO8601DateFormatter().string(from: Date()), task: options.share.shard, taskCount: options.share.shards)
+            created: utcTimestamp(), task: options.share.shard, taskCount: options.share.shards)
     }
 
     /// Tiles one slide into its fragment file. Any failure discards the fragment and is thrown as a

@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import NeuralNet
+import TesseraCore
 import Tiling
 
 /// Everything a run carries from one step to the next, and so everything a checkpoint holds: the
@@ -76,7 +77,7 @@ public struct TrainingState {
     public func checkpoint(config: TrainingConfig, classes: [String], storeTiling: TilingSpec, trainingTiles: Int) -> Checkpoint {
         let moments = optimizer.exportState()
         let header = Checkpoint.Header(
-            created: ISO8601DateFormatter().string(from: Date()), config: config, classes: classes,
+            created: utcTimestamp(), config: config, classes: classes,
             storeTiling: storeTiling, trainingTiles: trainingTiles, epoch: epoch, step: step, globalStep: globalStep,
             normalization: normalization, optimizerKind: moments.kind, optimizerSteps: moments.stepCount,
             optimizerBuffers: moments.buffers.map(\.name), randomState: network.randomState,

@@ -295,3 +295,20 @@ final class ShardPlanTests: XCTestCase {
         XCTAssertEqual(many.flatMap { $0 }.sorted(), [0, 1])
     }
 }
+
+final class UTCTimestampTests: XCTestCase {
+    /// The hand-computed timestamp against Foundation's ISO 8601 formatter (what every stamp was
+    /// before), over leap days, century rules, the epoch, times before it and fractions of a second.
+    func testTimestampEqualsTheISO8601Formatter() {
+        let formatter = ISO8601DateFormatter()
+        var seconds: [Double] = [0, -1, -0.5, 0.999, 59, 86_399.9, 86_400, 951_782_400, 951_868_799, 4_107_542_400, -2_208_988_800,
+                                 1_796_220_180.75, 253_402_300_799]
+        var rng = SeededGenerator(seed: 7, stream: 1)
+        for _ in 0..<2_000 { seconds.append(Double.random(in: -4e9...8e9, using: &rng).rounded(.down) + [0, 0.25, 0.999][Int.random(in: 0..<3, using: &rng)]) }
+        for s in seconds {
+            let date = Date(timeIntervalSince1970: s)
+            XCTAssertEqual(utcTimestamp(date), formatter.string(from: date), "at \(s) s")
+        }
+        XCTAssertEqual(utcTimestamp(Date(timeIntervalSince1970: 1_796_220_180.75)), "2026-12-02T14:03:00Z")
+    }
+}
