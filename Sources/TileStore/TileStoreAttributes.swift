@@ -22,7 +22,7 @@ public struct TileStoreAttributes: Equatable, Sendable {
     /// [train, validation, test].
     public var splitFractions: [Double]
     public var tesseraVersion: String
-    /// ISO 8601 UTC; see `TileStoreAttributes.timestamp(_:)`.
+    /// ISO 8601 UTC (`utcTimestamp`).
     public var created: String
     public var task: Int
     public var taskCount: Int
@@ -43,11 +43,6 @@ public struct TileStoreAttributes: Equatable, Sendable {
     public var tileSize: Int { tiling.tileSize }
     /// How tile pixels are stored: JPEG when the spec has a quality.
     public var encoding: TileEncoding { tiling.jpegQuality == nil ? .raw : .jpeg }
-
-    /// `2026-11-29T14:03:00Z`: the form of `created`.
-    public static func timestamp(_ date: Date = Date()) -> String {
-        utcTimestamp(date)
-    }
 
     /// How this file's tiling parameters differ from `other`'s, one "name: a vs b" line each,
     /// named by the store's attribute names.

@@ -20,40 +20,28 @@ public struct BackgroundRule: Sendable, Equatable {
 
     /// Fraction of background pixels.
     public func backgroundFraction(_ image: RGBImage) -> Double {
-        // Integer luminance ×1000 so the rule is exact and the same on every machine.
-        let limit = Int((threshold * 1000).rounded(.up))
         var count = 0
         image.pixels.withUnsafeBufferPointer { p in
-            var i = 0
-            if let s = saturationThreshold {
-                while i < p.count {
-                    if OtsuThreshold.saturation(Int(p[i]), Int(p[i + 1]), Int(p[i + 2])) <= s { count += 1 }
-                    i += 3
-                }
-                return
-            }
-            PixelStrips.forEach(p) { r, g, b, n in
-                count += PixelStrips.countLuminance(r, g, b, n, atLeast: Int32(limit))
-            }
+            PixelStrips.forEach(p) { r, g, b, n in count += backgroundCount(r, g, b, n) }
         }
         return image.width * image.height == 0 ? 1 : Double(count) / Double(image.width * image.height)
     }
 
     /// Fraction of background pixels of the tile split into `planes`: the same as of the tile.
     public func backgroundFraction(_ planes: RGBPlanes) -> Double {
-        guard planes.count > 0 else { return 1 }
-        let count: Int
+        planes.count == 0 ? 1 : Double(PixelStrips.sum(planes, backgroundCount)) / Double(planes.count)
+    }
+
+    /// Background pixels among n of a strip's planes.
+    @inline(__always)
+    private func backgroundCount(_ r: UnsafePointer<UInt8>, _ g: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Int {
         if let s = saturationThreshold {
-            count = PixelStrips.sum(planes) { r, g, b, n in
-                var count = 0
-                for i in 0..<n where OtsuThreshold.saturation(Int(r[i]), Int(g[i]), Int(b[i])) <= s { count += 1 }
-                return count
-            }
-        } else {
-            let limit = Int32((threshold * 1000).rounded(.up))
-            count = PixelStrips.sum(planes) { r, g, b, n in PixelStrips.countLuminance(r, g, b, n, atLeast: limit) }
+            var count = 0
+            for i in 0..<n where OtsuThreshold.saturation(Int(r[i]), Int(g[i]), Int(b[i])) <= s { count += 1 }
+            return count
         }
-        return Double(count) / Double(planes.count)
+        // Integer luminance ×1000 so the rule is exact and the same on every machine.
+        return PixelStrips.countLuminance(r, g, b, n, atLeast: Int32((threshold * 1000).rounded(.up)))
     }
 
     public func keeps(backgroundFraction f: Double) -> Bool { f <= maxBackground }
