@@ -13,7 +13,7 @@ public enum ModelCompatibility {
         // The JPEG quality is not compared: a model predicts on tiles of any quality (and cuts
         // slide files at its own or the one asked for).
         // The JPEG quality, tissue rule and QC choose how tiles are kept, not what a tile shows.
-        let free: Set<String> = Set([TilingSpec.Key.jpegQuality, .tissueRule, .qc, .penMax, .blurMin, .foldMax, .bubbleMax].map(\.rawValue))
+        let free: Set<String> = Set([TilingSpec.Key.jpegQuality, .tissueRule, .qc, .penMax, .blurMin, .foldMax, .bubbleMax, .blurBlockMin].map(\.rawValue))
         d += model.tiling.differences(from: store.tiling).filter { !free.contains($0.name) }
             .map { "\($0.label): model \($0.mine), store \($0.theirs)" }
         if model.network.inputSize > store.tileSize {

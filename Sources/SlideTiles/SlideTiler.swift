@@ -26,12 +26,14 @@ public struct TileDecision: Sendable, Equatable {
     public var focus: Double?
     public var foldFraction: Double?
     public var rimFraction: Double?
+    public var blockFocus: Double?
 
     public init(x: Int, y: Int, dropped: TileDropReason?, measures v: ArtefactQC.Verdict?) {
         self.x = x
         self.y = y
         self.dropped = dropped
         (inkFraction, focus, foldFraction, rimFraction) = (v?.inkFraction, v?.focus, v?.foldFraction, v?.rimFraction)
+        blockFocus = v?.blockFocus
     }
 }
 

@@ -103,6 +103,7 @@ final class StoreAuditRun {
             (report.targetMPP, report.targetMagnification, report.level) = a.tiling.target.fields
             let t = a.tiling
             report.qc = "tissue rule \(t.tissueRule.rawValue); QC \(t.qc)" + (t.qc == .none ? "" : " (pen max \(t.penMax), blur min \(t.blurMin)"
+                + (t.blurBlockMin > 0 ? ", blur block min \(t.blurBlockMin)" : "")
                 + (t.qc.contains(.fold) ? ", fold max \(t.foldMax)" : "") + (t.qc.contains(.bubble) ? ", bubble max \(t.bubbleMax)" : "") + ")")
             for other in surveyed.dropFirst() {
                 let differences = other.attributes.tilingDifferences(from: a)

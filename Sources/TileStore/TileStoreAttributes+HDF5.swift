@@ -27,6 +27,7 @@ extension TileStoreAttributes {
             (.blurMin, .double(tiling.blurMin)),
             (.foldMax, .double(tiling.foldMax)),
             (.bubbleMax, .double(tiling.bubbleMax)),
+            (.blurBlockMin, .double(tiling.blurBlockMin)),
             (.splitSeed, .int(Int64(bitPattern: splitSeed))),
             (.splitFractions, .doubles(splitFractions)),
             (.tesseraVersion, .string(tesseraVersion)),
@@ -93,6 +94,7 @@ extension TileStoreAttributes {
         if has(.blurMin) { tiling.blurMin = try double(.blurMin) }
         if has(.foldMax) { tiling.foldMax = try double(.foldMax) }
         if has(.bubbleMax) { tiling.bubbleMax = try double(.bubbleMax) }
+        if has(.blurBlockMin) { tiling.blurBlockMin = try double(.blurBlockMin) }
         self.init(split: try attribute(.split, file.stringAttribute),
                   classes: try attribute(.classes, file.stringsAttribute),
                   tiling: tiling,

@@ -37,6 +37,7 @@ import Tiling
 /// | `qc`                   | string    | artefact checks run, comma-separated from `pen`, `blur`, `fold`, `bubble`, or `none`; absent = none |
 /// | `pen_max`, `blur_min`  | double    | largest ink fraction kept; smallest focus measure kept          |
 /// | `fold_max`, `bubble_max` | double  | largest doubly-dark tissue share kept; largest rim-grey share kept; absent = the defaults |
+/// | `blur_block_min`       | double    | smallest focus measure of a 128² block (at least half tissue) kept; 0 or absent = no block rule |
 /// | `max_background`       | double    | tiles with a larger background fraction were dropped           |
 /// | `split_seed`           | int       | seed of the patient split (a UInt64 stored by bit pattern)     |
 /// | `split_fractions`      | doubles   | [train, validation, test] fractions of patients                |
@@ -111,6 +112,7 @@ public enum TileStoreSchema {
         case blurMin = "blur_min"
         case foldMax = "fold_max"
         case bubbleMax = "bubble_max"
+        case blurBlockMin = "blur_block_min"
         /// The patient split.
         case splitSeed = "split_seed"
         case splitFractions = "split_fractions"

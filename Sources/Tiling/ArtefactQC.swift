@@ -74,13 +74,18 @@ public enum TileDropReason: String, CaseIterable, Sendable, Codable {
 /// but keeps contrast (the grey variance); the ratio makes the measure independent of how strongly
 /// a tissue is stained (the raw Laplacian variance of clean tissue spans 30–1600 on the realistic
 /// cohort and overlaps blurred tissue; the ratio separates them, README "Tile QC"). A tile whose
-/// measure is below `blurMin` is dropped.
+/// measure is below `blurMin` is dropped. The same sums per 128² block (`focusBlock`) give each
+/// block's measure: a tile whose lowest block measure (over blocks at least half tissue) is below
+/// `blurBlockMin` (0, off, by default) is dropped too, since a blurred patch over part of a tile is diluted by the sharp
+/// rest in the whole-tile figure but not in the blocks it covers.
 ///
 /// **Fold** and **bubble**: see `foldFraction` and `rimFraction` (ArtefactQC+FoldBubble.swift).
 public struct ArtefactQC: Sendable, Equatable {
     public var checks: QCChecks
     public var penMax: Double
     public var blurMin: Double
+    /// The lowest block focus measure kept; 0 (the default) turns the block rule off.
+    public var blurBlockMin: Double
     public var foldMax: Double
     public var bubbleMax: Double
     /// Luminance at or above which a pixel is glass (the background rule's), for the blur and fold measures.
@@ -89,14 +94,22 @@ public struct ArtefactQC: Sendable, Equatable {
     /// Defaults chosen on the realistic synthetic cohort and checked on the real slides (README, "Tile QC").
     public static let defaultPenMax = 0.05
     public static let defaultBlurMin = 20.0
+    /// The block rule is off by default: on the real TCGA frozen slide it drops tissue not known to be
+    /// blurred (README, "Tile QC"). `suggestedBlurBlockMin` is the threshold chosen on the synthetic cohort.
+    public static let defaultBlurBlockMin = 0.0
+    public static let suggestedBlurBlockMin = 9.0
+    /// Side (pixels) of the blocks of the block focus measure.
+    public static let focusBlock = 128
     public static let defaultFoldMax = 0.12
     public static let defaultBubbleMax = 0.002
 
     public init(checks: QCChecks = .standard, penMax: Double = defaultPenMax, blurMin: Double = defaultBlurMin,
-                foldMax: Double = defaultFoldMax, bubbleMax: Double = defaultBubbleMax, backgroundThreshold: Double = 220) {
+                foldMax: Double = defaultFoldMax, bubbleMax: Double = defaultBubbleMax, backgroundThreshold: Double = 220,
+                blurBlockMin: Double = defaultBlurBlockMin) {
         self.checks = checks
         self.penMax = penMax
         self.blurMin = blurMin
+        self.blurBlockMin = blurBlockMin
         self.foldMax = foldMax
         self.bubbleMax = bubbleMax
         self.backgroundThreshold = backgroundThreshold
@@ -106,6 +119,8 @@ public struct ArtefactQC: Sendable, Equatable {
     public struct Verdict: Sendable, Equatable {
         public var inkFraction: Double?
         public var focus: Double?
+        /// The lowest focus measure of the tile's 128² blocks that are at least half tissue (infinite when none is).
+        public var blockFocus: Double?
         public var foldFraction: Double?
         public var rimFraction: Double?
         /// Why the tile is dropped (pen, then blur, fold, bubble), or nil when it is kept.
@@ -116,12 +131,14 @@ public struct ArtefactQC: Sendable, Equatable {
     public func evaluate(_ tile: RGBImage, planes: RGBPlanes? = nil) -> Verdict {
         var v = Verdict()
         if checks.contains(.pen) { v.inkFraction = planes.map(Self.inkFraction) ?? Self.inkFraction(tile) }
-        if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold, planes: planes) }
+        if checks.contains(.blur) {
+            (v.focus, v.blockFocus) = Self.focusMeasures(tile, backgroundThreshold: backgroundThreshold, planes: planes)
+        }
         if checks.contains(.fold) { v.foldFraction = Self.foldFraction(tile, backgroundThreshold: backgroundThreshold) }
         if checks.contains(.bubble) { v.rimFraction = Self.rimFraction(tile) }
         if (v.inkFraction ?? 0) > penMax {
             v.dropped = .pen
-        } else if (v.focus ?? .infinity) < blurMin {
+        } else if (v.focus ?? .infinity) < blurMin || (v.blockFocus ?? .infinity) < blurBlockMin {
             v.dropped = .blur
         } else if (v.foldFraction ?? 0) > foldMax {
             v.dropped = .fold
@@ -170,11 +187,30 @@ public struct ArtefactQC: Sendable, Equatable {
     /// flat: nothing to judge, the background rule decides. With `planes` (the tile's) the grey rows
     /// are computed on them, whole rows at a time (vectorised), the same values.
     public static func focusMeasure(_ image: RGBImage, backgroundThreshold: Double = 220, planes: RGBPlanes? = nil) -> Double {
+        focusMeasures(image, backgroundThreshold: backgroundThreshold, planes: planes).tile
+    }
+
+    /// The focus measure of the tile and the lowest of its `focusBlock`² blocks' (the same measure on
+    /// the samples in each block, blocks from the tile's top left corner) over the blocks where at
+    /// least half of a whole block's samples ((focusBlock / 2)² / 2) are tissue; infinite when none is.
+    public static func focusMeasures(_ image: RGBImage, backgroundThreshold: Double = 220, planes: RGBPlanes? = nil)
+        -> (tile: Double, lowestBlock: Double) {
         let w = image.width, h = image.height
-        guard w >= 3 && h >= 3 else { return .infinity }
+        guard w >= 3 && h >= 3 else { return (.infinity, .infinity) }
         let limit = Int32((backgroundThreshold * 1000).rounded(.up))
         // Integer sums (grey ×1000, Laplacian in whole levels): exact, the same on every machine.
-        var lapSum = 0, lapSquares = 0, greySum = 0, greySquares = 0, count = 0
+        // Summed per block (a row of blocks at a time) and the blocks' sums summed for the tile.
+        let side = focusBlock, columns = (w + side - 1) / side
+        var tile = FocusSums(), lowest = Double.infinity
+        var blocks = [FocusSums](repeating: FocusSums(), count: columns)
+        let judged = side / 2 * (side / 2) / 2
+        func closeBlockRow() {
+            for i in blocks.indices {
+                tile.add(blocks[i])
+                if blocks[i].count >= judged { lowest = min(lowest, blocks[i].focus) }
+                blocks[i] = FocusSums()
+            }
+        }
         // Grey levels of the sampled row at every pixel, and of the rows above and below it at the
         // sampled columns: each grey computed once (a sample's own five took 2.5 per pixel).
         var row = [Int32](repeating: 0, count: w), above = row, below = row
@@ -203,30 +239,57 @@ public struct ArtefactQC: Sendable, Equatable {
                         greys(0, from: 1, step: 2, into: a)
                         var y = 1
                         while y < h - 1 {
+                            if y / side != (y - 2) / side { closeBlockRow() }
                             greys(y, from: 0, step: 1, into: r)
                             greys(y + 1, from: 1, step: 2, into: b)
-                            var x = 1
-                            while x < w - 1 {
-                                let centre = r[x]
-                                if centre < limit {
-                                    let sides: Int32 = r[x &- 1] &+ r[x &+ 1] &+ a[x] &+ b[x]
-                                    let lap = Int((4 &* centre &- sides) / 1000)
-                                    let c = Int(centre)
-                                    lapSum &+= lap
-                                    lapSquares &+= lap &* lap
-                                    greySum &+= c
-                                    greySquares &+= c &* c
-                                    count &+= 1
+                            // Block by block along the row: the block's sums in locals, stored once.
+                            for column in 0..<columns {
+                                var lapSum = 0, lapSquares = 0, greySum = 0, greySquares = 0, count = 0
+                                var x = column * side + 1
+                                let end = min(w - 1, (column + 1) * side)
+                                while x < end {
+                                    let centre = r[x]
+                                    if centre < limit {
+                                        let sides: Int32 = r[x &- 1] &+ r[x &+ 1] &+ a[x] &+ b[x]
+                                        let lap = Int((4 &* centre &- sides) / 1000)
+                                        let c = Int(centre)
+                                        lapSum &+= lap
+                                        lapSquares &+= lap &* lap
+                                        greySum &+= c
+                                        greySquares &+= c &* c
+                                        count &+= 1
+                                    }
+                                    x &+= 2
                                 }
-                                x &+= 2
+                                blocks[column].add(FocusSums(lapSum: lapSum, lapSquares: lapSquares, greySum: greySum,
+                                                             greySquares: greySquares, count: count))
                             }
                             swap(&a, &b)
                             y += 2
                         }
+                        closeBlockRow()
                     }
                 }
             }
         } }
+        return (tile.focus, lowest)
+    }
+}
+
+/// The integer sums of the focus measure over a set of samples.
+struct FocusSums {
+    var lapSum = 0, lapSquares = 0, greySum = 0, greySquares = 0, count = 0
+
+    mutating func add(_ o: FocusSums) {
+        lapSum &+= o.lapSum
+        lapSquares &+= o.lapSquares
+        greySum &+= o.greySum
+        greySquares &+= o.greySquares
+        count &+= o.count
+    }
+
+    /// 100 × Laplacian variance / grey variance; infinite under 16 samples or on a flat grey.
+    var focus: Double {
         guard count >= 16 else { return .infinity }
         let n = Double(count)
         let lapVariance = Double(lapSquares) / n - (Double(lapSum) / n) * (Double(lapSum) / n)

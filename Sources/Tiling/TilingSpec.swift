@@ -19,6 +19,8 @@ public struct TilingSpec: Equatable, Sendable {
     public var qc: QCChecks = .none
     public var penMax: Double = ArtefactQC.defaultPenMax
     public var blurMin: Double = ArtefactQC.defaultBlurMin
+    /// The block focus rule's threshold; 0 (off) in records written before the rule.
+    public var blurBlockMin: Double = ArtefactQC.defaultBlurBlockMin
     public var foldMax: Double = ArtefactQC.defaultFoldMax
     public var bubbleMax: Double = ArtefactQC.defaultBubbleMax
 
@@ -42,7 +44,7 @@ public struct TilingSpec: Equatable, Sendable {
     /// The artefact checks the spec asks for.
     public var artefactQC: ArtefactQC {
         ArtefactQC(checks: qc, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
-                   backgroundThreshold: backgroundThreshold)
+                   backgroundThreshold: backgroundThreshold, blurBlockMin: blurBlockMin)
     }
 }
 
@@ -64,6 +66,7 @@ extension TilingSpec: FieldComparable {
             ComparedField(Key.blurMin.rawValue, label: "blur min", value: "\(blurMin)"),
             ComparedField(Key.foldMax.rawValue, label: "fold max", value: "\(foldMax)"),
             ComparedField(Key.bubbleMax.rawValue, label: "bubble max", value: "\(bubbleMax)"),
+            ComparedField(Key.blurBlockMin.rawValue, label: "blur block min", value: "\(blurBlockMin)"),
         ]
     }
 }
@@ -74,7 +77,7 @@ extension TilingSpec: Codable {
     /// no QC, so records written before them read as what they were.
     public enum Key: String, CodingKey, CaseIterable {
         case tileSize, targetMPP, targetMagnification, level, backgroundThreshold, maxBackground, jpegQuality
-        case tissueRule, qc, penMax, blurMin, foldMax, bubbleMax
+        case tissueRule, qc, penMax, blurMin, foldMax, bubbleMax, blurBlockMin
     }
 
     public init(from decoder: Decoder) throws {
@@ -102,6 +105,7 @@ extension TilingSpec: Codable {
         blurMin = try c.decodeIfPresent(Double.self, forKey: .blurMin) ?? blurMin
         foldMax = try c.decodeIfPresent(Double.self, forKey: .foldMax) ?? foldMax
         bubbleMax = try c.decodeIfPresent(Double.self, forKey: .bubbleMax) ?? bubbleMax
+        blurBlockMin = try c.decodeIfPresent(Double.self, forKey: .blurBlockMin) ?? blurBlockMin
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -121,5 +125,6 @@ extension TilingSpec: Codable {
         // Fold and bubble thresholds only where they mean something, so records without them read alike.
         if qc.contains(.fold) || foldMax != ArtefactQC.defaultFoldMax { try c.encode(foldMax, forKey: .foldMax) }
         if qc.contains(.bubble) || bubbleMax != ArtefactQC.defaultBubbleMax { try c.encode(bubbleMax, forKey: .bubbleMax) }
+        if blurBlockMin != ArtefactQC.defaultBlurBlockMin { try c.encode(blurBlockMin, forKey: .blurBlockMin) }
     }
 }

@@ -19,6 +19,7 @@ struct TileCommand: ParsableCommand {
         .option("SPLIT_SEED", "--seed"), .option("SLIDE_READER", "--slide-reader"),
         .option("QC", "--qc"), .option("PEN_MAX", "--pen-max"), .option("BLUR_MIN", "--blur-min"),
         .option("FOLD_MAX", "--fold-max"), .option("BUBBLE_MAX", "--bubble-max"),
+        .option("BLUR_BLOCK_MIN", "--blur-block-min"),
         .option("TISSUE_MASK", "--tissue-mask"),
     ] + TaskOptions.jobKeys(stage: "TILE")
 
@@ -48,7 +49,7 @@ struct TileCommand: ParsableCommand {
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
             their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
             variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
-            --blur-min, when more than --fold-max of their tissue is doubly dark (a fold: two \
+            --blur-min (or, with --blur-block-min above 0, a 128² block's is below that), when more than --fold-max of their tissue is doubly dark (a fold: two \
             layers of stain), or when more than --bubble-max of their pixels are an air bubble's \
             neutral grey rim. Every drop is counted per \
             slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
@@ -113,6 +114,9 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles whose focus measure (100 × grey Laplacian variance / grey variance, on tissue pixels) is below this, ≥ 0.")
     var blurMin = ArtefactQC.defaultBlurMin
 
+    @Option(help: "Drop tiles where a 128² block that is at least half tissue has a focus measure below this (a blurred patch over part of the tile), ≥ 0; 0 (the default) turns the block rule off; 9 was chosen on the synthetic cohort.")
+    var blurBlockMin = ArtefactQC.defaultBlurBlockMin
+
     @Option(help: "Drop tiles where more than this fraction of the tissue pixels is doubly dark (optical density summed over R, G, B > 2.5: a fold), 0…1.")
     var foldMax = ArtefactQC.defaultFoldMax
 
@@ -170,6 +174,9 @@ struct TileCommand: ParsableCommand {
         }
         guard penMax.isFinite && (0...1).contains(penMax) else { throw ValidationError("--pen-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultPenMax))") }
         guard blurMin.isFinite && blurMin >= 0 else { throw ValidationError("--blur-min is a variance, ≥ 0 (default \(ArtefactQC.defaultBlurMin))") }
+        guard blurBlockMin.isFinite && blurBlockMin >= 0 else {
+            throw ValidationError("--blur-block-min is a focus measure, ≥ 0 (default \(ArtefactQC.defaultBlurBlockMin))")
+        }
         guard foldMax.isFinite && (0...1).contains(foldMax) else { throw ValidationError("--fold-max is a fraction of the tissue, 0…1 (default \(ArtefactQC.defaultFoldMax))") }
         guard bubbleMax.isFinite && (0...1).contains(bubbleMax) else { throw ValidationError("--bubble-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultBubbleMax))") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
@@ -192,7 +199,7 @@ struct TileCommand: ParsableCommand {
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
         options.tissueRule = TissueRule(rawValue: tissueMask.rawValue)!
         options.qc = ArtefactQC(checks: QCChecks(parsing: qc)!, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
-                                backgroundThreshold: backgroundThreshold)
+                                backgroundThreshold: backgroundThreshold, blurBlockMin: blurBlockMin)
         options.encoding = TileEncoding(rawValue: encoding.rawValue)!
         options.quality = quality
         options.splitFractions = fractions!

@@ -302,7 +302,7 @@ final class TileStoreRoundTripTests: XCTestCase {
     func testDerivedSchemaNames() {
         XCTAssertEqual(TilingSpec.Key.allCases.map { TileStoreSchema.Attribute.name(ofSpecField: $0.rawValue) },
                        ["tile_size", "target_mpp", "target_magnification", "level", "background_threshold", "max_background",
-                        "jpeg_quality", "tissue_rule", "qc", "pen_max", "blur_min", "fold_max", "bubble_max"])
+                        "jpeg_quality", "tissue_rule", "qc", "pen_max", "blur_min", "fold_max", "bubble_max", "blur_block_min"])
         XCTAssertEqual(TileStoreSchema.Tiles.jpeg.path, "tiles/jpeg")
         XCTAssertEqual(TileStoreSchema.Slides.contentDigest.path, "slides/content_digest")
         XCTAssertEqual(TileStoreSchema.Slides.tilesDropped(.pen), "slides/tiles_dropped_pen")

@@ -60,7 +60,7 @@ final class TileQCEndToEndTests: XCTestCase {
 
             // The QC table lists every position read; its kept rows are the stored tiles.
             let table = try CSV.parse(String(contentsOf: on.appendingPathComponent("qc/\(id).csv"), encoding: .utf8))
-            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction"])
+            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction", "block_focus"])
             let rows = table.dropFirst().map(\.fields)
             XCTAssertEqual(rows.count, s.tilesConsidered - (d[.mask] ?? 0), id)
             XCTAssertEqual(rows.filter { $0[2] == "kept" }.count, s.tilesKept, id)
@@ -90,7 +90,7 @@ final class TileQCEndToEndTests: XCTestCase {
         XCTAssertTrue(again.stderr.contains("penMax: 0.05 → 0.2") || again.stderr.contains("pen max"), again.stderr)
         // The job-file keys reach the options.
         let job = dir.appendingPathComponent("qc.env")
-        try "QC=none\nTISSUE_MASK=otsu\n".write(to: job, atomically: true, encoding: .utf8)
+        try "QC=none\nTISSUE_MASK=otsu\nBLUR_BLOCK_MIN=4\n".write(to: job, atomically: true, encoding: .utf8)
         let otsu = dir.appendingPathComponent("otsu")
         let r3 = try tile(common + ["--store", otsu.path, "--job", job.path])
         XCTAssertEqual(r3.status, 0, r3.output)
@@ -101,6 +101,7 @@ final class TileQCEndToEndTests: XCTestCase {
         let reader = try TileStoreReader(url: file)
         XCTAssertEqual(reader.attributes.tiling.tissueRule, .otsu)
         XCTAssertEqual(reader.attributes.tiling.qc, QCChecks.none)
+        XCTAssertEqual(reader.attributes.tiling.blurBlockMin, 4)
         try reader.close()
     }
 }

@@ -74,6 +74,6 @@ final class TilingSpecTests: XCTestCase {
                        ["maxBackground: 0.5 → 0.3", "shards: 2 → 4", "assumeMPP: nil → Optional(0.25)"])
         XCTAssertEqual(before.comparedFields.map(\.name),
                        ["digest", "tileSize", "targetMPP", "targetMagnification", "level", "backgroundThreshold", "maxBackground",
-                        "jpegQuality", "tissueRule", "qc", "penMax", "blurMin", "foldMax", "bubbleMax", "shards", "assumeMPP"])
+                        "jpegQuality", "tissueRule", "qc", "penMax", "blurMin", "foldMax", "bubbleMax", "blurBlockMin", "shards", "assumeMPP"])
     }
 }
