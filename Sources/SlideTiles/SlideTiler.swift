@@ -25,13 +25,13 @@ public struct TileDecision: Sendable, Equatable {
     public var inkFraction: Double?
     public var focus: Double?
     public var foldFraction: Double?
-    public var rimFraction: Double?
+    public var rimLength: Double?
 
     public init(x: Int, y: Int, dropped: TileDropReason?, measures v: ArtefactQC.Verdict?) {
         self.x = x
         self.y = y
         self.dropped = dropped
-        (inkFraction, focus, foldFraction, rimFraction) = (v?.inkFraction, v?.focus, v?.foldFraction, v?.rimFraction)
+        (inkFraction, focus, foldFraction, rimLength) = (v?.inkFraction, v?.focus, v?.foldFraction, v?.rimLength)
     }
 }
 

@@ -76,7 +76,7 @@ public enum TileDropReason: String, CaseIterable, Sendable, Codable {
 /// cohort and overlaps blurred tissue; the ratio separates them, README "Tile QC"). A tile whose
 /// measure is below `blurMin` is dropped.
 ///
-/// **Fold** and **bubble**: see `foldFraction` and `rimFraction` (ArtefactQC+FoldBubble.swift).
+/// **Fold** and **bubble**: see `foldFraction` and `rimLength` (ArtefactQC+FoldBubble.swift).
 public struct ArtefactQC: Sendable, Equatable {
     public var checks: QCChecks
     public var penMax: Double
@@ -90,7 +90,8 @@ public struct ArtefactQC: Sendable, Equatable {
     public static let defaultPenMax = 0.05
     public static let defaultBlurMin = 20.0
     public static let defaultFoldMax = 0.12
-    public static let defaultBubbleMax = 0.002
+    /// Rim length in pixels (bubble rims ran 176–488 px on 512-px tiles, clean tissue at most 20).
+    public static let defaultBubbleMax = 100.0
 
     public init(checks: QCChecks = .standard, penMax: Double = defaultPenMax, blurMin: Double = defaultBlurMin,
                 foldMax: Double = defaultFoldMax, bubbleMax: Double = defaultBubbleMax, backgroundThreshold: Double = 220) {
@@ -107,7 +108,8 @@ public struct ArtefactQC: Sendable, Equatable {
         public var inkFraction: Double?
         public var focus: Double?
         public var foldFraction: Double?
-        public var rimFraction: Double?
+        /// The longest bubble rim, in pixels.
+        public var rimLength: Double?
         /// Why the tile is dropped (pen, then blur, fold, bubble), or nil when it is kept.
         public var dropped: TileDropReason?
     }
@@ -118,14 +120,14 @@ public struct ArtefactQC: Sendable, Equatable {
         if checks.contains(.pen) { v.inkFraction = planes.map(Self.inkFraction) ?? Self.inkFraction(tile) }
         if checks.contains(.blur) { v.focus = Self.focusMeasure(tile, backgroundThreshold: backgroundThreshold, planes: planes) }
         if checks.contains(.fold) { v.foldFraction = Self.foldFraction(tile, backgroundThreshold: backgroundThreshold) }
-        if checks.contains(.bubble) { v.rimFraction = Self.rimFraction(tile) }
+        if checks.contains(.bubble) { v.rimLength = Self.rimLength(tile) }
         if (v.inkFraction ?? 0) > penMax {
             v.dropped = .pen
         } else if (v.focus ?? .infinity) < blurMin {
             v.dropped = .blur
         } else if (v.foldFraction ?? 0) > foldMax {
             v.dropped = .fold
-        } else if (v.rimFraction ?? 0) > bubbleMax {
+        } else if (v.rimLength ?? 0) > bubbleMax {
             v.dropped = .bubble
         }
         return v

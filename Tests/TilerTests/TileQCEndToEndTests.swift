@@ -60,7 +60,7 @@ final class TileQCEndToEndTests: XCTestCase {
 
             // The QC table lists every position read; its kept rows are the stored tiles.
             let table = try CSV.parse(String(contentsOf: on.appendingPathComponent("qc/\(id).csv"), encoding: .utf8))
-            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction"])
+            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_length"])
             let rows = table.dropFirst().map(\.fields)
             XCTAssertEqual(rows.count, s.tilesConsidered - (d[.mask] ?? 0), id)
             XCTAssertEqual(rows.filter { $0[2] == "kept" }.count, s.tilesKept, id)
