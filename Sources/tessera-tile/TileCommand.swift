@@ -48,8 +48,8 @@ struct TileCommand: ParsableCommand {
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
             their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
             variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
-            --blur-min, when more than --fold-max of their tissue is doubly dark (a fold: two \
-            layers of stain), or when an air bubble's rim (a thin band darker than both its sides by the same \
+            --blur-min, when more than --fold-max of their tissue blocks are 1.6 times as dense as the \
+            slide's typical tissue on its thumbnail (a fold: two layers of stain; opt-in), or when an air bubble's rim (a thin band darker than both its sides by the same \
             factor in every channel) runs longer than --bubble-max pixels. Every drop is counted per \
             slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
             shows the slide with kept tiles outlined and dropped tiles tinted by reason.
@@ -113,7 +113,7 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles whose focus measure (100 × grey Laplacian variance / grey variance, on tissue pixels) is below this, ≥ 0.")
     var blurMin = ArtefactQC.defaultBlurMin
 
-    @Option(help: "Drop tiles where more than this fraction of the tissue pixels is doubly dark (optical density summed over R, G, B > 2.5: a fold), 0…1.")
+    @Option(help: "Drop tiles where more than this fraction of the 64-px tissue blocks is doubly dark (optical density summed over R, G, B above 1.6 × the slide's median: a fold), 0…1.")
     var foldMax = ArtefactQC.defaultFoldMax
 
     @Option(help: "Drop tiles where an air bubble's rim (a thin band darker than both its sides, equally in R, G, B) runs longer than this many pixels, ≥ 0.")

@@ -3,7 +3,7 @@ import TesseraCore
 import Tiling
 import XCTest
 
-/// The fold and bubble checks on hand-made tiles whose answers are counted by hand.
+/// The fold and bubble checks on hand-made tiles whose answers are worked by hand.
 final class FoldBubbleQCTests: XCTestCase {
     /// Moderately stained stroma (OD sum 1.48) with nuclei (OD sum 2.94) as discs on a 32-pixel
     /// lattice, no noise, and whether each pixel is a nucleus.
@@ -30,41 +30,66 @@ final class FoldBubbleQCTests: XCTestCase {
         return out
     }
 
-    func testDoublyDarkPixelsAgainstTheODSumInDouble() {
-        // Grey 110: OD sum 3·ln(256/111) = 2.507 > 2.5, dark; grey 111: 3·ln(256/112) = 2.480, not.
-        var tile = RGBImage(width: 4, height: 2, fill: (240, 240, 240))
-        for (k, v) in [110, 111, 150].enumerated() {
-            (tile.pixels[3 * k], tile.pixels[3 * k + 1], tile.pixels[3 * k + 2]) = (UInt8(v), UInt8(v), UInt8(v))
+    /// OD sum of one colour, −ln((R+1)/256) − ln((G+1)/256) − ln((B+1)/256), in Double.
+    static func density(_ r: Double, _ g: Double, _ b: Double) -> Double {
+        -log((r + 1) / 256) - log((g + 1) / 256) - log((b + 1) / 256)
+    }
+
+    func testBlockDensitiesAreTheODOfEachTissueBlocksMeanColour() {
+        // 192 × 64 in three 64² blocks: stroma; stroma and nuclei in alternate columns (mean colour
+        // (147.5, 85, 160)); half glass (240), half stroma: 50 % tissue, not judged.
+        let side = ArtefactQC.foldBlock
+        var tile = RGBImage(width: 3 * side, height: side, fill: (200, 110, 170))
+        for y in 0..<side {
+            for x in side..<(3 * side) {
+                let i = (y * tile.width + x) * 3
+                if x < 2 * side && x % 2 == 1 { (tile.pixels[i], tile.pixels[i + 1], tile.pixels[i + 2]) = (95, 60, 150) }
+                if x >= 2 * side && y < side / 2 { (tile.pixels[i], tile.pixels[i + 1], tile.pixels[i + 2]) = (240, 240, 240) }
+            }
         }
-        // Three tissue pixels (the glass at 240 is not tissue), one of them doubly dark.
-        XCTAssertEqual(ArtefactQC.foldFraction(tile), 1.0 / 3.0, accuracy: 1e-12)
-        // The integer test equals the OD sum in Double on every pixel of a seeded random tile.
-        var rng = SeededGenerator(seed: 5)
-        let random = RGBImage(width: 40, height: 40, pixels: (0..<4800).map { _ in UInt8.random(in: 20...230, using: &rng) })
-        var tissue = 0, dark = 0
-        for k in 0..<1600 {
-            let p = (0..<3).map { Double(random.pixels[3 * k + $0]) }
-            guard 299 * p[0] + 587 * p[1] + 114 * p[2] < 220_000 else { continue }
-            tissue += 1
-            if p.map({ -log(($0 + 1) / 256) }).reduce(0, +) > ArtefactQC.foldOpticalDensity { dark += 1 }
-        }
-        XCTAssertEqual(ArtefactQC.foldFraction(random), Double(dark) / Double(tissue), accuracy: 1e-12)
-        XCTAssertEqual(ArtefactQC.foldFraction(RGBImage(width: 8, height: 8, fill: (240, 240, 240))), 0, "glass: nothing to judge")
+        let blocks = ArtefactQC.blockDensities(tile, side: side)
+        XCTAssertEqual(blocks.count, 2)
+        XCTAssertEqual(blocks[0], Self.density(200, 110, 170), accuracy: 1e-12)  // 1.488
+        XCTAssertEqual(blocks[1], Self.density(147.5, 85, 160), accuracy: 1e-12)  // 2.040
+        // The reference is the median block: of the two, their mean; a partial block is left out.
+        XCTAssertEqual(ArtefactQC.foldReference(thumbnail: tile, side: side) ?? -1, (blocks[0] + blocks[1]) / 2, accuracy: 1e-12)
+        XCTAssertEqual(ArtefactQC.foldReference(thumbnail: tile, side: 1) ?? -1, Self.density(200, 110, 170), accuracy: 1e-12,
+                       "per pixel: stroma is the median colour")
+        XCTAssertNil(ArtefactQC.foldReference(thumbnail: RGBImage(width: 64, height: 64, fill: (240, 240, 240)), side: 8), "glass: none")
     }
 
     func testOneLayerIsKeptAndAFoldIsDropped() {
-        let (tile, nucleus) = Self.stroma()
-        let nuclei = Double(nucleus.filter { $0 }.count) / Double(nucleus.count)
-        // One layer: only the nuclei are doubly dark (4 discs of 61 pixels in 64²: 6 %).
-        XCTAssertEqual(ArtefactQC.foldFraction(tile), nuclei, accuracy: 1e-12)
-        XCTAssertLessThan(nuclei, ArtefactQC.defaultFoldMax)
-        XCTAssertNil(ArtefactQC(checks: .fold).dropReason(tile))
-        // Folded: the stroma's OD sum becomes 2.96, every tissue pixel is doubly dark.
+        // 256² of stroma with nuclei: 16 blocks, all alike; the slide's reference is one layer's.
+        let (tile, _) = Self.stroma(size: 256)
+        let reference = ArtefactQC.blockDensities(tile, side: ArtefactQC.foldBlock)[0]
+        let qc = ArtefactQC(checks: .fold, foldReference: reference)
+        XCTAssertEqual(ArtefactQC.foldShare(tile, reference: reference), 0)
+        XCTAssertNil(qc.dropReason(tile))
+        // Folded: every block's OD sum about doubles, above 1.6 × the reference.
         let fold = Self.folded(tile)
-        XCTAssertEqual(ArtefactQC.foldFraction(fold), 1, accuracy: 1e-12)
-        XCTAssertEqual(ArtefactQC(checks: .fold).dropReason(fold), .fold)
-        XCTAssertNil(ArtefactQC(checks: .standard).dropReason(fold), "fold check off: kept")
-        XCTAssertNil(ArtefactQC(checks: .fold, foldMax: 1).dropReason(fold), "at most the largest share: kept")
+        XCTAssertEqual(ArtefactQC.foldShare(fold, reference: reference), 1)
+        XCTAssertEqual(qc.dropReason(fold), .fold)
+        // Folded on one block of 16 (6 %, below the 15 % kept), on four (25 %, dropped).
+        func partly(_ blocks: Int) -> RGBImage {
+            var out = tile
+            for y in 0..<64 {
+                for x in 0..<(64 * blocks) {
+                    let i = (y * 256 + x) * 3
+                    for c in 0..<3 { out.pixels[i + c] = fold.pixels[i + c] }
+                }
+            }
+            return out
+        }
+        XCTAssertEqual(ArtefactQC.foldShare(partly(1), reference: reference), 1.0 / 16)
+        XCTAssertNil(qc.dropReason(partly(1)))
+        XCTAssertEqual(ArtefactQC.foldShare(partly(4), reference: reference), 4.0 / 16)
+        XCTAssertEqual(qc.dropReason(partly(4)), .fold)
+        // A darker slide (its reference from the fold itself) keeps the folded tile: the rule is relative.
+        XCTAssertNil(ArtefactQC(checks: .fold, foldReference: ArtefactQC.blockDensities(fold, side: 64)[0]).dropReason(fold))
+        XCTAssertNil(ArtefactQC(checks: .fold).evaluate(fold).foldShare, "no reference: nothing measured")
+        XCTAssertNil(ArtefactQC(checks: .fold).dropReason(fold))
+        XCTAssertNil(ArtefactQC(checks: .standard, foldReference: reference).dropReason(fold), "fold check off: kept")
+        XCTAssertNil(ArtefactQC(checks: .fold, foldMax: 1, foldReference: reference).dropReason(fold), "at most the largest share: kept")
     }
 
     /// `image` with every pixel whose centre lies `inner`…`outer` from (cx, cy) dimmed as a bubble rim
@@ -134,7 +159,7 @@ final class FoldBubbleQCTests: XCTestCase {
         XCTAssertLessThanOrEqual(length, 133)
         XCTAssertEqual(ArtefactQC(checks: .bubble).dropReason(tile), .bubble)
         XCTAssertNil(ArtefactQC(checks: .bubble, bubbleMax: 140).dropReason(tile), "at most the longest rim: kept")
-        XCTAssertNil(ArtefactQC(checks: .standard).dropReason(tile), "bubble check off: kept")
+        XCTAssertNil(ArtefactQC(checks: [.pen, .blur]).dropReason(tile), "bubble check off: kept")
         // The clean tile: its nuclei are not neutral; kept.
         XCTAssertEqual(ArtefactQC.rimLength(clean), 0)
         XCTAssertNil(ArtefactQC(checks: .bubble).dropReason(clean))
@@ -152,15 +177,19 @@ final class FoldBubbleQCTests: XCTestCase {
     }
 
     func testChecksRunInOrderAndRecordTheirMeasures() {
-        let fold = Self.folded(Self.stroma().tile)
-        let verdict = ArtefactQC(checks: .all).evaluate(fold)
+        let (tile, _) = Self.stroma(size: 256)
+        let fold = Self.folded(tile)
+        let reference = ArtefactQC.blockDensities(tile, side: ArtefactQC.foldBlock)[0]
+        let verdict = ArtefactQC(checks: .all, foldReference: reference).evaluate(fold)
         XCTAssertNotNil(verdict.inkFraction)
         XCTAssertNotNil(verdict.focus)
-        XCTAssertEqual(verdict.foldFraction ?? -1, 1, accuracy: 1e-12)
+        XCTAssertEqual(verdict.foldShare, 1)
         XCTAssertEqual(verdict.rimLength, ArtefactQC.rimLength(fold))
-        let standard = ArtefactQC().evaluate(fold)
-        XCTAssertNil(standard.foldFraction)
-        XCTAssertNil(standard.rimLength)
+        // The default checks: pen, blur and bubble; fold is opt-in.
+        let standard = ArtefactQC(foldReference: reference).evaluate(fold)
+        XCTAssertNil(standard.foldShare)
+        XCTAssertEqual(standard.rimLength, ArtefactQC.rimLength(fold))
+        XCTAssertNil(ArtefactQC(checks: [.pen, .blur]).evaluate(fold).rimLength)
     }
 
     func testTilingSpecRecordsAndComparesTheThresholds() throws {
@@ -176,7 +205,7 @@ final class FoldBubbleQCTests: XCTestCase {
         XCTAssertEqual(spec.differences(from: other).map(\.name), [TilingSpec.Key.foldMax.rawValue])
         // A record written before these checks (no fold or bubble fields) reads with the defaults.
         var old = spec
-        old.qc = .standard
+        old.qc = [.pen, .blur]
         old.foldMax = ArtefactQC.defaultFoldMax
         old.bubbleMax = ArtefactQC.defaultBubbleMax
         let json = String(decoding: try JSONEncoder().encode(old), as: UTF8.self)
