@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "WrapperTests", dependencies: [
             "OpenSlide", "HDF5", "BLAS", "JPEG", "TesseraCore", "TesseraTestSupport", "tessera-bench",
         ]),
-        .testTarget(name: "TilingTests", dependencies: ["Tiling", "TesseraCore", "TesseraTestSupport"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "SyntheticSlides", "TesseraCore", "TesseraTestSupport"]),
         .testTarget(name: "TesseraCLITests", dependencies: [
             "TesseraCLI", "TesseraCore", "TesseraTestSupport", "NeuralNet", "TileStore",
             "tessera-tile", "tessera-train", "tessera-predict", "tessera-audit", "tessera-synth", "tessera-bench", "tessera-mpi-check",

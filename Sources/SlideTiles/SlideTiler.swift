@@ -24,15 +24,15 @@ public struct TileDecision: Sendable, Equatable {
     /// The QC measures of a tile that passed the background rule (nil when the check is off).
     public var inkFraction: Double?
     public var focus: Double?
-    public var foldFraction: Double?
-    public var rimFraction: Double?
+    public var foldShare: Double?
+    public var rimLength: Double?
     public var blockFocus: Double?
 
     public init(x: Int, y: Int, dropped: TileDropReason?, measures v: ArtefactQC.Verdict?) {
         self.x = x
         self.y = y
         self.dropped = dropped
-        (inkFraction, focus, foldFraction, rimFraction) = (v?.inkFraction, v?.focus, v?.foldFraction, v?.rimFraction)
+        (inkFraction, focus, foldShare, rimLength) = (v?.inkFraction, v?.focus, v?.foldShare, v?.rimLength)
         blockFocus = v?.blockFocus
     }
 }
@@ -49,6 +49,8 @@ public struct SlideTilingSummary: Sendable, Equatable {
     public var decisions: [TileDecision] = []
     /// The Otsu rule's saturation threshold for this slide; nil under the luminance rule.
     public var saturationThreshold: Int?
+    /// The fold check's reference OD sum (nil when the check is off or the slide has no thumbnail).
+    public var foldReference: Double?
     /// The low-resolution image the mask was built from, and its downsample (for the QC picture).
     public var thumbnail: (image: RGBImage, downsample: Double)?
     public var seconds = 0.0
@@ -195,7 +197,13 @@ public struct SlideTiler: Sendable {
         let spans = stride(from: 0, to: plan.count, by: batchSize).map { $0..<min($0 + batchSize, plan.count) }
         let batches = spans.map { span in (only.map { only in span.filter(only.contains) } ?? Array(span)).filter { reads[$0] } }
         let pipeline = TilePipeline(batches: batches, claim: positionsPerClaim)
-        let cut = self.cut(plan: plan, rule: rule, handles: handles, encoders: encoders, resampler: resampler, scale: scale)
+        // The fold check's per-slide reference, from the thumbnail read above: the same on a resumed run.
+        if spec.qc.contains(.fold), let t = summary.thumbnail {
+            let side = Int((Double(ArtefactQC.foldBlock) * plan.downsample / t.downsample).rounded())
+            summary.foldReference = ArtefactQC.foldReference(thumbnail: t.image, side: side, backgroundThreshold: spec.backgroundThreshold)
+        }
+        let cut = self.cut(plan: plan, rule: rule, handles: handles, encoders: encoders, resampler: resampler, scale: scale,
+                           foldReference: summary.foldReference)
         try pipeline.run(workers: workers, cut: cut) { b, outcomes in
             let span = spans[b]
             let listed = only.map { only in span.filter(only.contains).count } ?? span.count
@@ -225,9 +233,9 @@ public struct SlideTiler: Sendable {
 
     /// Reads, tests and encodes one grid position on a worker (its own reader and encoder).
     private func cut(plan: TilingPlan, rule: BackgroundRule, handles: [any RegionReader], encoders: [JPEGEncoder?],
-                     resampler: AreaResampler?, scale: Int?) -> TilePipeline.Cut {
+                     resampler: AreaResampler?, scale: Int?, foldReference: Double?) -> TilePipeline.Cut {
         let read = plan.readSize
-        let qc = spec.artefactQC
+        let qc = { var qc = spec.artefactQC; qc.foldReference = foldReference; return qc }()
         let tileSize = self.tileSize
         // Worker w alone uses handles[w] and encoders[w].
         final class PerWorker: @unchecked Sendable {

@@ -17,7 +17,7 @@ public enum TileStoreLayout {
     public static let failuresFolder = "failures"
     public static let failuresHeader = ["slide_id", "slide_path", "stage", "message"]
     public static let statusFolder = "status"
-    /// Per slide: `<slide_id>.jpg` (the QC picture) and `<slide_id>.csv` (`x,y,decision,ink_fraction,focus,fold_fraction,rim_fraction,block_focus`
+    /// Per slide: `<slide_id>.jpg` (the QC picture) and `<slide_id>.csv` (`x,y,decision,ink_fraction,focus,fold_share,rim_length,block_focus`
     /// of every position read: kept, background, pen or blur, with the QC measures when computed).
     public static let qcFolder = "qc"
     public static let fileExtension = "h5"

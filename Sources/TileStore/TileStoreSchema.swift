@@ -36,7 +36,7 @@ import Tiling
 /// | `tissue_rule`          | string    | `luminance` or `otsu` (saturation, per slide); absent = luminance |
 /// | `qc`                   | string    | artefact checks run, comma-separated from `pen`, `blur`, `fold`, `bubble`, or `none`; absent = none |
 /// | `pen_max`, `blur_min`  | double    | largest ink fraction kept; smallest focus measure kept          |
-/// | `fold_max`, `bubble_max` | double  | largest doubly-dark tissue share kept; largest rim-grey share kept; absent = the defaults |
+/// | `fold_max`, `bubble_max` | double  | largest share of doubly-dark tissue blocks kept; longest bubble rim kept (pixels); absent = the defaults |
 /// | `blur_block_min`       | double    | smallest focus measure of a 128² block (at least half tissue) kept; 0 or absent = no block rule |
 /// | `max_background`       | double    | tiles with a larger background fraction were dropped           |
 /// | `split_seed`           | int       | seed of the patient split (a UInt64 stored by bit pattern)     |

@@ -262,10 +262,10 @@ public final class TilingJob {
         let folder = store.appendingPathComponent(TileStoreLayout.qcFolder)
         func number(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.4g", $0) : "inf" } ?? "" }
         let rows = summary.decisions.map {
-            ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus), number($0.foldFraction), number($0.rimFraction),
+            ["\($0.x)", "\($0.y)", $0.dropped?.rawValue ?? "kept", number($0.inkFraction), number($0.focus), number($0.foldShare), number($0.rimLength),
              number($0.blockFocus)]
         }
-        let header = ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction", "block_focus"]
+        let header = ["x", "y", "decision", "ink_fraction", "focus", "fold_share", "rim_length", "block_focus"]
         try AtomicFile.write(Data(CSV.document(header: header, rows: rows).utf8),
                              to: folder.appendingPathComponent("\(slideID).csv"))
         guard let thumbnail = summary.thumbnail else { return }

@@ -49,9 +49,9 @@ struct TileCommand: ParsableCommand {
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
             their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
             variance of the grey Laplacian over that of the grey level, on tissue pixels) is below \
-            --blur-min (or, with --blur-block-min above 0, a 128² block's is below that), when more than --fold-max of their tissue is doubly dark (a fold: two \
-            layers of stain), or when more than --bubble-max of their pixels are an air bubble's \
-            neutral grey rim. Every drop is counted per \
+            --blur-min (or, with --blur-block-min above 0, a 128² block's is below that), when more than --fold-max of their tissue blocks are 1.6 times as dense as the \
+            slide's typical tissue on its thumbnail (a fold: two layers of stain; opt-in), or when an air bubble's rim (a thin band darker than both its sides by the same \
+            factor in every channel) runs longer than --bubble-max pixels. Every drop is counted per \
             slide by reason in the store (tessera-audit shows them), and STORE/qc/<slide_id>.jpg \
             shows the slide with kept tiles outlined and dropped tiles tinted by reason.
 
@@ -117,10 +117,10 @@ struct TileCommand: ParsableCommand {
     @Option(help: "Drop tiles where a 128² block that is at least half tissue has a focus measure below this (a blurred patch over part of the tile), ≥ 0; 0 (the default) turns the block rule off; 9 was chosen on the synthetic cohort.")
     var blurBlockMin = ArtefactQC.defaultBlurBlockMin
 
-    @Option(help: "Drop tiles where more than this fraction of the tissue pixels is doubly dark (optical density summed over R, G, B > 2.5: a fold), 0…1.")
+    @Option(help: "Drop tiles where more than this fraction of the 64-px tissue blocks is doubly dark (optical density summed over R, G, B above 1.6 × the slide's median: a fold), 0…1.")
     var foldMax = ArtefactQC.defaultFoldMax
 
-    @Option(help: "Drop tiles where more than this fraction of the pixels is an air bubble's rim (neutral mid grey), 0…1.")
+    @Option(help: "Drop tiles where an air bubble's rim (a thin band darker than both its sides, equally in R, G, B) runs longer than this many pixels, ≥ 0.")
     var bubbleMax = ArtefactQC.defaultBubbleMax
 
     @Option(help: "Tile encoding: jpeg (≈40–60 KB per 512² tile) or raw (uint8 N×H×W×3). (default: jpeg)", transform: EncodingOption.parse)
@@ -178,7 +178,7 @@ struct TileCommand: ParsableCommand {
             throw ValidationError("--blur-block-min is a focus measure, ≥ 0 (default \(ArtefactQC.defaultBlurBlockMin))")
         }
         guard foldMax.isFinite && (0...1).contains(foldMax) else { throw ValidationError("--fold-max is a fraction of the tissue, 0…1 (default \(ArtefactQC.defaultFoldMax))") }
-        guard bubbleMax.isFinite && (0...1).contains(bubbleMax) else { throw ValidationError("--bubble-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultBubbleMax))") }
+        guard bubbleMax.isFinite && bubbleMax >= 0 else { throw ValidationError("--bubble-max is a length in pixels, ≥ 0 (default \(ArtefactQC.defaultBubbleMax))") }
         guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1…100") }
         guard let f = fractions, abs(f.reduce(0, +) - 1) < 1e-6 else {
             throw ValidationError("--split takes three fractions train,validation,test summing to 1, e.g. 0.7,0.15,0.15; got '\(split)'")

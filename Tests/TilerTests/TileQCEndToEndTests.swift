@@ -54,13 +54,13 @@ final class TileQCEndToEndTests: XCTestCase {
             XCTAssertEqual(plain.tilesDropped[.pen] ?? 0, 0)
             XCTAssertEqual(plain.tilesDropped[.blur] ?? 0, 0)
             // QC only drops among the tiles that passed the background rule.
-            XCTAssertEqual(plain.tilesKept, s.tilesKept + (d[.pen] ?? 0) + (d[.blur] ?? 0), id)
+            XCTAssertEqual(plain.tilesKept, s.tilesKept + (d[.pen] ?? 0) + (d[.blur] ?? 0) + (d[.bubble] ?? 0), id)
             XCTAssertEqual(plain.tilesDropped[.background], d[.background], id)
-            qcDrops += (d[.pen] ?? 0) + (d[.blur] ?? 0)
+            qcDrops += (d[.pen] ?? 0) + (d[.blur] ?? 0) + (d[.bubble] ?? 0)
 
             // The QC table lists every position read; its kept rows are the stored tiles.
             let table = try CSV.parse(String(contentsOf: on.appendingPathComponent("qc/\(id).csv"), encoding: .utf8))
-            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_fraction", "rim_fraction", "block_focus"])
+            XCTAssertEqual(table.first?.fields, ["x", "y", "decision", "ink_fraction", "focus", "fold_share", "rim_length", "block_focus"])
             let rows = table.dropFirst().map(\.fields)
             XCTAssertEqual(rows.count, s.tilesConsidered - (d[.mask] ?? 0), id)
             XCTAssertEqual(rows.filter { $0[2] == "kept" }.count, s.tilesKept, id)
@@ -75,14 +75,15 @@ final class TileQCEndToEndTests: XCTestCase {
 
         let audit = try runCommand(TestEnvironment.executable("tessera-audit"), [on.path])
         XCTAssertEqual(audit.status, 0, audit.output)
-        XCTAssertTrue(audit.stdout.contains("Tissue and QC: tissue rule luminance; QC pen,blur (pen max 0.05, blur min 20.0)"), audit.stdout)
+        XCTAssertTrue(audit.stdout.contains("Tissue and QC: tissue rule luminance; QC pen,blur,bubble (pen max 0.05, blur min 20.0, bubble max 100.0)"), audit.stdout)
         let header = audit.stdout.split(separator: "\n").first { $0.hasPrefix("split") && $0.contains("dropped pen") }
         XCTAssertNotNil(header, audit.stdout)
         let total = audit.stdout.split(separator: "\n").last { $0.hasPrefix("total") }.map { $0.split(separator: " ").map(String.init) }
         let pens = withQC.values.reduce(0) { $0 + ($1.tilesDropped[.pen] ?? 0) }
         let blurs = withQC.values.reduce(0) { $0 + ($1.tilesDropped[.blur] ?? 0) }
+        let bubbles = withQC.values.reduce(0) { $0 + ($1.tilesDropped[.bubble] ?? 0) }
         // Columns …, pen, blur, fold, bubble.
-        XCTAssertEqual(total.map { Array($0.suffix(4)) }, ["\(pens)", "\(blurs)", "0", "0"], audit.stdout)
+        XCTAssertEqual(total.map { Array($0.suffix(4)) }, ["\(pens)", "\(blurs)", "0", "\(bubbles)"], audit.stdout)
 
         // A resumed or sibling task with other QC parameters is refused, naming the difference.
         let again = try tile(common + ["--store", on.path, "--pen-max", "0.2"])

@@ -241,15 +241,15 @@ final class TileQCTests: XCTestCase {
     }
 
     func testChecksParseAndPrint() {
-        XCTAssertEqual(QCChecks(parsing: "pen,blur"), .standard)
-        XCTAssertEqual(QCChecks(parsing: "blur, pen"), .standard)
+        XCTAssertEqual(QCChecks(parsing: "pen,blur,bubble"), .standard)
+        XCTAssertEqual(QCChecks(parsing: "bubble, blur, pen"), .standard)
         XCTAssertEqual(QCChecks(parsing: "none"), QCChecks.none)
         XCTAssertEqual(QCChecks(parsing: "pen"), .pen)
         XCTAssertEqual(QCChecks(parsing: "bubble,pen,fold,blur"), .all)
         XCTAssertEqual(QCChecks(parsing: "pen,fold"), [.pen, .fold])
         XCTAssertNil(QCChecks(parsing: "pen,dust"))
         XCTAssertNil(QCChecks(parsing: ""))
-        XCTAssertEqual(QCChecks.standard.description, "pen,blur")
+        XCTAssertEqual(QCChecks.standard.description, "pen,blur,bubble")
         XCTAssertEqual(QCChecks.all.description, "pen,blur,fold,bubble")
         XCTAssertEqual(QCChecks.none.description, "none")
     }
