@@ -17,7 +17,7 @@ enum BenchmarkGroup: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .sgemm: return "OpenBLAS core; sgemm GFLOP/s (1024³, 3×3-conv im2col), 1 and 2 threads"
         case .jpeg: return "TurboJPEG encode and decode of 512² tiles at q90, 1 thread"
-        case .stain: return "Reinhard, Macenko, HED on 256² tiles and in the 256²→128² input pipeline, 1 thread"
+        case .stain: return "Reinhard, Macenko, HED on 256² tiles and in the input pipeline (512²→128², 512²→256², 256²→128²), 1 thread"
         case .synth: return "tessera-synth writing the gigapixel slide: Mpixel/s, peak RSS"
         case .openslide: return "read_region of 512² tiles, 1 and 2 threads, TCGA and gigapixel"
         case .tiling: return "tessera-tile end to end, 1 and 2 threads; gigapixel and TCGA"

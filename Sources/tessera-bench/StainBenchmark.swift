@@ -5,11 +5,10 @@ import Stain
 import TesseraCore
 
 /// Stain normalisation and HED augmentation on one 256² tile of real tissue, single thread, and
-/// what each adds to the input pipeline (JPEG 256² → 128² network input, as training reads a
-/// store). Each rate is given per wall second and per CPU second (the log has the cores busy).
+/// what each adds to the input pipeline (a stored JPEG tile → the network input, as training reads
+/// a store). Each rate is given per wall second and per CPU second (the log has the cores busy).
 struct StainBenchmark: Benchmark {
     static let tileSize = 256
-    static let inputSize = 128
 
     func run(in context: BenchContext) throws {
         let source = try JPEGBenchmark.sampleTile(context)
@@ -40,25 +39,36 @@ struct StainBenchmark: Benchmark {
             if let cpu = rate.cpu, cpu.coresBusy > 0 { Figure(m.name + "_per_cpu_s", rate.median / cpu.coresBusy, "tiles/s").emit() }
         }
 
-        // The input pipeline as the trainer runs it, with each method on.
-        let jpeg = [UInt8](try JPEGEncoder(quality: 90).encode(tile))
-        let input = UnsafeMutablePointer<Float>.allocate(capacity: 3 * Self.inputSize * Self.inputSize)
+        // The input pipeline as the trainer runs it, with each method on: from the stores' 512² tiles
+        // to the default 128² input (a ¼ JPEG decode) and to 256² (tcga-lung.env), and from 256² tiles.
+        for (tileSize, inputSize) in Self.pipelineSizes {
+            try measurePipeline(source: source, tileSize: tileSize, inputSize: inputSize, samples: samples, minSeconds: minSeconds)
+        }
+    }
+
+    /// (stored tile, network input) sizes of the pipeline figures.
+    static let pipelineSizes = [(512, 128), (512, 256), (256, 128)]
+
+    private func measurePipeline(source: RGBImage, tileSize: Int, inputSize: Int, samples: Int, minSeconds: Double) throws {
+        let jpeg = [UInt8](try JPEGEncoder(quality: 90).encode(Self.crop(source, size: tileSize)))
+        let input = UnsafeMutablePointer<Float>.allocate(capacity: 3 * inputSize * inputSize)
         defer { input.deallocate() }
         var baseline: Double?
         let plain = Normalization(mean: [128, 128, 128], std: [64, 64, 64])
         var augmented = Augmentation()
         augmented.hed = 0.05
+        let prefix = "input_pipeline_\(tileSize)_to_\(inputSize)"
         let variants: [(name: String, label: String, stain: StainNormalization?, augmentation: Augmentation)] = [
-            ("input_pipeline_256_to_128", "input pipeline", nil, Augmentation()),
-            ("input_pipeline_reinhard", "input pipeline + Reinhard", .builtIn(.reinhard), Augmentation()),
-            ("input_pipeline_macenko", "input pipeline + Macenko", .builtIn(.macenko), Augmentation()),
-            ("input_pipeline_hed", "input pipeline + HED 0.05", nil, augmented),
-            ("input_pipeline_macenko_hed", "input pipeline + Macenko + HED 0.05", .builtIn(.macenko), augmented),
+            (prefix, "input pipeline", nil, Augmentation()),
+            (prefix + "_reinhard", "input pipeline + Reinhard", .builtIn(.reinhard), Augmentation()),
+            (prefix + "_macenko", "input pipeline + Macenko", .builtIn(.macenko), Augmentation()),
+            (prefix + "_hed", "input pipeline + HED 0.05", nil, augmented),
+            (prefix + "_macenko_hed", "input pipeline + Macenko + HED 0.05", .builtIn(.macenko), augmented),
         ]
         for v in variants {
             var normalization = plain
             normalization.stain = v.stain
-            let pipeline = try InputPipeline(tileSize: Self.tileSize, inputSize: Self.inputSize, normalization: normalization,
+            let pipeline = try InputPipeline(tileSize: tileSize, inputSize: inputSize, normalization: normalization,
                                              augmentation: v.augmentation, seed: 1)
             var index = 0
             let rate = try Measure.rate(samples: samples, minSampleSeconds: minSeconds) {
@@ -69,7 +79,7 @@ struct StainBenchmark: Benchmark {
             let perCPU = rate.cpu.flatMap { $0.coresBusy > 0 ? rate.median / $0.coresBusy : nil }
             let comparable = perCPU ?? rate.median
             let drop = baseline.map { String(format: "; %.1f%% below the plain pipeline per %@", 100 * (1 - comparable / $0), perCPU == nil ? "wall second" : "CPU second") } ?? ""
-            Log.info("\(v.label), \(Self.tileSize)² JPEG → \(Self.inputSize)² input, 1 thread: \(rate.summary("tiles/s"))\(drop)")
+            Log.info("\(v.label), \(tileSize)² JPEG → \(inputSize)² input, 1 thread: \(rate.summary("tiles/s"))\(drop)")
             Figure(v.name, rate.median, "tiles/s").emit()
             if let perCPU { Figure(v.name + "_per_cpu_s", perCPU, "tiles/s").emit() }
             if baseline == nil { baseline = comparable }
