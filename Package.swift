@@ -9,6 +9,13 @@ import PackageDescription
 //   → pure-Swift library modules
 //   → thin executables that parse, validate and wire up (sharing TesseraCLI, which only they import).
 
+// StainKernelsV3's code generation (top-level code runs in order: defined before `package` uses it).
+#if arch(x86_64)
+let v3Settings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+#else
+let v3Settings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "Tessera",
     platforms: [.macOS(.v13)],
@@ -70,7 +77,15 @@ let package = Package(
         // Stain normalisation (Reinhard, Macenko) and HED augmentation on RGB tiles: pure Swift on
         // tables, no C; below Model so that the input pipeline, the trainer's reference fit and
         // tessera-bench share one implementation.
-        .target(name: "Stain", dependencies: ["TesseraCore"]),
+        .target(name: "Stain", dependencies: ["StainKernels", "StainKernelsV3", "TesseraCore"]),
+        // Reinhard's per-pixel kernels, `@inlinable` on pointers: one source that each caller
+        // compiles for its own CPU target.
+        .target(name: "StainKernels"),
+        // The same kernels compiled for x86-64-v3 (AVX2, FMA: every CPU we run on), which Stain
+        // calls only where the CPU and OS have them (StainKernelPath). Unsafe flag: SwiftPM has no
+        // setting for a target CPU; `-Xcc -march`, as Swift takes its code generation's CPU from
+        // the Clang importer (`-target-cpu x86-64-v3` is refused there); x86_64 hosts only.
+        .target(name: "StainKernelsV3", dependencies: ["StainKernels"], swiftSettings: v3Settings),
         // Feature stores (per-slide HDF5 files of tile embeddings and level-0 coordinates, the layout
         // CLAM and h5py users expect): what the embedding writer and the MIL stage share.
         .target(name: "FeatureStore", dependencies: ["HDF5", "Tiling", "TesseraCore"]),
@@ -152,7 +167,7 @@ let package = Package(
             "tessera-mil", "tessera-predict", "tessera-synth", "tessera-tile", "tessera-train", "tessera-audit",
         ]),
         .testTarget(name: "AccuracyBenchmarkTests", dependencies: ["AccuracyBenchmark", "Prediction", "SyntheticSlides", "Pictures", "JPEG", "TesseraCore"]),
-        .testTarget(name: "StainTests", dependencies: ["Stain", "TesseraCore"]),
+        .testTarget(name: "StainTests", dependencies: ["Stain", "StainKernels", "TesseraCore"]),
     ]
 )
 

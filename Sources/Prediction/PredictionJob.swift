@@ -2,6 +2,7 @@ import BLAS
 import Foundation
 import Model
 import NeuralNet
+import Stain
 import TaskRunner
 import TesseraCore
 import TileStore
@@ -135,7 +136,7 @@ public final class PredictionJob {
         if already > 0 { Log.info("resuming: \(already) slides already done") }
         let progress = ProgressLog("\(options.share.taskName) slides", total: mine.count, unit: "slides", interval: 0)
         var tilesScored = 0, scoringSeconds = 0.0, predictedThisRun = 0, stainTiles = 0, stainFallbacks = 0
-        if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)") }
+        if let stain = header.normalization.stain { Log.info("stain normalisation as in training: \(stain.description)" + (stain.method == .reinhard ? "; \(StainKernelPath.summary)" : "")) }
         for item in mine {
             if isDone(item.slideID, status) { progress.advance(note: "skipped \(item.slideID) (done before)"); continue }
             if StopRequest.isRequested {

@@ -1,4 +1,5 @@
 import Foundation
+import StainKernels
 
 /// sRGB bytes ↔ CIE L*a*b* (D65), by tables where the exact functions are costly: the sRGB curve
 /// both ways and the cube root of the forward transform (error < 0.01 in L*).
@@ -64,17 +65,7 @@ enum LabColor {
         table[Int(max(0, min(1, t)) * Float(cubeRootSteps) + 0.5)]
     }
 
-    @inline(__always) static func fInverse(_ f: Float) -> Float {
-        f > 6.0 / 29 ? f * f * f : (f - 4.0 / 29) * (3132.0 / 24389)
-    }
-
-    /// round(clamp(v, 0, 1) · steps) for steps < 2²², without a float → integer conversion (which
-    /// Swift checks and traps): adding 1.5·2²³ leaves the rounded value in the low mantissa bits. An
-    /// Int32, so that loops of it vectorise four lanes to a register.
-    @inline(__always) static func roundedIndex(_ v: Float, steps: Float) -> Int32 {
-        let c = min(max(v, 0), 1)
-        return Int32(bitPattern: (c * steps + 12_582_912).bitPattern & 0x3F_FFFF)
-    }
+    @inline(__always) static func fInverse(_ f: Float) -> Float { StainKernels.fInverse(f) }
 
     /// L*, a*, b* of one pixel, exactly (for tests and references).
     static func exact(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> (Double, Double, Double) {

@@ -1,12 +1,15 @@
+import StainKernels
+import StainKernelsV3
 import TesseraCore
 
 /// Reinhard et al. 2001 colour transfer in CIE L*a*b*: each channel of the tile shifted and scaled
 /// so that its mean and standard deviation over the tile become the reference's.
 ///
-/// Two passes over the pixels: the first converts to L*a*b* (keeping f(X), f(Y), f(Z) in a scratch
-/// buffer) and sums the moments, the second maps each channel affinely and converts back. Each pass
-/// splits its table lookups (one pixel at a time: SSE2 has no gather) from its arithmetic, which
-/// runs over planes of floats four pixels to a register. A tile with too little tissue
+/// Two passes over the pixels (`StainKernels.reinhardForward` and `reinhardBack`): the first
+/// converts to L*a*b* (keeping f(X), f(Y), f(Z) in a scratch buffer) and sums the moments, the
+/// second maps each channel affinely and converts back. Each pass splits its table lookups (one
+/// pixel at a time: SSE2 has no gather) from its arithmetic, which runs over planes of floats a
+/// register of pixels at a time. A tile with too little tissue
 /// (its statistics would be the glass's, and a speck's colours stretched to a whole tile's) or
 /// whose L* hardly varies is left as it is.
 public struct ReinhardNormalizer {
@@ -25,9 +28,17 @@ public struct ReinhardNormalizer {
     /// The way back's byte-table indices of one block of pixels, three planes of `block`.
     private var indices: [Int32] = []
     static let block = 256
+    /// Which copy of the kernels runs (the process's choice; tests and tessera-bench compare both).
+    public let kernels: StainKernelPath
 
     public init(reference: ReinhardReference) {
+        self.init(reference: reference, kernels: .selected)
+    }
+
+    /// With a given copy of the kernels: the x86-64-v3 one only where `StainKernelPath.selection` allows it.
+    public init(reference: ReinhardReference, kernels: StainKernelPath) {
         self.reference = reference
+        self.kernels = kernels
     }
 
     /// Mean and standard deviation of L*, a*, b* over the pixels, with each pixel's f(X/Xₙ),
@@ -41,60 +52,23 @@ public struct ReinhardNormalizer {
         if scratch.count < 3 * n { scratch = [Float](repeating: 0, count: 3 * n) }
         var sums = [Double](repeating: 0, count: 6)
         var glassPixels = 0
+        let (kernels, rowLength) = (self.kernels, image.width)
         LabColor.xyzTerms.withUnsafeBufferPointer { terms in
             LabColor.cubeRootTable.withUnsafeBufferPointer { cube in
                 image.pixels.withUnsafeBufferPointer { px in
                     scratch.withUnsafeMutableBufferPointer { out in
-                        let cube = cube.baseAddress!, px = px.baseAddress!
-                        let ox = out.baseAddress!, oy = ox + n, oz = oy + n
-                        let red = terms.baseAddress!, green = red + 256, blue = red + 512
-                        // Rows summed in Float, the tile in Double: a row's 3·256 values lose nothing.
-                        let row = max(1, image.width)
-                        var start = 0
-                        // Locals of this closure (not captured) and a constant shift, so both stay in registers.
-                        let shift = SIMD4<Int32>(repeating: LabColor.xyzFractionBits)
-                        var glass = SIMD4<Int32>.zero
-                        while start < n {
-                            let end = min(n, start + row)
-                            // Table lookups, one pixel at a time. The terms' fourth lane counts glass
-                            // (every channel above the tissue byte) into `glass.w`; the other lanes of
-                            // `glass` wrap and are not read.
-                            for p in start..<end {
-                                let q = px + 3 &* p
-                                let k = (red[Int(q[0])] &+ green[Int(q[1])] &+ blue[Int(q[2])]) &>> shift
-                                glass &+= k
-                                // Unsigned (the sums are ≥ 0), so the index needs no sign extension.
-                                ox[p] = cube[Int(UInt32(bitPattern: k[0]))]; oy[p] = cube[Int(UInt32(bitPattern: k[1]))]
-                                oz[p] = cube[Int(UInt32(bitPattern: k[2]))]
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            let (px, terms, cube, out, sums) = (px.baseAddress!, terms.baseAddress!, cube.baseAddress!, out.baseAddress!, sums.baseAddress!)
+                            let shift = LabColor.xyzFractionBits
+                            switch kernels {
+                            case .baseline:
+                                glassPixels = StainKernels.reinhardForward(pixels: px, count: n, rowLength: rowLength, terms: terms, shift: shift,
+                                                                           cube: cube, planes: out, sums: sums)
+                            case .avx2:
+                                glassPixels = StainKernelsV3.reinhardForward(pixels: px, count: n, rowLength: rowLength, terms: terms, shift: shift,
+                                                                             cube: cube, planes: out, sums: sums)
                             }
-                            // The moments, four pixels to a register.
-                            let (l116, l16, a500, b200) = (SIMD4<Float>(repeating: 116), SIMD4<Float>(repeating: 16),
-                                                          SIMD4<Float>(repeating: 500), SIMD4<Float>(repeating: 200))
-                            var (sl, sa, sb) = (SIMD4<Float>.zero, SIMD4<Float>.zero, SIMD4<Float>.zero)
-                            var (ql, qa, qb) = (SIMD4<Float>.zero, SIMD4<Float>.zero, SIMD4<Float>.zero)
-                            var p = start
-                            while p &+ 4 <= end {
-                                let fx = UnsafeRawPointer(ox + p).loadUnaligned(as: SIMD4<Float>.self)
-                                let fy = UnsafeRawPointer(oy + p).loadUnaligned(as: SIMD4<Float>.self)
-                                let fz = UnsafeRawPointer(oz + p).loadUnaligned(as: SIMD4<Float>.self)
-                                let l = l116 * fy - l16, a = a500 * (fx - fy), b = b200 * (fy - fz)
-                                sl += l; sa += a; sb += b
-                                ql += l * l; qa += a * a; qb += b * b
-                                p &+= 4
-                            }
-                            var s = (sl.sum(), sa.sum(), sb.sum(), ql.sum(), qa.sum(), qb.sum())
-                            while p < end {
-                                let fx = ox[p], fy = oy[p], fz = oz[p]
-                                let l = 116 * fy - 16, a = 500 * (fx - fy), b = 200 * (fy - fz)
-                                s.0 += l; s.1 += a; s.2 += b
-                                s.3 += l * l; s.4 += a * a; s.5 += b * b
-                                p &+= 1
-                            }
-                            sums[0] += Double(s.0); sums[1] += Double(s.1); sums[2] += Double(s.2)
-                            sums[3] += Double(s.3); sums[4] += Double(s.4); sums[5] += Double(s.5)
-                            start = end
                         }
-                        glassPixels = Int(glass[3])
                     }
                 }
             }
@@ -124,42 +98,22 @@ public struct ReinhardNormalizer {
         // a = 500·(fx − fy), b = 200·(fy − fz), so fy' = s_L·fy + c_y and
         // fx' = s_a·fx + (s_L − s_a)·fy + c_x, fz' = s_b·fz + (s_L − s_b)·fy + c_z.
         let cy = (offset[0] + 16 - 16 * scale[0]) / 116
-        let (sx, sy, sz) = (scale[1], scale[0], scale[2])
-        let (dx, dz) = (scale[0] - scale[1], scale[0] - scale[2])
-        let (cx, cz) = (cy + offset[1] / 500, cy - offset[2] / 200)
-        let v = LabColor.inverse
-        let (m0, m1, m2, m3, m4, m5, m6, m7, m8) = (v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8])
-        let steps = Float(LabColor.byteSteps)
+        let map = StainKernels.ReinhardMap(scale: (scale[1], scale[0], scale[2]), cross: (scale[0] - scale[1], scale[0] - scale[2]),
+                                           offset: (cy + offset[1] / 500, cy, cy - offset[2] / 200), inverse: LabColor.inverse,
+                                           steps: Float(LabColor.byteSteps))
         let n = image.width * image.height
-        let block = Self.block
+        let (block, kernels) = (Self.block, self.kernels)
         if indices.count < 3 * block { indices = [Int32](repeating: 0, count: 3 * block) }
         LabColor.byteFromLinear.withUnsafeBufferPointer { toByte in
             image.pixels.withUnsafeMutableBufferPointer { px in
                 scratch.withUnsafeBufferPointer { f in
                     indices.withUnsafeMutableBufferPointer { ix in
-                        let toByte = toByte.baseAddress!, px = px.baseAddress!
-                        let ir = ix.baseAddress!, ig = ir + block, ib = ig + block
-                        var start = 0
-                        while start < n {
-                            let count = min(block, n - start)
-                            let fxs = f.baseAddress! + start, fys = fxs + n, fzs = fys + n
-                            // Planar floats in, planar indices out, no table: a loop the compiler vectorises.
-                            for i in 0..<count {
-                                let fx = fxs[i], fy = fys[i], fz = fzs[i]
-                                let x = LabColor.fInverse(fx * sx + fy * dx + cx)
-                                let y = LabColor.fInverse(fy * sy + cy)
-                                let z = LabColor.fInverse(fz * sz + fy * dz + cz)
-                                ir[i] = LabColor.roundedIndex(m0 * x + m1 * y + m2 * z, steps: steps)
-                                ig[i] = LabColor.roundedIndex(m3 * x + m4 * y + m5 * z, steps: steps)
-                                ib[i] = LabColor.roundedIndex(m6 * x + m7 * y + m8 * z, steps: steps)
-                            }
-                            let out = px + 3 &* start
-                            for i in 0..<count {
-                                out[3 &* i] = toByte[Int(ir[i])]
-                                out[3 &* i &+ 1] = toByte[Int(ig[i])]
-                                out[3 &* i &+ 2] = toByte[Int(ib[i])]
-                            }
-                            start &+= count
+                        let (toByte, px, f, ix) = (toByte.baseAddress!, px.baseAddress!, f.baseAddress!, ix.baseAddress!)
+                        switch kernels {
+                        case .baseline:
+                            StainKernels.reinhardBack(planes: f, count: n, map: map, indices: ix, block: block, toByte: toByte, pixels: px)
+                        case .avx2:
+                            StainKernelsV3.reinhardBack(planes: f, count: n, map: map, indices: ix, block: block, toByte: toByte, pixels: px)
                         }
                     }
                 }

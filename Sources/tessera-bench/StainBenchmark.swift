@@ -27,6 +27,7 @@ struct StainBenchmark: Benchmark {
         }
         var rng = SeededGenerator(seed: 1)
         let hed = HEDAugmentation.draw(sigma: 0.05, rng: &rng)
+        try Self.checkKernelPaths(tile)
         let measurements: [(name: String, label: String, operation: () -> Void)] = [
             ("stain_reinhard_256", "Reinhard", { var t = tile; reinhard.normalize(&t) }),
             ("stain_macenko_256", "Macenko", { var t = tile; macenko.normalize(&t) }),
@@ -84,6 +85,23 @@ struct StainBenchmark: Benchmark {
             if let perCPU { Figure(v.name + "_per_cpu_s", perCPU, "tiles/s").emit() }
             if baseline == nil { baseline = comparable }
         }
+    }
+
+    /// Reinhard's x86-64-v3 kernels against the baseline ones on the tile, in this (release) build:
+    /// the same bytes, or the figures would compare different work. Logs which path the figures are of.
+    static func checkKernelPaths(_ tile: RGBImage) throws {
+        Log.info(StainKernelPath.summary)
+        guard StainKernelPath.hardware.path == .avx2 else { return }
+        let outputs = [StainKernelPath.baseline, .avx2].map { kernels in
+            var (t, reinhard) = (tile, ReinhardNormalizer(reference: .builtIn, kernels: kernels))
+            reinhard.normalize(&t)
+            return t.pixels
+        }
+        guard outputs[0] == outputs[1] else {
+            throw BenchError.wrongResult("Reinhard's x86-64-v3 kernels give other bytes than the baseline ones on the sample tile",
+                                         hint: "run StainKernelEquivalenceTests; set TESSERA_SIMD=baseline until fixed")
+        }
+        Log.info("Reinhard's x86-64-v3 and baseline kernels give the same bytes on the sample tile")
     }
 
     /// The centre size×size of `image`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BLAS
 import Foundation
 import MPI
+import Stain
 import TesseraCLI
 import TesseraCore
 import Training
@@ -44,7 +45,9 @@ struct TrainCommand: ParsableCommand {
             keeps the pixels as scanned. Tiles with too little tissue for a fit are left as they \
             are and counted in the log. A reference slide (slide:PATH) is cut as the store was \
             (its tile size, resolution, tissue and QC rules), the tiles of the region (or, without \
-            one, of the slide's tissue, every k-th row and column) sampled evenly to at most 512.
+            one, of the slide's tissue, every k-th row and column) sampled evenly to at most 512. \
+            Reinhard's kernels run as AVX2 code where the CPU has it (the log says which); the \
+            environment variable TESSERA_SIMD=baseline forces the SSE2 code, with the same output.
 
             Output (rank 0): RUN/model.tsm (weights, classes, input size, normalisation, stain \
             normalisation, the store's tiling), RUN/checkpoint.tsc (every epoch and every --checkpoint-every steps), \
@@ -141,6 +144,7 @@ struct TrainCommand: ParsableCommand {
         optimizer.apply(to: &config)
         config.seed = seed
         input.apply(to: &config)
+        if world.isRoot && config.stainNormalization?.method == .reinhard { Log.info(StainKernelPath.summary) }
         config.ranks = world.size
         var options = DataParallelTrainer.Options(store: URL(fileURLWithPath: store), output: URL(fileURLWithPath: out), config: config,
                                                   threads: threads ?? max(1, cores / max(localRanks, 1)), resume: resume)
