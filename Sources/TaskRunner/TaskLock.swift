@@ -62,18 +62,14 @@ public final class TaskLock: @unchecked Sendable {
         let me = Owner(host: hostName, pid: getpid(),
                        since: utcTimestamp())
         let body = try JSONEncoder().encode(me) + Data("\n".utf8)
+        // The owner is written to a file of our own first and linked to the lock's name: link(2) is
+        // as exclusive as O_EXCL, and the lock then never exists without its owner in it (a second
+        // process reading a half-written lock could not say who holds the task).
+        let draft = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(hostName).\(getpid())")
+        let linkable = try writeDraft(body, to: draft, lock: url)
+        defer { if linkable { unlink(draft.path) } }
         for _ in 0..<3 {
-            let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-            if fd >= 0 {
-                let written = body.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                let synced = fsync(fd)
-                close(fd)
-                guard written == body.count, synced == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    unlink(url.path)
-                    throw TesseraError.io(path: url.path, message: "cannot write the task's lock file: \(reason)",
-                                          hint: "check that the folder is writable and has space")
-                }
+            if linkable ? createByLink(draft, at: url) : try createExclusive(body, at: url) {
                 let lock = TaskLock(url: url, owner: me)
                 lock.startHeartbeat()
                 lock.releaseOnTermination()
@@ -105,6 +101,58 @@ public final class TaskLock: @unchecked Sendable {
             Log.warning("\(task): taking over a stale lock \(url.path) (\(who); \(why))")
         }
         throw Held(task: task, lockFile: url.path, owner: readOwner(url))
+    }
+
+    /// Writes the owner's record to `draft`; false when the file system has no hard links (the lock
+    /// is then created with O_EXCL and written in place).
+    private static func writeDraft(_ body: Data, to draft: URL, lock url: URL) throws -> Bool {
+        unlink(draft.path)
+        guard try createExclusive(body, at: draft) else { return false }
+        // A probe: link the draft to a second name; file systems without hard links say so here.
+        let probe = draft.path + ".link"
+        unlink(probe)
+        if link(draft.path, probe) == 0 {
+            unlink(probe)
+            return true
+        }
+        unlink(draft.path)
+        return false
+    }
+
+    /// Creates the lock as a hard link to the draft; false when the lock exists (errno EEXIST).
+    private static func createByLink(_ draft: URL, at url: URL) -> Bool {
+        if link(draft.path, url.path) == 0 { return true }
+        let code = errno
+        // NFS may report a failure for a link that was made (a retransmitted request): the draft's
+        // link count says whether it was.
+        var info = stat()
+        if stat(draft.path, &info) == 0 && info.st_nlink == 2 { return true }
+        errno = code
+        return false
+    }
+
+    /// Creates `url` with O_EXCL and writes `body` to it; false when it exists (errno EEXIST).
+    private static func createExclusive(_ body: Data, at url: URL) throws -> Bool {
+        let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        guard fd >= 0 else {
+            let code = errno
+            if code == EEXIST { return false }
+            if EnvironmentFailure.codes.contains(code) {
+                throw EnvironmentFailure(folder: url.deletingLastPathComponent().path, code: code, detail: "creating the lock file \(url.path)")
+            }
+            throw TesseraError.io(path: url.path, message: "cannot create the task's lock file: \(String(cString: strerror(code)))",
+                                  hint: "check that the folder is writable")
+        }
+        let written = body.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == body.count, synced == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(url.path)
+            throw TesseraError.io(path: url.path, message: "cannot write the task's lock file: \(reason)",
+                                  hint: "check that the folder is writable and has space")
+        }
+        return true
     }
 
     /// Why the lock held by `owner` is stale, or nil when it is live.

@@ -34,6 +34,10 @@ final class TaskRunnerTests: XCTestCase {
             XCTAssertEqual(held?.owner?.pid, getpid())
             XCTAssertTrue("\(error)".contains("task 2 of 4 is already running (pid \(getpid()) on \(TaskLock.hostName), since "), "\(error)")
         }
+        // The lock is made by linking a written draft to its name: nothing but the lock is left
+        // beside it, after taking it and after being refused.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["task.lock"])
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: url.path)[.referenceCount] as? Int, 1)
         lock.release()
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
         // Another live process's fresh lock on another host is held too.
