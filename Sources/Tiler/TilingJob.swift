@@ -302,7 +302,9 @@ public final class TilingJob {
             TesseraError.invalidInput(
                 path: statusURL.path,
                 message: "this store was tiled with other parameters:\n  " + differences.map(\.description).joined(separator: "\n  "),
-                hint: "use another --store, or --force to redo this task with the new parameters (all tasks must use the same ones)")
+                hint: "to go on with this store, give the values left of each arrow (e.g. --qc pen,blur for a store tiled before the "
+                    + "bubble check became a default); else use another --store, or --force to redo this task with the new parameters "
+                    + "(all tasks must use the same ones)")
         })
         if task.reopened { try carryParts() }
         // A slide marked done whose fragment vanished (e.g. a copied store) is redone.
