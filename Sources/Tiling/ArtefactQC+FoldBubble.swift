@@ -114,13 +114,27 @@ extension ArtefactQC {
                     }
                     return 10 &* lo >= 6 &* hi
                 }
-                for y in d..<(h - d) {
-                    var i = y &* w &+ d
-                    for _ in d..<(w - d) {
-                        m[i] = darker(i, d) || darker(i, d &* w)
-                        i &+= 1
+                // The red channel's OD once per pixel: most pixels already fail its rise in both
+                // directions, which a plain loop over that plane tests without table lookups (and
+                // vectorised); only the rest get the three-channel test, which starts with red.
+                var red = [Int32](repeating: 0, count: w &* h)
+                var flags = [UInt8](repeating: 0, count: w)
+                red.withUnsafeMutableBufferPointer { r in flags.withUnsafeMutableBufferPointer { f in
+                    for i in 0..<(w &* h) { r[i] = od[Int(p[3 &* i])] }
+                    let (r, f, rise, up) = (r.baseAddress!, f.baseAddress!, rimRise, d &* w)
+                    for y in d..<(h - d) {
+                        let row = r + y &* w
+                        for x in d..<(w - d) {
+                            let c = row[x]
+                            let across = c &- max(row[x &- d], row[x &+ d]), along = c &- max(row[x &- up], row[x &+ up])
+                            f[x] = (across >= rise ? 1 : 0) | (along >= rise ? 2 : 0)
+                        }
+                        let o = y &* w
+                        for x in d..<(w - d) where f[x] != 0 {
+                            m[o &+ x] = (f[x] & 1 != 0 && darker(o &+ x, d)) || (f[x] & 2 != 0 && darker(o &+ x, up))
+                        }
                     }
-                }
+                } }
             }
         } }
         return mask
