@@ -16,23 +16,19 @@ public enum StainKernelPath: String, Sendable {
     static let lzcntFlags = ["lzcnt", "abm"]
 
     /// This process's path and why, for the start-up log.
-    public static let selection: (path: StainKernelPath, reason: String) = {
-        #if arch(x86_64)
-        return choose(simd: ProcessInfo.processInfo.environment["TESSERA_SIMD"], cpuinfo: cpuinfo)
-        #else
-        return (.baseline, "not an x86-64 CPU")
-        #endif
-    }()
+    public static let selection = detect(simd: ProcessInfo.processInfo.environment["TESSERA_SIMD"])
 
     /// The path this CPU and OS allow, whatever `TESSERA_SIMD` says (what tests and tessera-bench
     /// need to compare the two), and why.
-    public static let hardware: (path: StainKernelPath, reason: String) = {
+    public static let hardware = detect(simd: nil)
+
+    private static func detect(simd: String?) -> (path: StainKernelPath, reason: String) {
         #if arch(x86_64)
-        return choose(simd: nil, cpuinfo: cpuinfo)
+        return choose(simd: simd, cpuinfo: cpuinfo)
         #else
         return (.baseline, "not an x86-64 CPU")
         #endif
-    }()
+    }
 
     private static let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
 

@@ -75,14 +75,7 @@ public final class TaskLock: @unchecked Sendable {
                 lock.releaseOnTermination()
                 return lock
             }
-            guard errno == EEXIST else {
-                let code = errno
-                if EnvironmentFailure.codes.contains(code) {
-                    throw EnvironmentFailure(folder: url.deletingLastPathComponent().path, code: code, detail: "creating the lock file \(url.path)")
-                }
-                throw TesseraError.io(path: url.path, message: "cannot create the task's lock file: \(String(cString: strerror(code)))",
-                                      hint: "check that the folder is writable")
-            }
+            guard errno == EEXIST else { throw creationError(errno, at: url) }
             let holder = readOwner(url)
             guard let why = staleness(of: holder, at: url, staleAfter: staleAfter) else {
                 throw Held(task: task, lockFile: url.path, owner: holder)
@@ -131,17 +124,22 @@ public final class TaskLock: @unchecked Sendable {
         return false
     }
 
+    /// Why a lock (or its draft) at `url` could not be created: the file system's failure, or another error.
+    private static func creationError(_ code: Int32, at url: URL) -> Error {
+        if EnvironmentFailure.codes.contains(code) {
+            return EnvironmentFailure(folder: url.deletingLastPathComponent().path, code: code, detail: "creating the lock file \(url.path)")
+        }
+        return TesseraError.io(path: url.path, message: "cannot create the task's lock file: \(String(cString: strerror(code)))",
+                               hint: "check that the folder is writable")
+    }
+
     /// Creates `url` with O_EXCL and writes `body` to it; false when it exists (errno EEXIST).
     private static func createExclusive(_ body: Data, at url: URL) throws -> Bool {
         let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
         guard fd >= 0 else {
             let code = errno
             if code == EEXIST { return false }
-            if EnvironmentFailure.codes.contains(code) {
-                throw EnvironmentFailure(folder: url.deletingLastPathComponent().path, code: code, detail: "creating the lock file \(url.path)")
-            }
-            throw TesseraError.io(path: url.path, message: "cannot create the task's lock file: \(String(cString: strerror(code)))",
-                                  hint: "check that the folder is writable")
+            throw creationError(code, at: url)
         }
         let written = body.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd)

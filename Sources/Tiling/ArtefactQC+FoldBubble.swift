@@ -142,8 +142,8 @@ extension ArtefactQC {
 
     /// The larger side of the bounding box of the largest (by that side) 8-connected set of true
     /// pixels; 0 when there is none.
-    public static func longestRun(_ mask: [Bool], width w: Int, height h: Int) -> Int {
-        var open = mask  // true: set and not yet visited
+    public static func longestRun(_ mask: consuming [Bool], width w: Int, height h: Int) -> Int {
+        var open = mask  // true: set and not yet visited (the caller's mask is not copied: consumed)
         var stack: [Int] = []
         var longest = 0
         open.withUnsafeMutableBufferPointer { m in
