@@ -1,7 +1,8 @@
 # The ablation mode of Jobs/benchmark (sourced by it, in the output folder, after the cohort is
 # made; uses $repo, $bin, $commit, timed). Each row of Jobs/benchmark-ablation.rows: its job file
-# (ablation/NAME/job.env), tile (rows that tile alike share one store), train, predict the test
-# split and the held-out sites; then one report with every row.
+# (ablation/NAME/job.env), tile (rows that tile alike share one store, linked as ablation/NAME/store),
+# train, predict the test split and the held-out sites; then one report with every row (with each
+# row's QC against the truth, from its store's QC tables).
 
 # Keys that change only training or prediction: rows differing only in these share a store. Every
 # other key (including ones this script has never heard of) counts as a tiling key.
@@ -46,6 +47,8 @@ ablation_job() {
   grep -v '^STORE=' "$job.tmp" > "$job"
   rm -f "$job.tmp"
   printf 'STORE=ablation/stores/%s\n' "$signature" >> "$job"
+  # The report judges the row's QC from the store's QC tables.
+  ln -sfn "../stores/$signature" "$dir/store"
   printf '%s\n' "$shown" > "$dir/overrides.txt"
 }
 

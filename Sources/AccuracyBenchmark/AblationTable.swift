@@ -31,15 +31,18 @@ public struct AblationRow: Codable, Equatable, Sendable {
         /// Slide id → mean tile probabilities, per run (`SlideScores.read`).
         public var siteMixedScores: [String: [Double]]
         public var siteHeldOutScores: [String: [Double]]?
+        /// The QC figures of the row's store against the truth (nil: no store, or tiled without QC).
+        public var tilingQC: TilingQCFigures?
 
         public init(name: String, overrides: String, siteMixed: SplitBenchmark, siteHeldOut: SplitBenchmark?,
-                    siteMixedScores: [String: [Double]], siteHeldOutScores: [String: [Double]]?) {
+                    siteMixedScores: [String: [Double]], siteHeldOutScores: [String: [Double]]?, tilingQC: TilingQCFigures? = nil) {
             self.name = name
             self.overrides = overrides
             self.siteMixed = siteMixed
             self.siteHeldOut = siteHeldOut
             self.siteMixedScores = siteMixedScores
             self.siteHeldOutScores = siteHeldOutScores
+            self.tilingQC = tilingQC
         }
     }
 
@@ -56,6 +59,9 @@ public struct AblationRow: Codable, Equatable, Sendable {
     /// (nil for the baseline itself).
     public var versusBaseline: PairedDifference?
     public var heldOutVersusBaseline: PairedDifference?
+    /// What the row's tile QC kept of the artefact tiles and lost of the clean tissue, judged by the
+    /// truth on every tile past the background rule of every slide tiled (nil without QC).
+    public var tilingQC: TilingQCFigures?
 
     /// The rows of `runs`, the first being the baseline.
     public static func table(_ runs: [Runs], classes: [String], slideLabels: [String: String], bootstrap: Int, seed: UInt64) -> [AblationRow] {
@@ -71,7 +77,8 @@ public struct AblationRow: Codable, Equatable, Sendable {
                             run.siteHeldOutScores.flatMap { b in
                                 difference(a, b, classes: classes, labels: slideLabels, bootstrap: bootstrap, seed: seed)
                             }
-                        })
+                        },
+                        tilingQC: run.tilingQC)
         }
     }
 

@@ -158,6 +158,17 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
             s += "| \(r.name) | `\(r.overrides)` | \(auc(r.slideMacroAuc)) | \(auc(r.heldOutMacroAuc)) | \(auc(r.tileMacroAuc)) | "
             s += "\(diff(r.versusBaseline)) | \(diff(r.heldOutVersusBaseline)) |\n"
         }
+        let qc = rows.compactMap { r in r.tilingQC.map { (r.name, $0) } }
+        guard !qc.isEmpty else { return s }
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
+        s += "\nTile QC of the rows that tile with it, judged by the truth (tiles past the background rule, i.e. what QC off keeps; "
+        s += "artefact tiles: true label artefact; clean: no artefact at all; targets: ≥ 80 % fewer artefact tiles kept, ≤ 2 % of clean tissue lost):\n\n"
+        s += "| row | tiles past background | artefact tiles kept | change | clean tissue lost | dropped: pen / blur / fold / bubble |\n"
+        s += "|---|---:|---:|---:|---:|---|\n"
+        for (name, q) in qc {
+            s += "| \(name) | \(q.tilesPassedBackground) | \(q.artefactTilesKept) of \(q.artefactTiles) | −\(pct(q.artefactReduction)) | "
+            s += "\(q.cleanTilesDropped) of \(q.cleanTiles) (\(pct(q.cleanLost))) | \(q.droppedPen) / \(q.droppedBlur) / \(q.droppedFold) / \(q.droppedBubble) |\n"
+        }
         return s
     }
 

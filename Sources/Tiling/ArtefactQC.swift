@@ -15,6 +15,8 @@ public struct QCChecks: OptionSet, Sendable, Hashable, CustomStringConvertible {
     /// 256 px (README, "Tile QC").
     public static let standard: QCChecks = [.pen, .blur, .bubble]
     public static let all: QCChecks = [.pen, .blur, .fold, .bubble]
+    /// The name of the strict set (`--qc strict`): every check and the block blur rule; see `ArtefactQC.resolve`.
+    public static let strictName = "strict"
     /// Each check and its name, in the order of `description`.
     static let named: [(QCChecks, String)] = [(.pen, "pen"), (.blur, "blur"), (.fold, "fold"), (.bubble, "bubble")]
 
@@ -108,6 +110,20 @@ public struct ArtefactQC: Sendable, Equatable {
     public static let defaultFoldMax = 0.15
     /// Rim length in pixels: on the calibration cohort's 512-px tiles, bubbles' 488, clean tissue's at most 18.
     public static let defaultBubbleMax = 100.0
+
+    /// The checks and block blur minimum that `--qc TEXT` with `--blur-block-min BLOCK` mean: TEXT is
+    /// checks (`pen,blur,…`), `none`, or `strict` — every check, with the block rule at BLOCK, or at
+    /// `suggestedBlurBlockMin` when BLOCK is 0 (off). Strict is the set that removes ≥ 80 % of the
+    /// benchmark cohort's artefact tiles for ≤ 2 % of its clean tissue; it is not the default because
+    /// its fold and block rules drop real tissue not known to be folded or blurred (README, "Tile QC").
+    /// Resolved before the store's tiling record is written, so a store records the checks and the
+    /// minimum, never the name. nil for any other TEXT.
+    public static func resolve(_ text: String, blurBlockMin: Double) -> (checks: QCChecks, blurBlockMin: Double)? {
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == QCChecks.strictName {
+            return (.all, blurBlockMin > 0 ? blurBlockMin : suggestedBlurBlockMin)
+        }
+        return QCChecks(parsing: text).map { ($0, blurBlockMin) }
+    }
 
     public init(checks: QCChecks = .standard, penMax: Double = defaultPenMax, blurMin: Double = defaultBlurMin,
                 foldMax: Double = defaultFoldMax, bubbleMax: Double = defaultBubbleMax, backgroundThreshold: Double = 220,

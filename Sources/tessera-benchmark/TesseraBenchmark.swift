@@ -79,7 +79,7 @@ struct ReportCommand: ParsableCommand {
     var runs: [String] = []
 
     @Option(name: .customLong("ablation-row"), help: ArgumentHelp(
-        "An ablation row: NAME=DIR, DIR holding predictions/ (the site-mixed test split), optionally predictions-heldout/ and overrides.txt (its job keys); repeat per row, the baseline first (see Jobs/benchmark --ablation).",
+        "An ablation row: NAME=DIR, DIR holding predictions/ (the site-mixed test split), optionally predictions-heldout/, overrides.txt (its job keys) and store (a link to its tile store: its QC tables give the row's QC figures against the truth); repeat per row, the baseline first (see Jobs/benchmark --ablation).",
         valueName: "name=dir"))
     var ablationRows: [String] = []
 
@@ -190,8 +190,10 @@ struct ReportCommand: ParsableCommand {
             let heldOut = try split("predictions-heldout", "site-held-out")
             let overrides = (try? String(contentsOf: folder.appendingPathComponent("overrides.txt"), encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let store = folder.appendingPathComponent("store")
+            let qc = FileManager.default.fileExists(atPath: store.path) ? try TilingQCFigures.measure(store: store, table: tiling.table) : nil
             rows.append(AblationRow.Runs(name: parts[0], overrides: overrides, siteMixed: mixed.0, siteHeldOut: heldOut?.0,
-                                         siteMixedScores: mixed.1, siteHeldOutScores: heldOut?.1))
+                                         siteMixedScores: mixed.1, siteHeldOutScores: heldOut?.1, tilingQC: qc))
         }
         return AblationRow.table(rows, classes: classes, slideLabels: labels, bootstrap: bootstrap, seed: 1)
     }

@@ -45,6 +45,7 @@ struct TileCommand: ParsableCommand {
               tessera-tile --job Jobs/demo.env --shard 0 --shards 1
               tessera-tile --manifest m.csv --store store --qc none --tissue-mask otsu
               tessera-tile --manifest m.csv --store store --qc pen,blur --pen-max 0.1
+              tessera-tile --manifest m.csv --store store --qc strict
 
             Tile QC: tiles that pass the background rule are dropped when more than --pen-max of \
             their pixels are pen ink (blue, green, black) or when their focus measure (100 × the \
@@ -105,7 +106,7 @@ struct TileCommand: ParsableCommand {
             transform: TissueMaskOption.parse)
     var tissueMask = TissueMaskOption.luminance
 
-    @Option(help: "Artefact checks on tiles that pass the background rule: any of pen, blur, fold, bubble, comma-separated, or none.")
+    @Option(help: "Artefact checks on tiles that pass the background rule: any of pen, blur, fold, bubble, comma-separated, or none, or strict (all four and the block blur rule, at --blur-block-min or 9).")
     var qc = QCChecks.standard.description
 
     @Option(help: "Drop tiles with more than this fraction of pen-ink pixels, 0…1.")
@@ -169,8 +170,8 @@ struct TileCommand: ParsableCommand {
         guard overlap >= 0 && overlap < tileSize else { throw ValidationError("--overlap must be ≥ 0 and smaller than --tile-size") }
         guard (0...255).contains(backgroundThreshold) else { throw ValidationError("--background-threshold is a luminance, 0…255 (DeepPATH uses 220)") }
         guard (0...1).contains(maxBackground) else { throw ValidationError("--max-background is a fraction, 0…1") }
-        guard QCChecks(parsing: qc) != nil else {
-            throw ValidationError("--qc takes pen, blur, fold, bubble (comma-separated, e.g. \(QCChecks.standard)) or none; got '\(qc)'")
+        guard ArtefactQC.resolve(qc, blurBlockMin: blurBlockMin) != nil else {
+            throw ValidationError("--qc takes pen, blur, fold, bubble (comma-separated, e.g. \(QCChecks.standard)), none or \(QCChecks.strictName); got '\(qc)'")
         }
         guard penMax.isFinite && (0...1).contains(penMax) else { throw ValidationError("--pen-max is a fraction of the tile, 0…1 (default \(ArtefactQC.defaultPenMax))") }
         guard blurMin.isFinite && blurMin >= 0 else { throw ValidationError("--blur-min is a variance, ≥ 0 (default \(ArtefactQC.defaultBlurMin))") }
@@ -198,8 +199,9 @@ struct TileCommand: ParsableCommand {
         options.overlap = overlap
         options.rule = BackgroundRule(threshold: backgroundThreshold, maxBackground: maxBackground)
         options.tissueRule = TissueRule(rawValue: tissueMask.rawValue)!
-        options.qc = ArtefactQC(checks: QCChecks(parsing: qc)!, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
-                                backgroundThreshold: backgroundThreshold, blurBlockMin: blurBlockMin)
+        let resolved = ArtefactQC.resolve(qc, blurBlockMin: blurBlockMin)!
+        options.qc = ArtefactQC(checks: resolved.checks, penMax: penMax, blurMin: blurMin, foldMax: foldMax, bubbleMax: bubbleMax,
+                                backgroundThreshold: backgroundThreshold, blurBlockMin: resolved.blurBlockMin)
         options.encoding = TileEncoding(rawValue: encoding.rawValue)!
         options.quality = quality
         options.splitFractions = fractions!

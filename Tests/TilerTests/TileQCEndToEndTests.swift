@@ -104,5 +104,19 @@ final class TileQCEndToEndTests: XCTestCase {
         XCTAssertEqual(reader.attributes.tiling.qc, QCChecks.none)
         XCTAssertEqual(reader.attributes.tiling.blurBlockMin, 4)
         try reader.close()
+
+        // --qc strict is every check with the block blur rule at 9, recorded as such: the spelled-out
+        // options resume the same store, and the audit names them.
+        let strict = dir.appendingPathComponent("strict")
+        let r4 = try tile(common + ["--store", strict.path, "--qc", "strict"])
+        XCTAssertEqual(r4.status, 0, r4.output)
+        let r5 = try tile(common + ["--store", strict.path, "--qc", "pen,blur,fold,bubble", "--blur-block-min", "9"])
+        XCTAssertEqual(r5.status, 0, r5.output)
+        let strictAudit = try runCommand(TestEnvironment.executable("tessera-audit"), [strict.path])
+        XCTAssertTrue(strictAudit.stdout.contains("QC pen,blur,fold,bubble (") && strictAudit.stdout.contains("blur block min 9.0"),
+                      strictAudit.stdout)
+        let bad = try tile(common + ["--store", dir.appendingPathComponent("bad").path, "--qc", "strict,pen"])
+        XCTAssertEqual(bad.status, 64, bad.output)
+        XCTAssertTrue(bad.stderr.contains("none or strict"), bad.stderr)
     }
 }

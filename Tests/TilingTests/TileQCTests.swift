@@ -253,6 +253,18 @@ final class TileQCTests: XCTestCase {
         XCTAssertEqual(QCChecks.all.description, "pen,blur,fold,bubble")
         XCTAssertEqual(QCChecks.none.description, "none")
     }
+
+    func testStrictIsEveryCheckWithTheBlockRule() {
+        XCTAssertEqual(ArtefactQC.resolve("strict", blurBlockMin: 0)?.checks, .all)
+        XCTAssertEqual(ArtefactQC.resolve(" Strict", blurBlockMin: 0)?.blurBlockMin, ArtefactQC.suggestedBlurBlockMin, "off turns into the suggested minimum")
+        XCTAssertEqual(ArtefactQC.resolve("strict", blurBlockMin: 12)?.blurBlockMin, 12, "a minimum given is kept")
+        // Named checks keep the minimum as given, off included.
+        XCTAssertEqual(ArtefactQC.resolve("pen,blur,fold,bubble", blurBlockMin: 0)?.blurBlockMin, 0)
+        XCTAssertEqual(ArtefactQC.resolve("pen,blur", blurBlockMin: 9)?.checks, [.pen, .blur])
+        XCTAssertEqual(ArtefactQC.resolve("none", blurBlockMin: 0)?.checks, QCChecks.none)
+        XCTAssertNil(ArtefactQC.resolve("strict,pen", blurBlockMin: 0))
+        XCTAssertNil(ArtefactQC.resolve("pen,dust", blurBlockMin: 0))
+    }
 }
 
 final class OtsuTissueRuleTests: XCTestCase {
