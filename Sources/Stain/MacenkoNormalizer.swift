@@ -28,6 +28,8 @@ public struct MacenkoNormalizer {
         let side = min(width, height)
         return side >= 256 ? 3 : side >= 64 ? 2 : 1
     }
+    /// The largest byte whose OD is at least β in a channel (OD falls as the byte rises).
+    static let tissueByte = UInt8(OpticalDensity.fromByte.lastIndex { $0 >= beta }!)
     /// Below this share of tissue pixels (or 64 pixels) the fit is not trusted.
     public static let minimumTissueFraction = 0.05
     private var angles = PercentileHistogram(low: -2, high: 2, bins: 8192)
@@ -52,14 +54,16 @@ public struct MacenkoNormalizer {
     /// 1.7–2.7 % apart at the median, against 1.7–2.0 %), where step 4 doubled that.
     mutating func fit(_ image: RGBImage, step: Int) -> Fit? {
         let n = ((image.width + step - 1) / step) * ((image.height + step - 1) / step)
-        let beta = Self.beta
         // Pass 1: every read pixel's OD into `sampled`, the tissue pixels' also into `kept`, and
-        // the moments of the tissue pixels' OD (Float per row, Double per tile).
+        // the moments of the tissue pixels' OD (Float per row, Double per tile). The tissue test is
+        // on the bytes (OD ≥ β ⟺ byte ≤ `tissueByte`), and every pixel is written to `kept` with
+        // only the tissue ones counted: no branch per pixel. The moments are then summed over the
+        // row's tissue pixels, in the same order as before.
         if sampled.count < 3 * n { sampled = [Float](repeating: 0, count: 3 * n) }
         if kept.count < 3 * n { kept = [Float](repeating: 0, count: 3 * n) }
         var s = [Double](repeating: 0, count: 9)
         var tissue = 0
-        let (w, height) = (image.width, image.height)
+        let (w, height, tissueByte) = (image.width, image.height, Self.tissueByte)
         OpticalDensity.fromByte.withUnsafeBufferPointer { table in
             image.pixels.withUnsafeBufferPointer { px in
                 sampled.withUnsafeMutableBufferPointer { all in
@@ -67,15 +71,19 @@ public struct MacenkoNormalizer {
                         let table = table.baseAddress!, px = px.baseAddress!, all = all.baseAddress!, kept = kept.baseAddress!
                         var k = 0
                         for y in stride(from: 0, to: height, by: step) {
-                            var a: (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+                            let rowStart = tissue
                             for x in stride(from: 0, to: w, by: step) {
                                 let p = 3 &* (y &* w &+ x)
-                                let r = table[Int(px[p])], g = table[Int(px[p &+ 1])], b = table[Int(px[p &+ 2])]
+                                let (r8, g8, b8) = (px[p], px[p &+ 1], px[p &+ 2])
+                                let r = table[Int(r8)], g = table[Int(g8)], b = table[Int(b8)]
                                 all[3 &* k] = r; all[3 &* k &+ 1] = g; all[3 &* k &+ 2] = b
                                 k &+= 1
-                                guard r >= beta && g >= beta && b >= beta else { continue }
                                 kept[3 &* tissue] = r; kept[3 &* tissue &+ 1] = g; kept[3 &* tissue &+ 2] = b
-                                tissue &+= 1
+                                tissue &+= max(r8, g8, b8) <= tissueByte ? 1 : 0
+                            }
+                            var a: (Float, Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+                            for i in rowStart..<tissue {
+                                let r = kept[3 &* i], g = kept[3 &* i &+ 1], b = kept[3 &* i &+ 2]
                                 a.0 += r; a.1 += g; a.2 += b
                                 a.3 += r * r; a.4 += r * g; a.5 += r * b; a.6 += g * g; a.7 += g * b; a.8 += b * b
                             }

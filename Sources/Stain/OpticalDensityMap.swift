@@ -35,6 +35,8 @@ struct OpticalDensityMap {
         }
         // A term beyond ±2²⁸ (an OD of ±64: a map no stain method makes, but a degenerate fit
         // could) sends the tile through the float path. Per tile, so in plain scalar loops (SIMD lane stores and generic min/max cost ~10× here).
+        // OD falls strictly as the byte rises, so each term is monotone in the byte (and so is its
+        // rounding): its extremes, the limit test's and the bounds', are those of bytes 0 and 255.
         let limit = Double(1 << 28)
         var low: [Int] = [0, 0, 0], high: [Int] = [0, 0, 0]
         var exact = true
@@ -44,19 +46,19 @@ struct OpticalDensityMap {
                 for j in 0..<3 {
                     let (s0, s1, s2) = (Double(m[j]) * unit, Double(m[3 + j]) * unit, Double(m[6 + j]) * unit)
                     let (c0, c1, c2) = j == 0 ? (constant[0], constant[1], constant[2]) : (0, 0, 0)
-                    var (lo0, lo1, lo2, hi0, hi1, hi2) = (Int.max, Int.max, Int.max, Int.min, Int.min, Int.min)
+                    let (first, last) = (Double(od[0]), Double(od[255]))
+                    let ends = [s0 * first + c0, s1 * first + c1, s2 * first + c2, s0 * last + c0, s1 * last + c1, s2 * last + c2]
+                    guard ends.allSatisfy({ abs($0) <= limit }) else { exact = false; continue }
+                    for c in 0..<3 {
+                        let (a, b) = (Self.rounded(ends[c]), Self.rounded(ends[3 + c]))
+                        low[c] += min(a, b)
+                        high[c] += max(a, b)
+                    }
                     for v in 0..<256 {
                         let x = Double(od[v])
-                        let (v0, v1, v2) = (s0 * x + c0, s1 * x + c1, s2 * x + c2)
-                        guard abs(v0) <= limit && abs(v1) <= limit && abs(v2) <= limit else { exact = false; continue }
-                        let (t0, t1, t2) = (Self.rounded(v0), Self.rounded(v1), Self.rounded(v2))
+                        let (t0, t1, t2) = (Self.rounded(s0 * x + c0), Self.rounded(s1 * x + c1), Self.rounded(s2 * x + c2))
                         out[256 &* j &+ v] = SIMD4(Int32(truncatingIfNeeded: t0), Int32(truncatingIfNeeded: t1), Int32(truncatingIfNeeded: t2), 0)
-                        (lo0, lo1, lo2) = (min(lo0, t0), min(lo1, t1), min(lo2, t2))
-                        (hi0, hi1, hi2) = (max(hi0, t0), max(hi1, t1), max(hi2, t2))
                     }
-                    // Wrapping: with a term out of range the bounds are not used (the float path is).
-                    low[0] &+= lo0; low[1] &+= lo1; low[2] &+= lo2
-                    high[0] &+= hi0; high[1] &+= hi1; high[2] &+= hi2
                 }
             }
         }
