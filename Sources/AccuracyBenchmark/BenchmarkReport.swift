@@ -160,7 +160,7 @@ public struct BenchmarkReport: Codable, Equatable, Sendable {
         }
         let qc = rows.compactMap { r in r.tilingQC.map { (r.name, $0) } }
         guard !qc.isEmpty else { return s }
-        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
+        let pct = TilingQCFigures.percent
         s += "\nTile QC of the rows that tile with it, judged by the truth (tiles past the background rule, i.e. what QC off keeps; "
         s += "artefact tiles: true label artefact; clean: no artefact at all; targets: ≥ 80 % fewer artefact tiles kept, ≤ 2 % of clean tissue lost):\n\n"
         s += "| row | tiles past background | artefact tiles kept | change | clean tissue lost | dropped: pen / blur / fold / bubble |\n"

@@ -67,9 +67,12 @@ public struct TilingQCFigures: Codable, Equatable, Sendable {
         return figures
     }
 
+    /// A share as `12.3 %`, or `–` when there is none (the report's form).
+    static func percent(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
+
     /// The benchmark.md section.
     public var markdown: String {
-        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "–" }
+        let pct = Self.percent
         var s = "\nTile QC judged by the truth (\(slides) slides; tiles that passed the background rule, i.e. what QC off keeps: "
         s += "\(tilesPassedBackground); dropped as pen \(droppedPen), as blur \(droppedBlur), as fold \(droppedFold), as bubble \(droppedBubble)):\n\n"
         s += "| | QC off | QC on | change |\n|---|---:|---:|---:|\n"
